@@ -1,0 +1,23 @@
+"""What the API process holds open for its lifetime."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import asyncpg
+
+from devices.dynsec import DynsecAdmin
+from telecare.mqtt import AsyncMqttClient
+from telecare.settings import Settings
+from telecare.storage import StorageInfo
+
+
+@dataclass(frozen=True, slots=True)
+class Resources:
+    """The pool, the broker connection and what was learned at start."""
+
+    settings: Settings
+    pool: asyncpg.Pool
+    mqtt: AsyncMqttClient
+    dynsec: DynsecAdmin
+    storage: StorageInfo

@@ -1,0 +1,245 @@
+"""The ingest worker: MQTT in, validated rows committed, then (and only then) acknowledged."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from uuid import UUID
+
+import asyncpg
+import orjson
+
+from devices.schemas import PRIORITY_KINDS, ContractError, parse_payload, parse_topic, reading_value
+from ingest import queries
+from ingest.directory import DeviceDirectory
+from telecare.mqtt import AsyncMqttClient, Incoming, MqttConfig
+
+log = logging.getLogger(__name__)
+
+SHARE_GROUP = "telecare-ingest"
+FUTURE_TOLERANCE = timedelta(minutes=5)
+SESSION_EXPIRY_S = 7 * 24 * 3600
+_RETRY_S = (0.5, 1, 2, 5)
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A validated reading ready to store."""
+
+    time: datetime
+    received_at: datetime
+    home_id: UUID
+    device_id: UUID
+    seq: int
+    kind: str
+    value: float | None
+    payload: dict[str, object]
+    clock_suspect: bool
+
+    def row(self) -> tuple[object, ...]:
+        """The row in queries.READING_COLUMNS order."""
+        return (
+            self.time,
+            self.received_at,
+            self.home_id,
+            self.device_id,
+            self.seq,
+            self.kind,
+            self.value,
+            self.payload,
+            self.clock_suspect,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A message that goes to the dead-letter table."""
+
+    reason: str
+    detail: str
+
+
+@dataclass(slots=True)
+class Pending:
+    """A received message and what it became, waiting for its commit and acknowledgement."""
+
+    message: Incoming
+    outcome: Reading | Rejected | None = None
+
+
+CommittedHook = Callable[[Sequence[Reading]], Awaitable[None]]
+
+
+@dataclass
+class IngestWorker:
+    """Consumes the shared subscription and stores readings exactly once."""
+
+    pool: asyncpg.Pool
+    mqtt: MqttConfig
+    topic_root: str
+    batch_size: int = 500
+    batch_ms: int = 100
+    on_committed: list[CommittedHook] = field(default_factory=list)
+    stored: int = 0
+    duplicates: int = 0
+    dead_lettered: int = 0
+
+    def __post_init__(self) -> None:
+        self.directory = DeviceDirectory(self.pool)
+        self.client: AsyncMqttClient | None = None
+
+    @property
+    def subscription(self) -> str:
+        """The shared subscription every worker joins, so several workers split the load."""
+        return f"$share/{SHARE_GROUP}/{self.topic_root}/v1/+/+/+"
+
+    async def run(self) -> None:
+        """Connect and process until cancelled; disconnects cleanly on the way out."""
+        self.client = AsyncMqttClient(self.mqtt, manual_ack=True)
+        await self.directory.reload()
+        await self.client.connect()
+        await self.client.subscribe(self.subscription, qos=1)
+        log.info("ingest worker subscribed to %s", self.subscription)
+        try:
+            await self._loop(self.client)
+        finally:
+            await self.client.disconnect()
+
+    async def _loop(self, client: AsyncMqttClient) -> None:
+        priority: asyncio.Queue[Pending] = asyncio.Queue(client.messages.maxsize)
+        batch: asyncio.Queue[Pending] = asyncio.Queue(client.messages.maxsize)
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._route(client, priority, batch), name="ingest-route")
+            group.create_task(self._write(priority, max_items=50, wait_ms=0), name="ingest-priority")
+            group.create_task(
+                self._write(batch, max_items=self.batch_size, wait_ms=self.batch_ms), name="ingest-batch"
+            )
+
+    async def _route(
+        self, client: AsyncMqttClient, priority: asyncio.Queue[Pending], batch: asyncio.Queue[Pending]
+    ) -> None:
+        while True:
+            message = await client.messages.get()
+            pending = Pending(message, await self.classify(message))
+            urgent = isinstance(pending.outcome, Reading) and pending.outcome.kind in PRIORITY_KINDS
+            await (priority if urgent else batch).put(pending)
+
+    async def classify(self, message: Incoming) -> Reading | Rejected:
+        """Validate topic and payload, find the device; what is wrong becomes a Rejected, not an exception."""
+        try:
+            address = parse_topic(message.topic, root=self.topic_root)
+            parsed = parse_payload(address.kind, message.payload)
+        except ContractError as exc:
+            return Rejected(exc.reason, str(exc))
+        route = await self.directory.lookup(address.device_id)
+        if route is None:
+            return Rejected("unknown_device", f"device {address.device_id} is not registered")
+        home_id, status = route
+        if home_id != address.home_id:
+            return Rejected("home_mismatch", f"device {address.device_id} belongs to another home")
+        if status != "active":
+            return Rejected("device_inactive", f"device {address.device_id} is {status}")
+        return Reading(
+            time=parsed.ts,
+            received_at=message.received_at,
+            home_id=home_id,
+            device_id=address.device_id,
+            seq=parsed.seq,
+            kind=address.kind.value,
+            value=reading_value(parsed),
+            payload=orjson.loads(message.payload),
+            clock_suspect=parsed.ts > message.received_at + FUTURE_TOLERANCE,
+        )
+
+    async def _write(self, queue: asyncio.Queue[Pending], *, max_items: int, wait_ms: int) -> None:
+        while True:
+            items = await _take_batch(queue, max_items=max_items, wait_s=wait_ms / 1000)
+            await self._commit_until_done(items)
+            for item in items:
+                item.message.ack()
+
+    async def _commit_until_done(self, items: list[Pending]) -> None:
+        attempt = 0
+        while True:
+            try:
+                stored = await self._commit(items)
+                break
+            except asyncpg.DataError as exc:
+                # One bad row must not block the rest: store them one by one, dead-lettering the bad ones.
+                log.warning("batch refused by the database (%s); storing one by one", exc)
+                stored = await self._commit_each(items)
+                break
+            except (
+                OSError,
+                asyncpg.PostgresConnectionError,
+                asyncpg.InterfaceError,
+                asyncpg.CannotConnectNowError,
+            ) as exc:
+                # Nothing is acknowledged until the commit works, so the broker still holds it all.
+                delay = _RETRY_S[min(attempt, len(_RETRY_S) - 1)]
+                log.warning(
+                    "database unavailable (%s); retrying %d messages in %.1f s", exc, len(items), delay
+                )
+                attempt += 1
+                await asyncio.sleep(delay)
+        for hook in self.on_committed:
+            try:
+                await hook(stored)
+            except Exception:
+                log.exception("a committed-readings consumer failed; ingest carries on")
+
+    async def _commit_each(self, items: list[Pending]) -> list[Reading]:
+        stored: list[Reading] = []
+        for item in items:
+            try:
+                stored += await self._commit([item])
+            except asyncpg.DataError as exc:
+                item.outcome = Rejected("storage_error", str(exc))
+                stored += await self._commit([item])
+        return stored
+
+    async def _commit(self, items: list[Pending]) -> list[Reading]:
+        readings = [i.outcome for i in items if isinstance(i.outcome, Reading)]
+        rejected = [(i.message, i.outcome) for i in items if isinstance(i.outcome, Rejected)]
+        async with self.pool.acquire() as conn, conn.transaction():
+            new = (
+                set(await queries.insert_readings(conn, rows=[r.row() for r in readings]))
+                if readings
+                else set()
+            )
+            if rejected:
+                await queries.insert_dead_letters(
+                    conn,
+                    rows=[(m.received_at, m.topic, m.payload, r.reason, r.detail) for m, r in rejected],
+                )
+        fresh = [r for r in readings if (r.device_id, r.seq) in new]
+        self.stored += len(fresh)
+        self.duplicates += len(readings) - len(fresh)
+        self.dead_lettered += len(rejected)
+        return fresh
+
+
+async def _take_batch(queue: asyncio.Queue[Pending], *, max_items: int, wait_s: float) -> list[Pending]:
+    """Wait for one item, then gather more for up to wait_s or until max_items."""
+    items = [await queue.get()]
+    if wait_s > 0:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(wait_s):
+                while len(items) < max_items:
+                    items.append(await queue.get())
+    while len(items) < max_items and not queue.empty():
+        items.append(queue.get_nowait())
+    return items
+
+
+async def run_worker(worker: IngestWorker, stop: asyncio.Event) -> None:
+    """Run a worker until `stop` is set."""
+    task = asyncio.create_task(worker.run(), name="ingest-worker")
+    await stop.wait()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

@@ -1,0 +1,1 @@
+"""telecare package."""

@@ -1,0 +1,136 @@
+"""The `telecare` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+from telecare.embedded import EmbeddedError
+from telecare.logs import configure_logging
+from telecare.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("telecare")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="telecare", description="Telecare backend.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="everything in one process: embedded servers, API, ingest, simulated homes")
+    sub.add_parser("api", help="serve the HTTP API (configured database and broker)")
+    sub.add_parser("ingest", help="run an ingest worker (configured database and broker)")
+    sim = sub.add_parser("simulate", help="run simulated homes against the configured servers")
+    sim.add_argument(
+        "--homes", type=int, default=None, help="number of homes (default TELECARE_SIMULATE_HOMES)"
+    )
+    sim.add_argument("--seed", type=int, default=1)
+    sub.add_parser("migrate", help="apply database migrations and exit")
+    return parser
+
+
+async def _until_signalled(parts: list[Coroutine[Any, Any, None]]) -> None:
+    """Run the parts together; Ctrl-C or SIGTERM (or any part failing) stops them all."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    tasks = [asyncio.create_task(p) for p in parts]
+    waiter = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait([*tasks, waiter], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in [*tasks, waiter]:
+            task.cancel()
+        results = await asyncio.gather(*tasks, waiter, return_exceptions=True)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+    for result in results:
+        if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
+            raise result
+
+
+def _run(settings: Settings) -> None:
+    from telecare.runtime import start_embedded
+    from telecare.services import run_ingest, run_simulator, serve_api
+
+    resolved, embedded = start_embedded(settings)
+    try:
+        base = f"http://{resolved.api_host}:{resolved.api_port}"
+        print(
+            f"\n  Telecare is starting.\n  API:   {base}/v1\n  Docs:  {base}/docs\n  Ready: {base}/ready\n"
+            "  Stop:  Ctrl-C\n",
+            flush=True,
+        )
+        asyncio.run(
+            _until_signalled(
+                [
+                    serve_api(resolved, migrations=True),
+                    run_ingest(resolved),
+                    run_simulator(resolved),
+                ]
+            )
+        )
+    finally:
+        embedded.stop()
+        log.info("stopped")
+
+
+def _migrate(settings: Settings) -> None:
+    from telecare.connect import require_database_url
+    from telecare.db import create_pool
+    from telecare.migrate import migrate
+
+    async def go() -> None:
+        pool = await create_pool(require_database_url(settings), min_size=1, max_size=1)
+        try:
+            async with pool.acquire() as conn:
+                report = await migrate(conn, storage=settings.storage)
+        finally:
+            await pool.close()
+        applied = ", ".join(report.applied) or "nothing (up to date)"
+        print(f"storage: {report.storage.describe()}; applied: {applied}")
+
+    asyncio.run(go())
+
+
+def _service(factory: Callable[[Settings], Awaitable[None]], settings: Settings) -> None:
+    async def go() -> None:
+        await _until_signalled([factory(settings)])  # type: ignore[list-item]
+
+    asyncio.run(go())
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `telecare` command."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"telecare: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings)
+    from telecare import services
+
+    try:
+        if args.command == "run":
+            _run(settings)
+        elif args.command == "migrate":
+            _migrate(settings)
+        elif args.command == "api":
+            _service(services.serve_api, settings)
+        elif args.command == "ingest":
+            _service(services.run_ingest, settings)
+        elif args.command == "simulate":
+            _service(lambda s: services.run_simulator(s, homes=args.homes, seed=args.seed), settings)
+    except (SettingsError, EmbeddedError) as exc:
+        print(f"telecare: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

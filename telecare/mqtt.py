@@ -1,0 +1,327 @@
+"""The one adapter between paho-mqtt's network thread and asyncio.
+
+paho runs its own thread (loop_start). Every callback does nothing but hand its result to the
+event loop with call_soon_threadsafe: messages into a bounded asyncio.Queue, acknowledgements into
+futures. Callback code is wrapped so that an exception is logged and never kills paho's thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+
+log = logging.getLogger(__name__)
+
+SESSION_NEVER_EXPIRES = 0xFFFFFFFF
+
+
+class MqttError(Exception):
+    """The broker refused or could not be reached."""
+
+
+class MqttRefused(MqttError):
+    """The broker answered with a failure reason code (for example: not authorised)."""
+
+    def __init__(self, what: str, reason: str, code: int) -> None:
+        super().__init__(f"{what} refused by the broker: {reason}")
+        self.reason = reason
+        self.code = code
+
+
+@dataclass(frozen=True, slots=True)
+class MqttConfig:
+    """Where and how to connect."""
+
+    host: str
+    port: int
+    client_id: str
+    username: str | None = None
+    password: str | None = None
+    tls: bool = False
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    clean_start: bool = True
+    session_expiry_s: int = 0
+    receive_maximum: int = 1000
+    max_inflight_out: int = 1000
+    keepalive_s: int = 30
+
+    @classmethod
+    def from_url(cls, url: str, *, client_id: str, **kwargs: Any) -> MqttConfig:
+        """Parse mqtt://host:port or mqtts://host:port into a config."""
+        parts = urlsplit(url)
+        tls = parts.scheme == "mqtts"
+        return cls(
+            host=parts.hostname or "127.0.0.1",
+            port=parts.port or (8883 if tls else 1883),
+            client_id=client_id,
+            tls=tls,
+            **kwargs,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Will:
+    """The message the broker publishes for us if we vanish."""
+
+    topic: str
+    payload: bytes
+    retain: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One received message; `ack()` it when it is safely handled (manual acknowledgement)."""
+
+    topic: str
+    payload: bytes
+    qos: int
+    mid: int
+    retain: bool
+    received_at: datetime
+    _acker: Callable[[int, int], object] | None = field(default=None, repr=False, compare=False)
+
+    def ack(self) -> None:
+        """Acknowledge to the broker; the broker will not redeliver this message."""
+        if self._acker is not None and self.qos > 0:
+            self._acker(self.mid, self.qos)
+
+
+class AsyncMqttClient:
+    """A paho client driven from asyncio: connect, subscribe, publish-and-wait, a bounded inbox."""
+
+    def __init__(
+        self,
+        config: MqttConfig,
+        *,
+        manual_ack: bool = False,
+        queue_size: int | None = None,
+        will: Will | None = None,
+    ) -> None:
+        self.config = config
+        self.manual_ack = manual_ack
+        # With manual acks the broker never has more than receive_maximum messages in flight to us,
+        # so a queue that size can never overflow.
+        self.messages: asyncio.Queue[Incoming] = asyncio.Queue(queue_size or config.receive_maximum)
+        self.dropped = 0
+        self._loop = asyncio.get_running_loop()
+        self._lock = threading.Lock()
+        self._pending: dict[int, asyncio.Future[Any]] = {}
+        self._early: dict[int, Any] = {}
+        self._connected = asyncio.Event()
+        self._first_connect: asyncio.Future[None] = self._loop.create_future()
+        self._subscriptions: list[tuple[str, int]] = []
+        self._client = self._build(will)
+
+    @property
+    def is_connected(self) -> bool:
+        """True while the connection to the broker is up."""
+        return self._connected.is_set()
+
+    def _build(self, will: Will | None) -> paho.Client:
+        cfg = self.config
+        client = paho.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=cfg.client_id,
+            protocol=paho.MQTTv5,
+            manual_ack=self.manual_ack,
+        )
+        if cfg.username is not None:
+            client.username_pw_set(cfg.username, cfg.password)
+        if cfg.tls:
+            client.tls_set(
+                ca_certs=str(cfg.ca_file) if cfg.ca_file else None,
+                certfile=str(cfg.cert_file) if cfg.cert_file else None,
+                keyfile=str(cfg.key_file) if cfg.key_file else None,
+                tls_version=ssl.PROTOCOL_TLS_CLIENT,
+            )
+        if will is not None:
+            client.will_set(will.topic, will.payload, qos=1, retain=will.retain)
+        client.max_inflight_messages_set(cfg.max_inflight_out)
+        client.max_queued_messages_set(0)
+        client.reconnect_delay_set(min_delay=1, max_delay=10)
+        client.on_connect = self._guard(self._on_connect)
+        client.on_disconnect = self._guard(self._on_disconnect)
+        client.on_message = self._guard(self._on_message)
+        client.on_publish = self._guard(self._on_ack)
+        client.on_subscribe = self._guard(self._on_subscribe)
+        return client
+
+    def _guard(self, fn: Callable[..., None]) -> Callable[..., None]:
+        def wrapped(*args: Any) -> None:
+            try:
+                fn(*args)
+            except Exception:
+                log.exception("MQTT callback %s failed; the client carries on", fn.__name__)
+
+        return wrapped
+
+    async def connect(self, timeout: float = 15.0) -> None:
+        """Connect and wait for the broker's CONNACK; raise MqttRefused or MqttError if it fails."""
+        cfg = self.config
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        props.ReceiveMaximum = cfg.receive_maximum
+        if cfg.session_expiry_s:
+            props.SessionExpiryInterval = cfg.session_expiry_s
+        try:
+            self._client.connect_async(
+                cfg.host,
+                cfg.port,
+                keepalive=cfg.keepalive_s,
+                clean_start=cfg.clean_start,
+                properties=props,
+            )
+        except (OSError, ValueError) as exc:
+            raise MqttError(f"cannot reach MQTT broker {cfg.host}:{cfg.port}: {exc}") from exc
+        self._client.loop_start()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._first_connect), timeout)
+        except TimeoutError as exc:
+            await self.disconnect()
+            raise MqttError(f"no answer from MQTT broker {cfg.host}:{cfg.port} in {timeout:.0f} s") from exc
+        except MqttError:
+            await self.disconnect()
+            raise
+
+    async def disconnect(self) -> None:
+        """Disconnect cleanly and stop paho's thread."""
+        self._client.disconnect()
+        await asyncio.to_thread(self._client.loop_stop)
+        self._connected.clear()
+        for fut in self._pending.values():
+            if not fut.done():
+                fut.set_exception(MqttError("client disconnected"))
+        self._pending.clear()
+
+    async def subscribe(self, topic: str, qos: int = 1) -> None:
+        """Subscribe and wait for SUBACK; raise MqttRefused when the broker refuses the filter."""
+        with self._lock:
+            result, mid = self._client.subscribe(topic, qos)
+            if result != paho.MQTT_ERR_SUCCESS or mid is None:
+                raise MqttError(f"subscribe to {topic} failed: {paho.error_string(result)}")
+            fut = self._register(mid)
+        codes: list[ReasonCode] = await fut
+        for code in codes:
+            if code.is_failure:
+                raise MqttRefused(f"subscription to {topic}", str(code), code.value)
+        self._subscriptions.append((topic, qos))
+
+    async def publish(
+        self,
+        topic: str,
+        payload: bytes,
+        *,
+        qos: int = 1,
+        retain: bool = False,
+        properties: Properties | None = None,
+    ) -> None:
+        """Publish and, at QoS 1, wait for PUBACK; raise MqttRefused when the broker refuses it."""
+        with self._lock:
+            info = self._client.publish(topic, payload, qos=qos, retain=retain, properties=properties)
+            fut = self._register(info.mid) if qos > 0 else None
+        if info.rc != paho.MQTT_ERR_SUCCESS:
+            if fut is not None:
+                self._pending.pop(info.mid, None)
+            raise MqttError(f"publish to {topic} failed: {paho.error_string(info.rc)}")
+        if fut is None:
+            return
+        code: ReasonCode = await fut
+        if code.is_failure:
+            raise MqttRefused(f"publish to {topic}", str(code), code.value)
+
+    def publish_nowait(self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False) -> None:
+        """Queue a publish without waiting for its PUBACK."""
+        self._client.publish(topic, payload, qos=qos, retain=retain)
+
+    def _register(self, mid: int) -> asyncio.Future[Any]:
+        # Called with the lock held: paho may answer before publish() has even returned.
+        fut: asyncio.Future[Any] = self._loop.create_future()
+        if mid in self._early:
+            fut.set_result(self._early.pop(mid))
+        else:
+            self._pending[mid] = fut
+        return fut
+
+    def _resolve(self, mid: int, value: Any) -> None:
+        with self._lock:
+            fut = self._pending.pop(mid, None)
+            if fut is None:
+                self._early[mid] = value
+                return
+        self._loop.call_soon_threadsafe(_set_result, fut, value)
+
+    # --- paho callbacks (network thread) ---
+
+    def _on_connect(self, client: paho.Client, _u: Any, flags: Any, code: ReasonCode, _p: Any) -> None:
+        if code.is_failure:
+            log.warning("MQTT broker refused connection: %s", code)
+            if not self._first_connect.done():
+                client.disconnect()
+                self._loop.call_soon_threadsafe(
+                    _set_exception,
+                    self._first_connect,
+                    MqttRefused("connection", str(code), code.value),
+                )
+            return
+        if not getattr(flags, "session_present", False):
+            for topic, qos in self._subscriptions:
+                client.subscribe(topic, qos)
+        self._loop.call_soon_threadsafe(self._connected.set)
+        self._loop.call_soon_threadsafe(_set_result, self._first_connect, None)
+
+    def _on_disconnect(self, _c: Any, _u: Any, _f: Any, code: ReasonCode, _p: Any) -> None:
+        self._loop.call_soon_threadsafe(self._connected.clear)
+        if code.value != 0:
+            log.warning("MQTT connection lost (%s); reconnecting", code)
+
+    def _on_message(self, _c: Any, _u: Any, msg: paho.MQTTMessage) -> None:
+        item = Incoming(
+            topic=msg.topic,
+            payload=bytes(msg.payload),
+            qos=msg.qos,
+            mid=msg.mid,
+            retain=bool(msg.retain),
+            received_at=datetime.now(UTC),
+            _acker=self._client.ack if self.manual_ack else None,
+        )
+        self._loop.call_soon_threadsafe(self._deliver, item)
+
+    def _on_ack(self, _c: Any, _u: Any, mid: int, code: ReasonCode, _p: Any) -> None:
+        self._resolve(mid, code)
+
+    def _on_subscribe(self, _c: Any, _u: Any, mid: int, codes: list[ReasonCode], _p: Any) -> None:
+        self._resolve(mid, codes)
+
+    def _deliver(self, item: Incoming) -> None:
+        try:
+            self.messages.put_nowait(item)
+        except asyncio.QueueFull:
+            # Only possible without manual acks; with them the broker's window bounds the inbox.
+            # The message is not acknowledged, so the broker redelivers it on the next session.
+            self.dropped += 1
+            log.error("MQTT inbox full (%d); message on %s not taken", self.messages.maxsize, item.topic)
+
+
+def _set_result(fut: asyncio.Future[Any], value: Any) -> None:
+    if not fut.done():
+        fut.set_result(value)
+
+
+def _set_exception(fut: asyncio.Future[Any], exc: BaseException) -> None:
+    if not fut.done():
+        fut.set_exception(exc)

@@ -1,0 +1,115 @@
+"""The long-running parts, each an awaitable that runs until cancelled: API, ingest, simulator."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from urllib.parse import urlsplit
+
+import uvicorn
+
+from api.main import create_app
+from devices.dynsec import connect_admin
+from ingest.service import SESSION_EXPIRY_S, IngestWorker
+from simulators.service import provision_demo_homes, run_homes
+from telecare.connect import mqtt_config, require_database_url
+from telecare.db import create_pool
+from telecare.maintenance import maintenance_loop
+from telecare.migrate import migrate
+from telecare.settings import Settings
+from telecare.storage import apply_retention
+
+log = logging.getLogger(__name__)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn, minus its own signal handling: the caller owns Ctrl-C and stops every part together."""
+
+    @contextlib.contextmanager
+    def capture_signals(self):  # type: ignore[no-untyped-def]
+        yield
+
+
+async def serve_api(settings: Settings, *, migrations: bool = True) -> None:
+    """Serve the HTTP API until cancelled."""
+    config = uvicorn.Config(
+        create_app(settings, run_migrations=migrations),
+        host=settings.api_host,
+        port=settings.api_port,
+        log_config=None,
+        lifespan="on",
+    )
+    server = _Server(config)
+    task = asyncio.create_task(server.serve(), name="uvicorn")
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        # Let uvicorn finish its requests and run the lifespan's shutdown instead of cutting it off.
+        server.should_exit = True
+        await task
+        raise
+
+
+async def run_ingest(settings: Settings) -> None:
+    """Run migrations, storage upkeep and an ingest worker until cancelled."""
+    pool = await create_pool(require_database_url(settings), min_size=2, max_size=settings.db_pool_max)
+    try:
+        async with pool.acquire() as conn:
+            report = await migrate(conn, storage=settings.storage)
+            await apply_retention(conn, info=report.storage, retention_days=settings.retention_days)
+        worker = IngestWorker(
+            pool=pool,
+            mqtt=mqtt_config(
+                settings,
+                client_id=settings.mqtt_client_id,
+                clean_start=False,
+                session_expiry_s=SESSION_EXPIRY_S,
+                receive_maximum=settings.mqtt_receive_maximum,
+            ),
+            topic_root=settings.mqtt_topic_root,
+            batch_size=settings.ingest_batch_size,
+            batch_ms=settings.ingest_batch_ms,
+        )
+        async with asyncio.TaskGroup() as group:
+            group.create_task(worker.run(), name="ingest")
+            group.create_task(
+                maintenance_loop(
+                    pool,
+                    info=report.storage,
+                    retention_days=settings.retention_days,
+                    ahead_days=settings.partitions_ahead_days,
+                ),
+                name="maintenance",
+            )
+    finally:
+        await pool.close()
+
+
+async def run_simulator(settings: Settings, *, homes: int | None = None, seed: int = 1) -> None:
+    """Provision demo homes and publish their readings until cancelled."""
+    pool = await create_pool(require_database_url(settings), min_size=1, max_size=4)
+    try:
+        async with pool.acquire() as conn:
+            await migrate(conn, storage=settings.storage)
+        admin_cfg = mqtt_config(settings, client_id=f"telecare-sim-{uuid.uuid4().hex[:8]}")
+        async with connect_admin(admin_cfg) as admin:
+            sim_homes = await provision_demo_homes(
+                pool,
+                admin,
+                topic_root=settings.mqtt_topic_root,
+                count=settings.simulate_homes if homes is None else homes,
+            )
+        url = urlsplit(settings.mqtt_url or "")
+        log.info("simulating %d homes", len(sim_homes))
+        await run_homes(
+            sim_homes,
+            host=url.hostname or "127.0.0.1",
+            port=url.port or 1883,
+            topic_root=settings.mqtt_topic_root,
+            interval_s=settings.simulate_interval_s,
+            seed=seed,
+        )
+    finally:
+        await pool.close()

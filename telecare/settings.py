@@ -1,0 +1,113 @@
+"""The one Settings object: environment variables with the TELECARE_ prefix and an optional .env."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class LogFormat(StrEnum):
+    """How log lines are written."""
+
+    TEXT = "text"
+    JSON = "json"
+
+
+class StorageMode(StrEnum):
+    """Which time-series storage the migrations build."""
+
+    AUTO = "auto"
+    TIMESCALEDB = "timescaledb"
+    POSTGRES = "postgres"
+
+
+class SettingsError(Exception):
+    """Settings are invalid; the message names the setting."""
+
+
+Port = Annotated[int, Field(ge=0, le=65535)]
+
+
+class Settings(BaseSettings):
+    """Everything an operator can configure. Unset database/MQTT URLs mean 'embedded'."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TELECARE_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str | None = Field(
+        default=None, description="postgresql://user:pass@host:port/db; unset starts an embedded cluster"
+    )
+    db_pool_min: int = Field(default=2, ge=1, le=100)
+    db_pool_max: int = Field(default=10, ge=1, le=500)
+    storage: StorageMode = StorageMode.AUTO
+    retention_days: int = Field(default=365, ge=7, le=3650, description="raw readings kept this long")
+    partitions_ahead_days: int = Field(default=7, ge=1, le=60)
+
+    mqtt_url: str | None = Field(
+        default=None, description="mqtt://host:port or mqtts://host:port; unset starts embedded Mosquitto"
+    )
+    mqtt_username: str | None = None
+    mqtt_password: SecretStr | None = None
+    mqtt_ca_file: Path | None = None
+    mqtt_cert_file: Path | None = None
+    mqtt_key_file: Path | None = None
+    mqtt_topic_root: str = Field(default="telecare", pattern=r"^[A-Za-z0-9_\-/]+$")
+    mqtt_client_id: str = Field(default="telecare-ingest", pattern=r"^[A-Za-z0-9_\-]{1,64}$")
+    mqtt_receive_maximum: int = Field(default=1000, ge=1, le=65535)
+
+    data_dir: Path = Field(default=Path("var"), description="embedded PostgreSQL and Mosquitto live here")
+    pg_bin_dir: Path | None = Field(default=None, description="where initdb/pg_ctl are; searched if unset")
+    embedded_pg_port: Port = 55432
+    embedded_mqtt_port: Port = 51883
+
+    api_host: str = "127.0.0.1"
+    api_port: Port = 8000
+
+    log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$")
+    log_format: LogFormat = LogFormat.TEXT
+
+    ingest_batch_size: int = Field(default=500, ge=1, le=50000)
+    ingest_batch_ms: int = Field(default=100, ge=1, le=10000)
+
+    simulate_homes: int = Field(default=3, ge=0, le=100000)
+    simulate_interval_s: float = Field(default=2.0, gt=0, le=3600)
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme not in {"postgres", "postgresql"}:
+            raise ValueError("must start with postgresql://")
+        return value
+
+    @field_validator("mqtt_url")
+    @classmethod
+    def _check_mqtt_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in {"mqtt", "mqtts"} or not parts.hostname:
+            raise ValueError("must look like mqtt://host:port or mqtts://host:port")
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build Settings from the environment, raising SettingsError that names each bad setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            name = "TELECARE_" + "_".join(str(p) for p in err["loc"]).upper()
+            problems.append(f"{name}: {err['msg']}")
+        raise SettingsError("invalid settings: " + "; ".join(problems)) from exc

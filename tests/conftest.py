@@ -1,0 +1,191 @@
+"""Shared fixtures: a real PostgreSQL and a real Mosquitto, started once per test session on free ports.
+
+Isolation: every test gets its own database (cloned from a migrated template, which is fast) and its
+own MQTT topic root. Async tests fail if they leave a task running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from telecare.embedded import EmbeddedMosquitto, EmbeddedPostgres
+from telecare.embedded.mosquitto import ADMIN_USER
+from telecare.embedded.postgres import find_pg_bin, timescaledb_installed
+from telecare.embedded.process import free_port
+from telecare.migrate import migrate
+from telecare.mqtt import MqttConfig
+from telecare.settings import Settings, StorageMode
+
+TEMPLATE = "telecare_template"
+
+
+@pytest.fixture(scope="session")
+def work_dir() -> Iterator[Path]:
+    """A temporary folder the server accounts (postgres, mosquitto) can reach when we are root."""
+    path = Path(tempfile.mkdtemp(prefix="telecare-test-"))
+    os.chmod(path, 0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _start_cluster(root: Path, *, timescaledb: bool) -> EmbeddedPostgres:
+    server = EmbeddedPostgres(root, free_port(), preload_timescaledb=timescaledb, fast_unsafe=True)
+    server.start()
+    return server
+
+
+async def _make_template(server: EmbeddedPostgres, storage: StorageMode) -> None:
+    admin = await asyncpg.connect(server.dsn("postgres"))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE}"')
+        await admin.execute(f'CREATE DATABASE "{TEMPLATE}"')
+    finally:
+        await admin.close()
+    conn = await asyncpg.connect(server.dsn(TEMPLATE))
+    try:
+        await migrate(conn, storage=storage)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def pg_server(work_dir: Path) -> Iterator[EmbeddedPostgres]:
+    """Plain PostgreSQL (timescaledb not preloaded), with a migrated template database."""
+    server = _start_cluster(work_dir / "pg", timescaledb=False)
+    try:
+        asyncio.run(_make_template(server, StorageMode.POSTGRES))
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def ts_server(work_dir: Path) -> Iterator[EmbeddedPostgres]:
+    """PostgreSQL with TimescaleDB preloaded; skipped where the server has no timescaledb."""
+    if not timescaledb_installed(find_pg_bin()):
+        pytest.skip("this PostgreSQL has no timescaledb extension")
+    server = _start_cluster(work_dir / "pg-ts", timescaledb=True)
+    try:
+        asyncio.run(_make_template(server, StorageMode.TIMESCALEDB))
+        yield server
+    finally:
+        server.stop()
+
+
+async def _clone(server: EmbeddedPostgres) -> str:
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    admin = await asyncpg.connect(server.dsn("postgres"))
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
+    finally:
+        await admin.close()
+    return name
+
+
+async def _drop(server: EmbeddedPostgres, name: str) -> None:
+    admin = await asyncpg.connect(server.dsn("postgres"))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def db_url(pg_server: EmbeddedPostgres) -> AsyncIterator[str]:
+    """A fresh, migrated database (plain PostgreSQL path) for this test alone."""
+    name = await _clone(pg_server)
+    yield pg_server.dsn(name)
+    await _drop(pg_server, name)
+
+
+@pytest.fixture
+async def ts_db_url(ts_server: EmbeddedPostgres) -> AsyncIterator[str]:
+    """A fresh, migrated database on the TimescaleDB path for this test alone."""
+    name = await _clone(ts_server)
+    yield ts_server.dsn(name)
+    await _drop(ts_server, name)
+
+
+@pytest.fixture
+async def empty_db_url(pg_server: EmbeddedPostgres) -> AsyncIterator[str]:
+    """A fresh database with no migrations applied."""
+    name = f"e_{uuid.uuid4().hex[:16]}"
+    admin = await asyncpg.connect(pg_server.dsn("postgres"))
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    yield pg_server.dsn(name)
+    await _drop(pg_server, name)
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A connection to this test's database."""
+    conn = await asyncpg.connect(db_url)
+    yield conn
+    await conn.close()
+
+
+@pytest.fixture(scope="session")
+def broker(work_dir: Path) -> Iterator[EmbeddedMosquitto]:
+    """A real Mosquitto with dynamic security, for the whole session."""
+    server = EmbeddedMosquitto(work_dir / "mqtt", free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def topic_root() -> str:
+    """This test's own MQTT topic root, so tests never see each other's messages."""
+    return f"test-{uuid.uuid4().hex[:12]}/telecare"
+
+
+@pytest.fixture
+def admin_mqtt(broker: EmbeddedMosquitto) -> MqttConfig:
+    """How the backend connects to the test broker."""
+    return MqttConfig(
+        host="127.0.0.1",
+        port=broker.port,
+        client_id=f"admin-{uuid.uuid4().hex[:8]}",
+        username=ADMIN_USER,
+        password=broker.admin_password,
+    )
+
+
+@pytest.fixture
+def settings(db_url: str, broker: EmbeddedMosquitto, topic_root: str, tmp_path: Path) -> Settings:
+    """Settings pointing at this test's database, the test broker and this test's topic root."""
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=db_url,
+        mqtt_url=broker.url,
+        mqtt_username=ADMIN_USER,
+        mqtt_password=broker.admin_password,  # type: ignore[arg-type]
+        mqtt_topic_root=topic_root,
+        mqtt_client_id=f"ingest-{uuid.uuid4().hex[:8]}",
+        data_dir=tmp_path / "var",
+        ingest_batch_ms=20,
+    )
+
+
+@pytest.fixture(autouse=True)
+async def _no_task_left_behind() -> AsyncIterator[None]:
+    """Fail any async test that leaves an asyncio task running."""
+    before = set(asyncio.all_tasks())
+    yield
+    await asyncio.sleep(0)
+    left = [t for t in asyncio.all_tasks() - before if t is not asyncio.current_task() and not t.done()]
+    for task in left:
+        task.cancel()
+    assert not left, f"test left tasks running: {[t.get_name() for t in left]}"
