@@ -33,7 +33,7 @@ def find_pg_bin(explicit: Path | None = None) -> Path:
     candidates = [explicit] if explicit else []
     on_path = shutil.which("pg_ctl")
     if on_path:
-        candidates.append(Path(on_path).parent)
+        candidates.append(Path(on_path).resolve().parent)
     candidates.extend(_SEARCH)
     for folder in candidates:
         if folder and (folder / "initdb").exists() and (folder / "pg_ctl").exists():
