@@ -167,11 +167,11 @@ def admin_mqtt(broker: EmbeddedMosquitto) -> MqttConfig:
 def settings(db_url: str, broker: EmbeddedMosquitto, topic_root: str, tmp_path: Path) -> Settings:
     """Settings pointing at this test's database, the test broker and this test's topic root."""
     return Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         database_url=db_url,
         mqtt_url=broker.url,
         mqtt_username=ADMIN_USER,
-        mqtt_password=broker.admin_password,  # type: ignore[arg-type]
+        mqtt_password=broker.admin_password,
         mqtt_topic_root=topic_root,
         mqtt_client_id=f"ingest-{uuid.uuid4().hex[:8]}",
         data_dir=tmp_path / "var",

@@ -1,0 +1,47 @@
+# The two commands a newcomer needs: `make demo` runs everything, `make test` runs every test.
+# Both install what they need first: Mosquitto from Debian, and a .venv from pyproject.toml.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PACKAGES := telecare ingest api anomaly devices simulators migrations
+
+.PHONY: demo test check bench eval system-deps venv clean
+
+demo: system-deps $(STAMP)  ## run the whole system with simulated homes (Ctrl-C stops it)
+	$(BIN)/telecare run
+
+test: system-deps $(STAMP)  ## run the whole test suite against real PostgreSQL and Mosquitto
+	$(BIN)/pytest
+
+check: $(STAMP)  ## lint (ruff) and type-check (mypy --strict)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy $(PACKAGES) tests
+
+bench: system-deps $(STAMP)  ## benchmarks; each writes its JSON under docs/bench/
+	@set -e; for b in ingest.bench api.bench; do \
+	  if $(BIN)/python -c "import importlib.util,sys; sys.exit(importlib.util.find_spec('$$b') is None)"; then \
+	    echo "== $$b"; $(BIN)/python -m $$b; \
+	  else echo "== $$b: not built yet"; fi; \
+	done
+
+system-deps:  ## Mosquitto (with its dynamic-security plugin) from Debian, if missing
+	@command -v mosquitto >/dev/null 2>&1 || test -x /usr/sbin/mosquitto || { \
+	  echo "installing mosquitto"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq mosquitto mosquitto-clients; }
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { \
+	  echo "PostgreSQL server binaries are missing: apt-get install postgresql-15"; exit 1; }
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+clean:  ## remove the venv and the embedded servers' data
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
