@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Annotated, Literal, TypeAlias
+from typing import Annotated, Any, Literal, TypeAlias
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, WithJsonSchema
 from pydantic_core import PydanticCustomError
@@ -284,3 +285,41 @@ MESSAGE_MODELS: Mapping[MessageKind, type[MessageBase]] = MappingProxyType(
         MessageKind.PRESENCE: PresenceMessage,
     }
 )
+
+
+def message_json_schemas() -> dict[str, dict[str, Any]]:
+    """JSON Schema of every message kind, keyed by kind."""
+    return {kind.value: MESSAGE_MODELS[kind].model_json_schema() for kind in MessageKind}
+
+
+_TS = "2025-03-14T07:42:05Z"
+_EXAMPLES: dict[MessageKind, dict[str, Any]] = {
+    MessageKind.TEMPERATURE: {"ts": _TS, "seq": 1041, "celsius": 19.5},
+    MessageKind.HUMIDITY: {"ts": _TS, "seq": 1042, "percent": 48.0},
+    MessageKind.POWER: {"ts": _TS, "seq": 3310, "watts": 2850.0, "appliance": "kettle"},
+    MessageKind.MOTION: {"ts": _TS, "seq": 877, "detected": True},
+    MessageKind.CONTACT: {"ts": _TS, "seq": 212, "open": True},
+    MessageKind.OCCUPANCY: {"ts": _TS, "seq": 95, "occupied": False},
+    MessageKind.WATER_LEAK: {"ts": _TS, "seq": 7, "leak": True},
+    MessageKind.SMOKE: {"ts": _TS, "seq": 12, "alarm": True},
+    MessageKind.FLUSH: {"ts": _TS, "seq": 402},
+    MessageKind.ALARM: {"ts": _TS, "seq": 58, "button": "pendant"},
+    MessageKind.FALL: {"ts": _TS, "seq": 59, "confidence": 0.92},
+    MessageKind.ALARM_CANCEL: {"ts": "2025-03-14T07:42:31Z", "seq": 60, "cancels_seq": 59},
+    MessageKind.TAG: {"ts": _TS, "seq": 1530, "tag_id": "04A224B2C35E80"},
+    MessageKind.STATUS: {
+        "ts": _TS,
+        "seq": 5120,
+        "battery": 87,
+        "rssi_dbm": -67,
+        "firmware": "2.4.1",
+        "uptime_s": 86400,
+    },
+    MessageKind.HEARTBEAT: {"ts": _TS, "seq": 5121},
+    MessageKind.PRESENCE: {"ts": _TS, "seq": 5000, "state": "online", "v": 1},
+}
+
+
+def example_payloads() -> dict[str, dict[str, Any]]:
+    """One valid example payload per kind, keyed by kind; a fresh copy on every call."""
+    return {kind.value: copy.deepcopy(_EXAMPLES[kind]) for kind in MessageKind}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -112,7 +112,9 @@ async def set_device_status(conn: asyncpg.Connection, *, device_id: UUID, status
 
 async def mark_rotated(conn: asyncpg.Connection, *, device_id: UUID) -> None:
     """Note that the device's password was rotated now."""
-    await conn.execute("UPDATE device_credentials SET rotated_at = now() WHERE device_id = $1", device_id)
+    await conn.execute(
+        "UPDATE device_credentials SET rotated_at = now(), revoked_at = NULL WHERE device_id = $1", device_id
+    )
 
 
 async def list_devices(conn: asyncpg.Connection, *, home_id: UUID | None = None) -> list[asyncpg.Record]:
@@ -138,3 +140,94 @@ async def device_routes(conn: asyncpg.Connection) -> dict[UUID, tuple[UUID, str]
 def record_to_dict(record: asyncpg.Record | None) -> dict[str, Any] | None:
     """A record as a plain dict (None stays None)."""
     return dict(record) if record is not None else None
+
+
+HEALTH_COLUMNS = (
+    "device_id, home_id, last_seen_at, last_event_at, battery_pct, rssi_dbm, firmware, uptime_s, online, "
+    "online_changed_at, offline_reason, low_battery"
+)
+
+
+async def lock_health(conn: asyncpg.Connection, *, device_ids: list[UUID]) -> dict[UUID, dict[str, Any]]:
+    """Current health rows of these devices, locked until the transaction ends (workers may race)."""
+    rows = await conn.fetch(
+        f"SELECT {HEALTH_COLUMNS} FROM device_health WHERE device_id = ANY($1::uuid[]) "
+        "ORDER BY device_id FOR UPDATE",
+        device_ids,
+    )
+    return {r["device_id"]: dict(r) for r in rows}
+
+
+async def upsert_health(conn: asyncpg.Connection, *, rows: list[tuple[Any, ...]]) -> None:
+    """Write health rows (in HEALTH_COLUMNS order)."""
+    await conn.executemany(
+        f"""
+        INSERT INTO device_health ({HEALTH_COLUMNS}, updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now())
+        ON CONFLICT (device_id) DO UPDATE SET
+            last_seen_at = excluded.last_seen_at, last_event_at = excluded.last_event_at,
+            battery_pct = excluded.battery_pct, rssi_dbm = excluded.rssi_dbm, firmware = excluded.firmware,
+            uptime_s = excluded.uptime_s, online = excluded.online,
+            online_changed_at = excluded.online_changed_at, offline_reason = excluded.offline_reason,
+            low_battery = excluded.low_battery, updated_at = now()
+        """,
+        rows,
+    )
+
+
+async def insert_health_events(conn: asyncpg.Connection, *, rows: list[tuple[Any, ...]]) -> None:
+    """Record health events: (device_id, home_id, kind, at, detail)."""
+    if rows:
+        await conn.executemany(
+            "INSERT INTO device_health_events (device_id, home_id, kind, at, detail)"
+            " VALUES ($1, $2, $3, $4, $5)",
+            rows,
+        )
+
+
+async def mark_silent_offline(
+    conn: asyncpg.Connection, *, now: datetime, grace_fraction: float, min_grace_s: float
+) -> list[asyncpg.Record]:
+    """Set online=false for active devices silent past interval + grace; returns those devices."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        """
+        UPDATE device_health h
+        SET online = false, online_changed_at = $1::timestamptz, offline_reason = 'missed_heartbeats',
+            updated_at = now()
+        FROM devices d JOIN device_types t ON t.type = d.type
+        WHERE h.device_id = d.id AND h.online AND d.status = 'active'
+          AND h.last_seen_at < $1::timestamptz - make_interval(
+                secs => t.heartbeat_interval_s + greatest($3::float8, t.heartbeat_interval_s * $2::float8))
+        RETURNING h.device_id, h.home_id, h.last_seen_at
+        """,
+        now,
+        grace_fraction,
+        min_grace_s,
+    )
+    return rows
+
+
+async def select_health(
+    conn: asyncpg.Connection, *, home_id: UUID | None = None, organisation_id: UUID | None = None
+) -> list[asyncpg.Record]:
+    """Devices with their health, for one home or one organisation."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        """
+        SELECT d.id AS device_id, d.home_id, d.type, d.model, d.room, d.status, t.heartbeat_interval_s,
+               h.last_seen_at, h.last_event_at, h.battery_pct, h.rssi_dbm,
+               coalesce(h.firmware, nullif(d.firmware, '')) AS firmware, h.uptime_s,
+               coalesce(h.online, false) AS online, h.online_changed_at,
+               coalesce(h.offline_reason, 'never_seen') AS offline_reason,
+               coalesce(h.low_battery, false) AS low_battery
+        FROM devices d
+        JOIN homes ho ON ho.id = d.home_id
+        JOIN device_types t ON t.type = d.type
+        LEFT JOIN device_health h ON h.device_id = d.id
+        WHERE ($1::uuid IS NULL OR d.home_id = $1) AND ($2::uuid IS NULL OR ho.organisation_id = $2)
+          AND d.status <> 'decommissioned'
+        ORDER BY d.home_id, d.room, d.type, d.id
+        """,
+        home_id,
+        organisation_id,
+    )
+    return rows

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import copy
 import re
 from dataclasses import dataclass
-from typing import Any, cast
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Any, cast
 from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
-from pydantic import ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from pydantic_core import ErrorDetails
 
 from devices.messages import (
@@ -33,7 +35,9 @@ from devices.messages import (
     TagMessage,
     TemperatureMessage,
     WaterLeakMessage,
+    example_payloads,
     json_type_name,
+    message_json_schemas,
 )
 
 __all__ = [
@@ -317,39 +321,136 @@ def reading_value(message: DeviceMessage) -> float | None:
             return None
 
 
-def message_json_schemas() -> dict[str, dict[str, Any]]:
-    """JSON Schema of every message kind, keyed by kind."""
-    return {kind.value: MESSAGE_MODELS[kind].model_json_schema() for kind in MessageKind}
+# --- The registry's edge: what the API accepts and returns for organisations, homes and devices ---
 
 
-_TS = "2025-03-14T07:42:05Z"
-_EXAMPLES: dict[MessageKind, dict[str, Any]] = {
-    MessageKind.TEMPERATURE: {"ts": _TS, "seq": 1041, "celsius": 19.5},
-    MessageKind.HUMIDITY: {"ts": _TS, "seq": 1042, "percent": 48.0},
-    MessageKind.POWER: {"ts": _TS, "seq": 3310, "watts": 2850.0, "appliance": "kettle"},
-    MessageKind.MOTION: {"ts": _TS, "seq": 877, "detected": True},
-    MessageKind.CONTACT: {"ts": _TS, "seq": 212, "open": True},
-    MessageKind.OCCUPANCY: {"ts": _TS, "seq": 95, "occupied": False},
-    MessageKind.WATER_LEAK: {"ts": _TS, "seq": 7, "leak": True},
-    MessageKind.SMOKE: {"ts": _TS, "seq": 12, "alarm": True},
-    MessageKind.FLUSH: {"ts": _TS, "seq": 402},
-    MessageKind.ALARM: {"ts": _TS, "seq": 58, "button": "pendant"},
-    MessageKind.FALL: {"ts": _TS, "seq": 59, "confidence": 0.92},
-    MessageKind.ALARM_CANCEL: {"ts": "2025-03-14T07:42:31Z", "seq": 60, "cancels_seq": 59},
-    MessageKind.TAG: {"ts": _TS, "seq": 1530, "tag_id": "04A224B2C35E80"},
-    MessageKind.STATUS: {
-        "ts": _TS,
-        "seq": 5120,
-        "battery": 87,
-        "rssi_dbm": -67,
-        "firmware": "2.4.1",
-        "uptime_s": 86400,
-    },
-    MessageKind.HEARTBEAT: {"ts": _TS, "seq": 5121},
-    MessageKind.PRESENCE: {"ts": _TS, "seq": 5000, "state": "online", "v": 1},
-}
+class DeviceType(StrEnum):
+    """The device types the registry knows (each with its heartbeat interval)."""
+
+    MOTION_SENSOR = "motion_sensor"
+    DOOR_CONTACT = "door_contact"
+    BED_SENSOR = "bed_sensor"
+    CHAIR_SENSOR = "chair_sensor"
+    TEMPERATURE_SENSOR = "temperature_sensor"
+    SMART_PLUG = "smart_plug"
+    WATER_SENSOR = "water_sensor"
+    SMOKE_DETECTOR = "smoke_detector"
+    FLUSH_SENSOR = "flush_sensor"
+    PENDANT = "pendant"
+    WRIST_WEARABLE = "wrist_wearable"
+    NFC_READER = "nfc_reader"
+    HUB = "hub"
 
 
-def example_payloads() -> dict[str, dict[str, Any]]:
-    """One valid example payload per kind, keyed by kind; a fresh copy on every call."""
-    return {kind.value: copy.deepcopy(_EXAMPLES[kind]) for kind in MessageKind}
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
+
+
+def _known_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/London") from exc
+    return value
+
+
+class OrganisationIn(BaseModel):
+    """A care-provider organisation to create."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Name
+
+
+class OrganisationOut(BaseModel):
+    """A care-provider organisation."""
+
+    id: UUID
+    name: str
+    created_at: datetime
+
+
+class HomeIn(BaseModel):
+    """A home to create: where it is and its time zone (routines are judged in local time)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Name
+    address: Annotated[str, StringConstraints(max_length=500)] = ""
+    timezone: Annotated[str, AfterValidator(_known_zone)] = "Europe/London"
+    latitude: Annotated[float, Field(ge=-90, le=90)] | None = None
+    longitude: Annotated[float, Field(ge=-180, le=180)] | None = None
+
+
+class HomeOut(BaseModel):
+    """A home."""
+
+    id: UUID
+    organisation_id: UUID
+    name: str
+    address: str
+    timezone: str
+    latitude: float | None
+    longitude: float | None
+    created_at: datetime
+
+
+class ResidentIn(BaseModel):
+    """A resident of a home."""
+
+    model_config = ConfigDict(extra="forbid")
+    display_name: Name
+
+
+class DeviceIn(BaseModel):
+    """A device to register in a home."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: DeviceType
+    model: Short = ""
+    room: Short = ""
+    firmware: Short = ""
+
+
+class DeviceOut(BaseModel):
+    """A registered device."""
+
+    id: UUID
+    home_id: UUID
+    type: str
+    model: str
+    room: str
+    installed_on: date
+    firmware: str
+    status: str
+    mqtt_username: str | None
+
+
+class CredentialsOut(BaseModel):
+    """A device's MQTT identity. The password is shown this once and is not stored by the backend."""
+
+    device_id: UUID
+    home_id: UUID
+    username: str
+    password: str
+    client_id: str
+    publish_topic: str
+    command_topic: str
+
+
+class DeviceHealthOut(BaseModel):
+    """A device and how it is doing."""
+
+    device_id: UUID
+    home_id: UUID
+    type: str
+    room: str
+    status: str
+    heartbeat_interval_s: int
+    online: bool
+    offline_reason: str | None
+    last_seen_at: datetime | None
+    last_event_at: datetime | None
+    battery_pct: int | None
+    rssi_dbm: int | None
+    firmware: str | None
+    uptime_s: int | None
+    low_battery: bool

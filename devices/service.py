@@ -112,20 +112,23 @@ async def _active_device(conn: asyncpg.Connection, device_id: UUID) -> asyncpg.R
 async def rotate_password(
     pool: asyncpg.Pool, admin: DynsecAdmin, *, topic_root: str, device_id: UUID
 ) -> Provisioned:
-    """Give the device a new password; the old one stops working at once."""
+    """Give the device a new password (a revoked device is reinstated); the old one stops working at once."""
     async with pool.acquire() as conn:
         row = await _active_device(conn, device_id)
-        if row["status"] != "active":
-            raise InvalidState(
-                f"device {device_id} is {row['status']}; only an active device gets a new password"
-            )
+        if row["status"] == "decommissioned":
+            raise InvalidState(f"device {device_id} is decommissioned; register a new device instead")
         acl = device_acl(topic_root=topic_root, home_id=row["home_id"], device_id=device_id)
         password = new_password()
-        try:
-            await admin.set_password(acl.username, password)
-        except DynsecError as exc:
-            raise BrokerUnavailable(f"the broker did not change the password: {exc}") from exc
-        await queries.mark_rotated(conn, device_id=device_id)
+        async with conn.transaction():
+            await queries.mark_rotated(conn, device_id=device_id)
+            await queries.set_device_status(conn, device_id=device_id, status="active")
+            try:
+                if row["status"] == "revoked":
+                    await admin.create_device(acl, password)
+                else:
+                    await admin.set_password(acl.username, password)
+            except DynsecError as exc:
+                raise BrokerUnavailable(f"the broker did not change the password: {exc}") from exc
     return _provisioned(acl, device_id=device_id, home_id=row["home_id"], password=password)
 
 

@@ -8,11 +8,13 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 import asyncpg
 import orjson
 
+from devices import health
 from devices.schemas import PRIORITY_KINDS, ContractError, parse_payload, parse_topic, reading_value
 from ingest import queries
 from ingest.directory import DeviceDirectory
@@ -37,8 +39,14 @@ class Reading:
     seq: int
     kind: str
     value: float | None
-    payload: dict[str, object]
+    payload: dict[str, Any]
     clock_suspect: bool
+
+    def observation(self) -> health.Observation:
+        """What the device-health fold needs from this reading."""
+        return health.Observation(
+            self.device_id, self.home_id, self.received_at, self.time, self.kind, self.payload
+        )
 
     def row(self) -> tuple[object, ...]:
         """The row in queries.READING_COLUMNS order."""
@@ -91,6 +99,7 @@ class IngestWorker:
     def __post_init__(self) -> None:
         self.directory = DeviceDirectory(self.pool)
         self.client: AsyncMqttClient | None = None
+        self.subscribed = asyncio.Event()
 
     @property
     def subscription(self) -> str:
@@ -103,6 +112,7 @@ class IngestWorker:
         await self.directory.reload()
         await self.client.connect()
         await self.client.subscribe(self.subscription, qos=1)
+        self.subscribed.set()
         log.info("ingest worker subscribed to %s", self.subscription)
         try:
             await self._loop(self.client)
@@ -211,12 +221,13 @@ class IngestWorker:
                 if readings
                 else set()
             )
+            fresh = [r for r in readings if (r.device_id, r.seq) in new]
+            await health.apply_batch(conn, [r.observation() for r in fresh])
             if rejected:
                 await queries.insert_dead_letters(
                     conn,
                     rows=[(m.received_at, m.topic, m.payload, r.reason, r.detail) for m, r in rejected],
                 )
-        fresh = [r for r in readings if (r.device_id, r.seq) in new]
         self.stored += len(fresh)
         self.duplicates += len(readings) - len(fresh)
         self.dead_lettered += len(rejected)

@@ -10,6 +10,8 @@ import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
+from devices.errors import DevicesError
+from telecare.cli_registry import add_commands, run_command
 from telecare.embedded import EmbeddedError
 from telecare.logs import configure_logging
 from telecare.settings import Settings, SettingsError, load_settings
@@ -29,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     sim.add_argument("--seed", type=int, default=1)
     sub.add_parser("migrate", help="apply database migrations and exit")
+    add_commands(sub)
     return parser
 
 
@@ -53,18 +56,30 @@ async def _until_signalled(parts: list[Coroutine[Any, Any, None]]) -> None:
             raise result
 
 
+def _banner(settings: Settings) -> None:
+    base = f"http://{settings.api_host}:{settings.api_port}"
+    print(
+        f"""
+  Telecare is starting.
+    API:     {base}/v1
+    Docs:    {base}/docs
+    Ready:   {base}/ready
+    Token:   {settings.data_dir}/admin.token (the operator token for /v1)
+    Homes:   curl -H "Authorization: Bearer $(cat {settings.data_dir}/admin.token)" {base}/v1/homes
+    Then:    {base}/v1/homes/<home_id>/readings (same header)
+    Stop:    Ctrl-C
+""",
+        flush=True,
+    )
+
+
 def _run(settings: Settings) -> None:
     from telecare.runtime import start_embedded
     from telecare.services import run_ingest, run_simulator, serve_api
 
     resolved, embedded = start_embedded(settings)
     try:
-        base = f"http://{resolved.api_host}:{resolved.api_port}"
-        print(
-            f"\n  Telecare is starting.\n  API:   {base}/v1\n  Docs:  {base}/docs\n  Ready: {base}/ready\n"
-            "  Stop:  Ctrl-C\n",
-            flush=True,
-        )
+        _banner(resolved)
         asyncio.run(
             _until_signalled(
                 [
@@ -124,9 +139,11 @@ def main(argv: list[str] | None = None) -> int:
             _service(services.serve_api, settings)
         elif args.command == "ingest":
             _service(services.run_ingest, settings)
+        elif args.command in ("org", "home", "device"):
+            run_command(args, settings)
         elif args.command == "simulate":
             _service(lambda s: services.run_simulator(s, homes=args.homes, seed=args.seed), settings)
-    except (SettingsError, EmbeddedError) as exc:
+    except (SettingsError, EmbeddedError, DevicesError) as exc:
         print(f"telecare: {exc}", file=sys.stderr)
         return 2
     return 0

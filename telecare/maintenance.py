@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 
+from devices import health
 from telecare.settings import StorageMode
 from telecare.storage import StorageInfo
 
@@ -116,6 +117,19 @@ async def refresh_rollup(conn: asyncpg.Connection, *, since: datetime) -> int:
             start,
         )
     return int(status.split()[-1])
+
+
+async def health_loop(pool: asyncpg.Pool, *, interval_s: float = 10.0) -> None:
+    """Mark devices offline when they miss their heartbeats; runs until cancelled."""
+    while True:
+        try:
+            async with pool.acquire() as conn, conn.transaction():
+                events = await health.mark_silent_offline(conn, now=datetime.now(UTC))
+            for event in events:
+                log.info("device %s offline: %s", event.device_id, event.detail["reason"])
+        except (asyncpg.PostgresError, OSError) as exc:
+            log.warning("heartbeat check failed, will retry: %s", exc)
+        await asyncio.sleep(interval_s)
 
 
 async def maintenance_loop(

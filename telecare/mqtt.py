@@ -198,9 +198,14 @@ class AsyncMqttClient:
             await self.disconnect()
             raise
 
-    async def disconnect(self) -> None:
-        """Disconnect cleanly and stop paho's thread."""
-        self._client.disconnect()
+    async def disconnect(self, *, send_will: bool = False) -> None:
+        """Disconnect and stop paho's thread; with send_will the broker publishes our last will (MQTT 5)."""
+        if send_will:
+            self._client.disconnect(
+                reasoncode=ReasonCode(PacketTypes.DISCONNECT, "Disconnect with will message")
+            )
+        else:
+            self._client.disconnect()
         await asyncio.to_thread(self._client.loop_stop)
         self._connected.clear()
         for fut in self._pending.values():

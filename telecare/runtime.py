@@ -9,6 +9,7 @@ from pydantic import SecretStr
 
 from telecare.embedded import EmbeddedMosquitto, EmbeddedPostgres
 from telecare.embedded.mosquitto import ADMIN_USER
+from telecare.embedded.process import read_or_create_secret
 from telecare.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -30,29 +31,35 @@ class Embedded:
             self.postgres.stop()
 
 
-def start_embedded(settings: Settings) -> tuple[Settings, Embedded]:
+def start_embedded(settings: Settings, *, attach: bool = False) -> tuple[Settings, Embedded]:
     """Start an embedded server for each of database and broker that settings leave unset.
 
-    Returns settings with the URLs and credentials filled in, and the handle that stops them.
+    With attach, servers already running from the data folder (a demo in another terminal) are used
+    as they are and left running. Returns settings with the URLs, credentials and operator token filled
+    in, and the handle that stops what this call started.
     """
     embedded = Embedded()
     update: dict[str, object] = {}
     data = settings.data_dir.resolve()
     try:
         if settings.database_url is None:
-            embedded.postgres = EmbeddedPostgres(
-                data / "pg", settings.embedded_pg_port, bin_dir=settings.pg_bin_dir
-            )
-            embedded.postgres.start()
-            update["database_url"] = embedded.postgres.dsn()
+            postgres = EmbeddedPostgres(data / "pg", settings.embedded_pg_port, bin_dir=settings.pg_bin_dir)
+            if not (attach and postgres.running_pid()):
+                postgres.start()
+                embedded.postgres = postgres
+            update["database_url"] = postgres.dsn()
         if settings.mqtt_url is None:
-            embedded.mosquitto = EmbeddedMosquitto(data / "mqtt", settings.embedded_mqtt_port)
-            embedded.mosquitto.start()
+            mosquitto = EmbeddedMosquitto(data / "mqtt", settings.embedded_mqtt_port)
+            if not (attach and mosquitto.running_pid()):
+                mosquitto.start()
+                embedded.mosquitto = mosquitto
             update |= {
-                "mqtt_url": embedded.mosquitto.url,
+                "mqtt_url": mosquitto.url,
                 "mqtt_username": ADMIN_USER,
-                "mqtt_password": SecretStr(embedded.mosquitto.admin_password),
+                "mqtt_password": SecretStr(mosquitto.admin_password),
             }
+        if settings.admin_token is None:
+            update["admin_token"] = SecretStr(read_or_create_secret(data / "admin.token"))
     except BaseException:
         embedded.stop()
         raise

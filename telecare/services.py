@@ -16,7 +16,7 @@ from ingest.service import SESSION_EXPIRY_S, IngestWorker
 from simulators.service import provision_demo_homes, run_homes
 from telecare.connect import mqtt_config, require_database_url
 from telecare.db import create_pool
-from telecare.maintenance import maintenance_loop
+from telecare.maintenance import health_loop, maintenance_loop
 from telecare.migrate import migrate
 from telecare.settings import Settings
 from telecare.storage import apply_retention
@@ -52,8 +52,8 @@ async def serve_api(settings: Settings, *, migrations: bool = True) -> None:
         raise
 
 
-async def run_ingest(settings: Settings) -> None:
-    """Run migrations, storage upkeep and an ingest worker until cancelled."""
+async def run_ingest(settings: Settings, *, subscribed: asyncio.Event | None = None) -> None:
+    """Run migrations, storage upkeep and an ingest worker until cancelled (`subscribed` set on listening)."""
     pool = await create_pool(require_database_url(settings), min_size=2, max_size=settings.db_pool_max)
     try:
         async with pool.acquire() as conn:
@@ -72,6 +72,8 @@ async def run_ingest(settings: Settings) -> None:
             batch_size=settings.ingest_batch_size,
             batch_ms=settings.ingest_batch_ms,
         )
+        if subscribed is not None:
+            worker.subscribed = subscribed
         async with asyncio.TaskGroup() as group:
             group.create_task(worker.run(), name="ingest")
             group.create_task(
@@ -83,6 +85,7 @@ async def run_ingest(settings: Settings) -> None:
                 ),
                 name="maintenance",
             )
+            group.create_task(health_loop(pool, interval_s=settings.health_check_s), name="device-health")
     finally:
         await pool.close()
 

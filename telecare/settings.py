@@ -69,11 +69,19 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: Port = 8000
 
+    admin_token: SecretStr | None = Field(
+        default=None, description="bearer token for administration until accounts exist; unset disables it"
+    )
+
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$")
     log_format: LogFormat = LogFormat.TEXT
 
     ingest_batch_size: int = Field(default=500, ge=1, le=50000)
     ingest_batch_ms: int = Field(default=100, ge=1, le=10000)
+
+    health_check_s: float = Field(
+        default=10.0, gt=0, le=3600, description="how often missed heartbeats are checked"
+    )
 
     simulate_homes: int = Field(default=3, ge=0, le=100000)
     simulate_interval_s: float = Field(default=2.0, gt=0, le=3600)

@@ -26,6 +26,7 @@ from telecare.mqtt import MqttConfig
 from telecare.settings import Settings, StorageMode
 
 TEMPLATE = "telecare_template"
+ADMIN_TOKEN = "test-operator-token"
 
 
 @pytest.fixture(scope="session")
@@ -176,6 +177,8 @@ def settings(db_url: str, broker: EmbeddedMosquitto, topic_root: str, tmp_path: 
         mqtt_client_id=f"ingest-{uuid.uuid4().hex[:8]}",
         data_dir=tmp_path / "var",
         ingest_batch_ms=20,
+        admin_token=ADMIN_TOKEN,
+        health_check_s=0.2,
     )
 
 

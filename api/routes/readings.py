@@ -9,11 +9,12 @@ from uuid import UUID
 from fastapi import APIRouter, HTTPException, Query
 
 from api.deps import PoolDep
+from api.security import AdminDep
 from devices import queries as device_queries
 from ingest import queries
 from ingest.schemas import ReadingOut, ReadingPage
 
-router = APIRouter(prefix="/v1", tags=["readings"])
+router = APIRouter(prefix="/v1", tags=["readings"], dependencies=[AdminDep])
 
 MAX_RANGE = timedelta(days=31)
 

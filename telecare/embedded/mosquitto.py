@@ -160,15 +160,20 @@ class EmbeddedMosquitto:
         if result.returncode != 0:
             raise EmbeddedError(f"mosquitto_ctrl dynsec init failed: {result.stderr.strip()}")
 
+    def running_pid(self) -> int | None:
+        """The broker's pid when one started from this folder is running, else None."""
+        try:
+            pid = int((self.root / "mosquitto.pid").read_text().strip())
+        except (OSError, ValueError):
+            return None
+        return pid if pid_alive(pid) and process_name(pid) == "mosquitto" else None
+
     def _clear_stale_pid(self) -> None:
         pid_file = self.root / "mosquitto.pid"
         if not pid_file.exists():
             return
-        try:
-            pid = int(pid_file.read_text().strip())
-        except ValueError:
-            pid = -1
-        if pid > 0 and pid_alive(pid) and process_name(pid) == "mosquitto":
+        pid = self.running_pid()
+        if pid is not None:
             raise EmbeddedError(
                 f"an embedded Mosquitto is already running from {self.root} (pid {pid}); "
                 "stop the other telecare process first"

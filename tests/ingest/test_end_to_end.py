@@ -16,6 +16,7 @@ from simulators.service import provision_demo_homes, run_homes
 from telecare.connect import mqtt_config
 from telecare.services import run_ingest
 from telecare.settings import Settings
+from tests.conftest import ADMIN_TOKEN
 
 
 async def test_simulated_motion_reaches_the_readings_endpoint(settings: Settings) -> None:
@@ -45,7 +46,10 @@ async def test_simulated_motion_reaches_the_readings_endpoint(settings: Settings
                             break
                     await asyncio.sleep(0.1)
             transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://test", headers=headers
+            ) as client:
                 page = (await client.get(f"/v1/homes/{home}/readings", params={"kind": "motion"})).json()
                 missing = await client.get(f"/v1/homes/{homes[0].devices[0].identity.device_id}/readings")
         finally:

@@ -1,0 +1,123 @@
+"""`telecare org|home|device ...`: the registry and provisioning from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import orjson
+
+from devices import queries
+from devices import service as devices
+from devices.dynsec import DynsecAdmin, connect_admin
+from devices.schemas import DeviceType
+from telecare.connect import mqtt_config, require_database_url
+from telecare.db import create_pool
+from telecare.migrate import migrate
+from telecare.runtime import start_embedded
+from telecare.settings import Settings
+
+
+def add_commands(sub: Any) -> None:
+    """Add the registry commands to the top-level subparsers."""
+    org = sub.add_parser("org", help="care-provider organisations").add_subparsers(
+        dest="action", required=True
+    )
+    org.add_parser("create", help="create an organisation").add_argument("name")
+
+    home = sub.add_parser("home", help="homes").add_subparsers(dest="action", required=True)
+    create = home.add_parser("create", help="create a home")
+    create.add_argument("--org", type=UUID, required=True)
+    create.add_argument("--timezone", default="Europe/London")
+    create.add_argument("--address", default="")
+    create.add_argument("name")
+
+    device = sub.add_parser("device", help="devices and their broker identities").add_subparsers(
+        dest="action", required=True
+    )
+    register = device.add_parser("register", help="register a device; prints its password once")
+    register.add_argument("--home", type=UUID, required=True)
+    register.add_argument("--type", choices=[t.value for t in DeviceType], required=True)
+    register.add_argument("--room", default="")
+    register.add_argument("--model", default="")
+    for action in ("rotate", "revoke", "decommission"):
+        device.add_parser(action, help=f"{action} a device").add_argument("device_id", type=UUID)
+    device.add_parser("list", help="devices and their health").add_argument("--home", type=UUID)
+    device.add_parser("sync", help="re-apply the registry to the broker (after it lost its state)")
+
+
+@asynccontextmanager
+async def _connected(settings: Settings) -> AsyncIterator[tuple[asyncpg.Pool, DynsecAdmin]]:
+    pool = await create_pool(require_database_url(settings), min_size=1, max_size=2)
+    try:
+        async with pool.acquire() as conn:
+            await migrate(conn, storage=settings.storage)
+        config = mqtt_config(settings, client_id=f"telecare-cli-{uuid.uuid4().hex[:8]}")
+        async with connect_admin(config) as admin:
+            yield pool, admin
+    finally:
+        await pool.close()
+
+
+def run_command(args: argparse.Namespace, settings: Settings) -> None:
+    """Run one registry command, attaching to (or starting) embedded servers where none are configured."""
+    resolved, embedded = start_embedded(settings, attach=True)
+    try:
+        result = asyncio.run(_dispatch(args, resolved))
+    finally:
+        embedded.stop()
+    print(orjson.dumps(result, option=orjson.OPT_INDENT_2, default=str).decode())
+
+
+async def _dispatch(args: argparse.Namespace, settings: Settings) -> Any:
+    root = settings.mqtt_topic_root
+    async with _connected(settings) as (pool, admin):
+        match (args.command, args.action):
+            case ("org", "create"):
+                async with pool.acquire() as conn:
+                    return {"id": await queries.insert_organisation(conn, name=args.name)}
+            case ("home", "create"):
+                async with pool.acquire() as conn:
+                    home_id = await queries.insert_home(
+                        conn,
+                        organisation_id=args.org,
+                        name=args.name,
+                        timezone=args.timezone,
+                        address=args.address,
+                    )
+                return {"id": home_id}
+            case ("device", "register"):
+                return dataclasses.asdict(
+                    await devices.register_device(
+                        pool,
+                        admin,
+                        topic_root=root,
+                        home_id=args.home,
+                        device_type=args.type,
+                        room=args.room,
+                        model=args.model,
+                    )
+                )
+            case ("device", "rotate"):
+                return dataclasses.asdict(
+                    await devices.rotate_password(pool, admin, topic_root=root, device_id=args.device_id)
+                )
+            case ("device", "revoke"):
+                await devices.revoke(pool, admin, topic_root=root, device_id=args.device_id)
+                return {"revoked": args.device_id}
+            case ("device", "decommission"):
+                await devices.decommission(pool, admin, topic_root=root, device_id=args.device_id)
+                return {"decommissioned": args.device_id}
+            case ("device", "list"):
+                async with pool.acquire() as conn:
+                    return [dict(r) for r in await queries.select_health(conn, home_id=args.home)]
+            case ("device", "sync"):
+                return dataclasses.asdict(await devices.sync_broker(pool, admin, topic_root=root))
+    raise ValueError(f"unknown command {args.command} {args.action}")
