@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from api.errors import install_error_handlers
 from api.resources import Resources
-from api.routes import contract, health, readings, registry
+from api.routes import contract, health, metrics, readings, registry
 from devices.dynsec import DynsecAdmin
 from telecare.connect import mqtt_config, require_database_url
 from telecare.db import create_pool
@@ -55,6 +55,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
     )
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(contract.router)
     app.include_router(registry.router)
     app.include_router(readings.router)

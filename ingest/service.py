@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 from uuid import UUID
 
 import asyncpg
@@ -16,11 +18,12 @@ import orjson
 
 from devices import health
 from devices.schemas import PRIORITY_KINDS, ContractError, parse_payload, parse_topic, reading_value
-from ingest import queries
+from ingest import handoff, metrics, queries
 from ingest.directory import DeviceDirectory
 from telecare.mqtt import AsyncMqttClient, Incoming, MqttConfig
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SHARE_GROUP = "telecare-ingest"
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -80,6 +83,33 @@ class Pending:
 
 
 CommittedHook = Callable[[Sequence[Reading]], Awaitable[None]]
+DATABASE_DOWN_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.OperatorInterventionError,
+)
+
+
+async def until_database_answers(what: str, attempt: Callable[[], Awaitable[T]]) -> T:
+    """Run `attempt` until the database answers; while it is down, wait and say so (nothing is acked)."""
+    tries = 0
+    while True:
+        try:
+            result = await attempt()
+        except DATABASE_DOWN_ERRORS as exc:
+            delay = _RETRY_S[min(tries, len(_RETRY_S) - 1)]
+            if tries % 10 == 0:
+                log.warning("database unavailable while %s (%s); holding messages, retrying", what, exc)
+            metrics.DATABASE_DOWN.set(1)
+            tries += 1
+            await asyncio.sleep(delay)
+            continue
+        if tries:
+            log.info("database is back after %d retries; resuming %s", tries, what)
+            metrics.DATABASE_DOWN.set(0)
+        return result
 
 
 @dataclass
@@ -109,7 +139,7 @@ class IngestWorker:
     async def run(self) -> None:
         """Connect and process until cancelled; disconnects cleanly on the way out."""
         self.client = AsyncMqttClient(self.mqtt, manual_ack=True)
-        await self.directory.reload()
+        await until_database_answers("loading the device registry", self.directory.reload)
         await self.client.connect()
         await self.client.subscribe(self.subscription, qos=1)
         self.subscribed.set()
@@ -120,13 +150,17 @@ class IngestWorker:
             await self.client.disconnect()
 
     async def _loop(self, client: AsyncMqttClient) -> None:
+        # Both queues are bounded by the broker's window (receive maximum), as is the inbox.
         priority: asyncio.Queue[Pending] = asyncio.Queue(client.messages.maxsize)
         batch: asyncio.Queue[Pending] = asyncio.Queue(client.messages.maxsize)
         async with asyncio.TaskGroup() as group:
             group.create_task(self._route(client, priority, batch), name="ingest-route")
-            group.create_task(self._write(priority, max_items=50, wait_ms=0), name="ingest-priority")
             group.create_task(
-                self._write(batch, max_items=self.batch_size, wait_ms=self.batch_ms), name="ingest-batch"
+                self._write(priority, max_items=50, wait_ms=0, path="priority"), name="ingest-priority"
+            )
+            group.create_task(
+                self._write(batch, max_items=self.batch_size, wait_ms=self.batch_ms, path="batch"),
+                name="ingest-batch",
             )
 
     async def _route(
@@ -134,9 +168,12 @@ class IngestWorker:
     ) -> None:
         while True:
             message = await client.messages.get()
-            pending = Pending(message, await self.classify(message))
-            urgent = isinstance(pending.outcome, Reading) and pending.outcome.kind in PRIORITY_KINDS
-            await (priority if urgent else batch).put(pending)
+            metrics.RECEIVED.inc()
+            outcome = await until_database_answers(
+                "looking up a device", functools.partial(self.classify, message)
+            )
+            urgent = isinstance(outcome, Reading) and outcome.kind in PRIORITY_KINDS
+            await (priority if urgent else batch).put(Pending(message, outcome))
 
     async def classify(self, message: Incoming) -> Reading | Rejected:
         """Validate topic and payload, find the device; what is wrong becomes a Rejected, not an exception."""
@@ -165,44 +202,36 @@ class IngestWorker:
             clock_suspect=parsed.ts > message.received_at + FUTURE_TOLERANCE,
         )
 
-    async def _write(self, queue: asyncio.Queue[Pending], *, max_items: int, wait_ms: int) -> None:
+    async def _write(self, queue: asyncio.Queue[Pending], *, max_items: int, wait_ms: int, path: str) -> None:
         while True:
             items = await _take_batch(queue, max_items=max_items, wait_s=wait_ms / 1000)
-            await self._commit_until_done(items)
+            started = time.perf_counter()
+            commit = functools.partial(self._commit_or_split, items)
+            stored = await until_database_answers("storing readings", commit)
+            metrics.COMMIT_SECONDS.observe(time.perf_counter() - started)
+            metrics.BATCH_SIZE.observe(len(items))
+            metrics.STORED.labels(path).inc(len(stored))
+            # Acknowledge only now: the rows are committed, so the broker may forget these messages.
             for item in items:
                 item.message.ack()
+            committed = datetime.now(UTC)
+            for reading in stored:
+                metrics.LAG_SECONDS.observe(max((committed - reading.time).total_seconds(), 0.0))
+            await self._hand_on(stored)
 
-    async def _commit_until_done(self, items: list[Pending]) -> None:
-        attempt = 0
-        while True:
-            try:
-                stored = await self._commit(items)
-                break
-            except asyncpg.DataError as exc:
-                # One bad row must not block the rest: store them one by one, dead-lettering the bad ones.
-                log.warning("batch refused by the database (%s); storing one by one", exc)
-                stored = await self._commit_each(items)
-                break
-            except (
-                OSError,
-                asyncpg.PostgresConnectionError,
-                asyncpg.InterfaceError,
-                asyncpg.CannotConnectNowError,
-            ) as exc:
-                # Nothing is acknowledged until the commit works, so the broker still holds it all.
-                delay = _RETRY_S[min(attempt, len(_RETRY_S) - 1)]
-                log.warning(
-                    "database unavailable (%s); retrying %d messages in %.1f s", exc, len(items), delay
-                )
-                attempt += 1
-                await asyncio.sleep(delay)
+    async def _hand_on(self, stored: list[Reading]) -> None:
         for hook in self.on_committed:
             try:
                 await hook(stored)
             except Exception:
                 log.exception("a committed-readings consumer failed; ingest carries on")
 
-    async def _commit_each(self, items: list[Pending]) -> list[Reading]:
+    async def _commit_or_split(self, items: list[Pending]) -> list[Reading]:
+        try:
+            return await self._commit(items)
+        except asyncpg.DataError as exc:
+            # One bad row must not block the rest: store them one by one, dead-lettering the bad ones.
+            log.warning("batch refused by the database (%s); storing one by one", exc)
         stored: list[Reading] = []
         for item in items:
             try:
@@ -223,11 +252,14 @@ class IngestWorker:
             )
             fresh = [r for r in readings if (r.device_id, r.seq) in new]
             await health.apply_batch(conn, [r.observation() for r in fresh])
+            await handoff.record_batch(conn, keys=[(r.device_id, r.seq, r.time) for r in fresh])
             if rejected:
                 await queries.insert_dead_letters(
-                    conn,
-                    rows=[(m.received_at, m.topic, m.payload, r.reason, r.detail) for m, r in rejected],
+                    conn, rows=[(m.received_at, m.topic, m.payload, r.reason, r.detail) for m, r in rejected]
                 )
+        for _, r in rejected:
+            metrics.DEAD_LETTERS.labels(r.reason).inc()
+        metrics.DUPLICATES.inc(len(readings) - len(fresh))
         self.stored += len(fresh)
         self.duplicates += len(readings) - len(fresh)
         self.dead_lettered += len(rejected)

@@ -25,7 +25,10 @@ CREATE TABLE device_health_events (
     kind       text NOT NULL CHECK (kind IN ('online', 'offline', 'low_battery', 'battery_ok')),
     at         timestamptz NOT NULL,
     detail     jsonb NOT NULL DEFAULT '{}',
-    created_at timestamptz NOT NULL DEFAULT now()
+    created_at timestamptz NOT NULL DEFAULT now(),
+    -- The writing transaction: consumers read events in commit-safe order (see ingest/handoff.py).
+    xid        xid8 NOT NULL DEFAULT pg_current_xact_id()
 );
+CREATE INDEX device_health_events_xid_idx ON device_health_events (xid);
 CREATE INDEX device_health_events_home_idx ON device_health_events (home_id, at DESC);
 CREATE INDEX device_health_events_device_idx ON device_health_events (device_id, at DESC);

@@ -138,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "api":
             _service(services.serve_api, settings)
         elif args.command == "ingest":
+            services.serve_ingest_metrics(settings)
             _service(services.run_ingest, settings)
         elif args.command in ("org", "home", "device"):
             run_command(args, settings)

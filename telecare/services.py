@@ -8,6 +8,7 @@ import logging
 import uuid
 from urllib.parse import urlsplit
 
+import prometheus_client
 import uvicorn
 
 from api.main import create_app
@@ -50,6 +51,13 @@ async def serve_api(settings: Settings, *, migrations: bool = True) -> None:
         server.should_exit = True
         await task
         raise
+
+
+def serve_ingest_metrics(settings: Settings) -> None:
+    """Serve Prometheus metrics for a standalone ingest process (the API serves them in `telecare run`)."""
+    if settings.ingest_metrics_port:
+        prometheus_client.start_http_server(settings.ingest_metrics_port, addr=settings.api_host)
+        log.info("ingest metrics on http://%s:%d/metrics", settings.api_host, settings.ingest_metrics_port)
 
 
 async def run_ingest(settings: Settings, *, subscribed: asyncio.Event | None = None) -> None:

@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     log_format: LogFormat = LogFormat.TEXT
 
     ingest_batch_size: int = Field(default=500, ge=1, le=50000)
+    ingest_metrics_port: Port = Field(
+        default=0, description="serve /metrics of `telecare ingest` here; 0: off"
+    )
     ingest_batch_ms: int = Field(default=100, ge=1, le=10000)
 
     health_check_s: float = Field(

@@ -56,6 +56,16 @@ async def _make_template(server: EmbeddedPostgres, storage: StorageMode) -> None
         await migrate(conn, storage=storage)
     finally:
         await conn.close()
+    admin = await asyncpg.connect(server.dsn("postgres"))
+    try:
+        # TimescaleDB's job scheduler connects to every database with the extension; a template
+        # must have no sessions, so close it to connections and end the ones it has.
+        await admin.execute(f'ALTER DATABASE "{TEMPLATE}" WITH ALLOW_CONNECTIONS false')
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", TEMPLATE
+        )
+    finally:
+        await admin.close()
 
 
 @pytest.fixture(scope="session")

@@ -137,7 +137,9 @@ class EmbeddedMosquitto:
             # Acknowledge-after-commit keeps many messages in flight; the defaults (20) would stall.
             f"max_inflight_messages {self.max_inflight}",
             "max_queued_messages 1000000",
-            "max_packet_size 1048576",
+            # Above the contract's 64 KiB on purpose: an oversized message must reach ingest and be
+            # kept as a dead letter with its reason, not vanish with a dropped connection.
+            "max_packet_size 2097152",
             "log_dest stderr",
             "log_type error",
             "log_type warning",
