@@ -84,6 +84,7 @@ async def publish_load(
     payload: PayloadFactory = motion_payload,
     first_seq: int = 1,
     window: int = 500,
+    ack_timeout_s: float = 30.0,
 ) -> LoadResult:
     """Publish `total` messages round-robin over the devices at `rate_per_s` (None: as fast as acked)."""
     client = AsyncMqttClient(config)
@@ -103,7 +104,9 @@ async def publish_load(
             body = orjson.dumps({"ts": datetime.now(UTC).isoformat(), "seq": seq, **fields})
             topic = message_topic(topic_root, device.home_id, device.device_id, kind)
             await slots.acquire()
-            task = asyncio.create_task(_send(client, topic, body, (device.device_id, seq), result, slots))
+            task = asyncio.create_task(
+                _send(client, topic, body, (device.device_id, seq), result, slots, ack_timeout_s)
+            )
             tasks.add(task)
             task.add_done_callback(tasks.discard)
         await asyncio.gather(*tasks)
@@ -120,11 +123,12 @@ async def _send(
     key: tuple[UUID, int],
     result: LoadResult,
     slots: asyncio.Semaphore,
+    ack_timeout_s: float,
 ) -> None:
     try:
         while True:
             try:
-                await asyncio.wait_for(client.publish(topic, body, qos=1), 30)
+                await asyncio.wait_for(client.publish(topic, body, qos=1), ack_timeout_s)
                 result.acked[key] = time.monotonic()
                 return
             except (MqttError, TimeoutError):
