@@ -89,6 +89,8 @@ DATABASE_DOWN_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,
     asyncpg.exceptions.OperatorInterventionError,
+    # A connection cut off mid-operation can be left unusable; it is terminated and the call retried.
+    asyncpg.exceptions.InternalClientError,
 )
 
 
@@ -121,6 +123,7 @@ class IngestWorker:
     topic_root: str
     batch_size: int = 500
     batch_ms: int = 100
+    shared: bool = False
     on_committed: list[CommittedHook] = field(default_factory=list)
     stored: int = 0
     duplicates: int = 0
@@ -133,8 +136,9 @@ class IngestWorker:
 
     @property
     def subscription(self) -> str:
-        """The shared subscription every worker joins, so several workers split the load."""
-        return f"$share/{SHARE_GROUP}/{self.topic_root}/v1/+/+/+"
+        """Every device topic: shared between workers, or this worker's alone (survives broker restarts)."""
+        topics = f"{self.topic_root}/v1/+/+/+"
+        return f"$share/{SHARE_GROUP}/{topics}" if self.shared else topics
 
     async def run(self) -> None:
         """Connect and process until cancelled; disconnects cleanly on the way out."""
@@ -244,19 +248,16 @@ class IngestWorker:
     async def _commit(self, items: list[Pending]) -> list[Reading]:
         readings = [i.outcome for i in items if isinstance(i.outcome, Reading)]
         rejected = [(i.message, i.outcome) for i in items if isinstance(i.outcome, Rejected)]
-        async with self.pool.acquire() as conn, conn.transaction():
-            new = (
-                set(await queries.insert_readings(conn, rows=[r.row() for r in readings]))
-                if readings
-                else set()
-            )
-            fresh = [r for r in readings if (r.device_id, r.seq) in new]
-            await health.apply_batch(conn, [r.observation() for r in fresh])
-            await handoff.record_batch(conn, keys=[(r.device_id, r.seq, r.time) for r in fresh])
-            if rejected:
-                await queries.insert_dead_letters(
-                    conn, rows=[(m.received_at, m.topic, m.payload, r.reason, r.detail) for m, r in rejected]
-                )
+        async with self.pool.acquire() as conn:
+            try:
+                async with conn.transaction():
+                    fresh = await _write(conn, readings, rejected)
+            except asyncpg.DataError:
+                raise
+            except BaseException:
+                # Never hand a connection that failed mid-operation back to the pool.
+                conn.terminate()
+                raise
         for _, r in rejected:
             metrics.DEAD_LETTERS.labels(r.reason).inc()
         metrics.DUPLICATES.inc(len(readings) - len(fresh))
@@ -264,6 +265,22 @@ class IngestWorker:
         self.duplicates += len(readings) - len(fresh)
         self.dead_lettered += len(rejected)
         return fresh
+
+
+async def _write(
+    conn: asyncpg.Connection, readings: list[Reading], rejected: list[tuple[Incoming, Rejected]]
+) -> list[Reading]:
+    """Write one batch in the caller's transaction; returns the readings that were new."""
+    rows = [r.row() for r in readings]
+    new = set(await queries.insert_readings(conn, rows=rows)) if rows else set()
+    fresh = [r for r in readings if (r.device_id, r.seq) in new]
+    await health.apply_batch(conn, [r.observation() for r in fresh])
+    await handoff.record_batch(conn, keys=[(r.device_id, r.seq, r.time) for r in fresh])
+    if rejected:
+        await queries.insert_dead_letters(
+            conn, rows=[(m.received_at, m.topic, m.payload, r.reason, r.detail) for m, r in rejected]
+        )
+    return fresh
 
 
 async def _take_batch(queue: asyncio.Queue[Pending], *, max_items: int, wait_s: float) -> list[Pending]:

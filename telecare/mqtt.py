@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -120,9 +119,9 @@ class AsyncMqttClient:
         self.messages: asyncio.Queue[Incoming] = asyncio.Queue(queue_size or config.receive_maximum)
         self.dropped = 0
         self._loop = asyncio.get_running_loop()
-        self._lock = threading.Lock()
+        # Only touched on the event loop's thread: paho's callbacks hand acks over with
+        # call_soon_threadsafe, which runs after the publish/subscribe call that registered the future.
         self._pending: dict[int, asyncio.Future[Any]] = {}
-        self._early: dict[int, Any] = {}
         self._connected = asyncio.Event()
         self._first_connect: asyncio.Future[None] = self._loop.create_future()
         self._subscriptions: list[tuple[str, int]] = []
@@ -215,11 +214,10 @@ class AsyncMqttClient:
 
     async def subscribe(self, topic: str, qos: int = 1) -> None:
         """Subscribe and wait for SUBACK; raise MqttRefused when the broker refuses the filter."""
-        with self._lock:
-            result, mid = self._client.subscribe(topic, qos)
-            if result != paho.MQTT_ERR_SUCCESS or mid is None:
-                raise MqttError(f"subscribe to {topic} failed: {paho.error_string(result)}")
-            fut = self._register(mid)
+        result, mid = self._client.subscribe(topic, qos)
+        if result != paho.MQTT_ERR_SUCCESS or mid is None:
+            raise MqttError(f"subscribe to {topic} failed: {paho.error_string(result)}")
+        fut = self._register(mid)
         codes: list[ReasonCode] = await fut
         for code in codes:
             if code.is_failure:
@@ -236,16 +234,12 @@ class AsyncMqttClient:
         properties: Properties | None = None,
     ) -> None:
         """Publish and, at QoS 1, wait for PUBACK; raise MqttRefused when the broker refuses it."""
-        with self._lock:
-            info = self._client.publish(topic, payload, qos=qos, retain=retain, properties=properties)
-            fut = self._register(info.mid) if qos > 0 else None
+        info = self._client.publish(topic, payload, qos=qos, retain=retain, properties=properties)
         if info.rc != paho.MQTT_ERR_SUCCESS:
-            if fut is not None:
-                self._pending.pop(info.mid, None)
             raise MqttError(f"publish to {topic} failed: {paho.error_string(info.rc)}")
-        if fut is None:
+        if qos == 0:
             return
-        code: ReasonCode = await fut
+        code: ReasonCode = await self._register(info.mid)
         if code.is_failure:
             raise MqttRefused(f"publish to {topic}", str(code), code.value)
 
@@ -254,21 +248,14 @@ class AsyncMqttClient:
         self._client.publish(topic, payload, qos=qos, retain=retain)
 
     def _register(self, mid: int) -> asyncio.Future[Any]:
-        # Called with the lock held: paho may answer before publish() has even returned.
         fut: asyncio.Future[Any] = self._loop.create_future()
-        if mid in self._early:
-            fut.set_result(self._early.pop(mid))
-        else:
-            self._pending[mid] = fut
+        self._pending[mid] = fut
         return fut
 
     def _resolve(self, mid: int, value: Any) -> None:
-        with self._lock:
-            fut = self._pending.pop(mid, None)
-            if fut is None:
-                self._early[mid] = value
-                return
-        self._loop.call_soon_threadsafe(_set_result, fut, value)
+        fut = self._pending.pop(mid, None)
+        if fut is not None and not fut.done():
+            fut.set_result(value)
 
     # --- paho callbacks (network thread) ---
 
@@ -283,9 +270,10 @@ class AsyncMqttClient:
                     MqttRefused("connection", str(code), code.value),
                 )
             return
-        if not getattr(flags, "session_present", False):
-            for topic, qos in self._subscriptions:
-                client.subscribe(topic, qos)
+        # Resubscribe even when the broker says the session is present: Mosquitto 2.0 restores a
+        # persistent session after a restart but not its shared subscriptions.
+        for topic, qos in self._subscriptions:
+            client.subscribe(topic, qos)
         self._loop.call_soon_threadsafe(self._connected.set)
         self._loop.call_soon_threadsafe(_set_result, self._first_connect, None)
 
@@ -307,10 +295,10 @@ class AsyncMqttClient:
         self._loop.call_soon_threadsafe(self._deliver, item)
 
     def _on_ack(self, _c: Any, _u: Any, mid: int, code: ReasonCode, _p: Any) -> None:
-        self._resolve(mid, code)
+        self._loop.call_soon_threadsafe(self._resolve, mid, code)
 
     def _on_subscribe(self, _c: Any, _u: Any, mid: int, codes: list[ReasonCode], _p: Any) -> None:
-        self._resolve(mid, codes)
+        self._loop.call_soon_threadsafe(self._resolve, mid, codes)
 
     def _deliver(self, item: Incoming) -> None:
         try:

@@ -79,6 +79,7 @@ async def run_ingest(settings: Settings, *, subscribed: asyncio.Event | None = N
             topic_root=settings.mqtt_topic_root,
             batch_size=settings.ingest_batch_size,
             batch_ms=settings.ingest_batch_ms,
+            shared=settings.ingest_shared_subscription,
         )
         if subscribed is not None:
             worker.subscribed = subscribed

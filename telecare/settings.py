@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$")
     log_format: LogFormat = LogFormat.TEXT
 
+    ingest_shared_subscription: bool = Field(
+        default=False,
+        description="join the shared subscription so several workers split the load (see docs/scaling.md)",
+    )
     ingest_batch_size: int = Field(default=500, ge=1, le=50000)
     ingest_metrics_port: Port = Field(
         default=0, description="serve /metrics of `telecare ingest` here; 0: off"
