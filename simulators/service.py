@@ -1,142 +1,177 @@
-"""Simulated homes that publish through the real broker with credentials from provisioning."""
+"""Running simulations: homes from profiles or a replayed log, provisioned and published, with a summary."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import random
-import time
+from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
 from uuid import UUID
 
 import asyncpg
 import orjson
 
 from devices import queries as device_queries
-from devices import service as devices
 from devices.dynsec import DynsecAdmin
-from devices.schemas import MessageKind, message_topic
-from telecare.mqtt import AsyncMqttClient, MqttConfig, Will
+from simulators.home import simulate_home
+from simulators.layouts import DeviceSpec
+from simulators.model import HomeStream, ScenarioItem
+from simulators.publisher import Sent, SimulatedHome, provision_home, publish_homes
+from simulators.replay import Mapping, load_replay
 
 log = logging.getLogger(__name__)
 
-DEMO_ORGANISATION = "Demo care provider"
-_ROOMS = ("kitchen", "lounge", "bedroom", "bathroom", "hallway")
+SIM_ORGANISATION = "Simulated homes"
+LAYOUT_FOR = {"active": "flat", "frail": "bungalow", "dementia": "house"}
+
+
+@dataclass(frozen=True, slots=True)
+class SimOptions:
+    """What to simulate and how fast."""
+
+    homes: int = 3
+    profiles: tuple[str, ...] = ("active", "frail", "dementia")
+    days: int = 1
+    start: date | None = None
+    speed: float | None = None
+    seed: int = 1
+    incident_rate: float = 0.0
+    scenario: Path | None = None
+    replay: Path | None = None
+    mapping: Path | None = None
+    labels: Path | None = None
+    live: bool = False
 
 
 @dataclass
-class SimDevice:
-    """One simulated device with its broker identity."""
+class Summary:
+    """What a simulation sent."""
 
-    identity: devices.Provisioned
-    room: str
-    kind: MessageKind
-    seq: int = field(default_factory=lambda: time.time_ns() // 1_000_000)
+    homes: list[str] = field(default_factory=list)
+    per_kind: Counter[str] = field(default_factory=Counter)
+    incidents: Counter[str] = field(default_factory=Counter)
+    duplicates: int = 0
 
-    def next_seq(self) -> int:
-        """Sequence numbers keep rising across restarts because they start from the clock."""
-        self.seq += 1
-        return self.seq
+    def render(self) -> str:
+        """A few lines for people."""
+        kinds = ", ".join(f"{k} {n}" for k, n in sorted(self.per_kind.items()))
+        incidents = ", ".join(f"{k} {n}" for k, n in sorted(self.incidents.items())) or "none"
+        return (
+            f"homes: {len(self.homes)}; messages: {sum(self.per_kind.values())} ({kinds}); "
+            f"duplicates sent on purpose: {self.duplicates}; incidents injected: {incidents}"
+        )
 
-
-@dataclass
-class SimHome:
-    """A provisioned home and its devices."""
-
-    home_id: UUID
-    name: str
-    devices: list[SimDevice]
-
-
-async def provision_demo_homes(
-    pool: asyncpg.Pool, admin: DynsecAdmin, *, topic_root: str, count: int
-) -> list[SimHome]:
-    """Find or create `count` demo homes with a motion sensor per room; fresh passwords each start."""
-    homes = []
-    async with pool.acquire() as conn:
-        org = await conn.fetchval("SELECT id FROM organisations WHERE name = $1", DEMO_ORGANISATION)
-        if org is None:
-            org = await device_queries.insert_organisation(conn, name=DEMO_ORGANISATION)
-        existing = {
-            r["name"]: r["id"]
-            for r in await conn.fetch("SELECT id, name FROM homes WHERE organisation_id = $1", org)
-        }
-    for n in range(1, count + 1):
-        name = f"Demo home {n}"
-        home_id = existing.get(name)
-        if home_id is None:
-            async with pool.acquire() as conn:
-                home_id = await device_queries.insert_home(conn, organisation_id=org, name=name)
-        homes.append(SimHome(home_id, name, await _motion_sensors(pool, admin, topic_root, home_id)))
-    return homes
+    def add(self, sent: Sent) -> None:
+        """Count what a publish run sent."""
+        self.per_kind.update(sent.per_kind)
+        self.duplicates += sent.duplicates
 
 
-async def _motion_sensors(
-    pool: asyncpg.Pool, admin: DynsecAdmin, topic_root: str, home_id: UUID
-) -> list[SimDevice]:
-    async with pool.acquire() as conn:
-        rows = await device_queries.list_devices(conn, home_id=home_id)
-    have = {r["room"]: r["id"] for r in rows if r["type"] == "motion_sensor" and r["status"] == "active"}
-    result = []
-    for room in _ROOMS:
-        if room in have:
-            identity = await devices.rotate_password(pool, admin, topic_root=topic_root, device_id=have[room])
-        else:
-            identity = await devices.register_device(
-                pool, admin, topic_root=topic_root, home_id=home_id, device_type="motion_sensor", room=room
+def build_streams(options: SimOptions, *, today: date) -> list[tuple[HomeStream, list[DeviceSpec] | None]]:
+    """The homes' streams: simulated from profiles, or one replayed log."""
+    if options.replay is not None:
+        if options.mapping is None:
+            raise ValueError("--replay needs --mapping")
+        replay_start = datetime.now(UTC) if options.live else None
+        stream, specs = load_replay(
+            options.replay, Mapping.load(options.mapping), home_name="Replayed home", start=replay_start
+        )
+        return [(stream, specs)]
+    scenario = _scenario(options.scenario) if options.scenario else None
+    start = options.start or (today - timedelta(days=options.days if not options.live else 1))
+    streams: list[tuple[HomeStream, list[DeviceSpec] | None]] = []
+    for i in range(options.homes):
+        profile = options.profiles[i % len(options.profiles)]
+        streams.append(
+            (
+                simulate_home(
+                    seed=options.seed + i,
+                    profile=profile,
+                    layout=LAYOUT_FOR.get(profile, "flat"),
+                    start=start,
+                    days=options.days + (1 if options.live else 0),
+                    incident_rate=options.incident_rate,
+                    scenario=scenario,
+                    home_name=f"Sim home {i + 1} ({profile})",
+                ),
+                None,
             )
-        result.append(SimDevice(identity, room, MessageKind.MOTION))
-    return result
+        )
+    return streams
 
 
-async def run_device(
-    device: SimDevice, *, host: str, port: int, topic_root: str, interval_s: float, rng: random.Random
-) -> None:
-    """Connect as the device and publish motion now and then, with a retained presence and a last will."""
-    ident = device.identity
-    presence = message_topic(topic_root, ident.home_id, ident.device_id, MessageKind.PRESENCE)
-    offline = orjson.dumps({"ts": datetime.now(UTC).isoformat(), "seq": 0, "state": "offline"})
-    client = AsyncMqttClient(
-        MqttConfig(
-            host=host, port=port, client_id=ident.client_id, username=ident.username, password=ident.password
-        ),
-        will=Will(presence, offline),
-    )
-    await client.connect()
-    try:
-        await client.publish(presence, _payload(device, state="online"), retain=True)
-        topic = message_topic(topic_root, ident.home_id, ident.device_id, device.kind)
-        while True:
-            await asyncio.sleep(rng.expovariate(1 / interval_s))
-            await client.publish(topic, _payload(device, detected=True))
-    finally:
-        with contextlib.suppress(Exception):
-            await client.publish(presence, _payload(device, state="offline"), retain=True)
-        await client.disconnect()
-
-
-def _payload(device: SimDevice, **fields: object) -> bytes:
-    return orjson.dumps({"ts": datetime.now(UTC).isoformat(), "seq": device.next_seq(), **fields})
-
-
-async def run_homes(
-    homes: list[SimHome], *, host: str, port: int, topic_root: str, interval_s: float, seed: int = 1
-) -> None:
-    """Run every device of every home until cancelled."""
-    rng = random.Random(seed)
-    async with asyncio.TaskGroup() as group:
-        for home in homes:
-            for device in home.devices:
-                group.create_task(
-                    run_device(
-                        device,
-                        host=host,
-                        port=port,
-                        topic_root=topic_root,
-                        interval_s=interval_s,
-                        rng=random.Random(rng.random()),
-                    ),
-                    name=f"sim-{home.name}-{device.room}",
+def _scenario(path: Path) -> list[ScenarioItem]:
+    items = []
+    for line in path.read_text().splitlines():
+        if line.strip():
+            data = orjson.loads(line)
+            at = data.get("at")
+            items.append(
+                ScenarioItem(
+                    kind=data["kind"],
+                    day=int(data.get("day", 0)),
+                    at=datetime.strptime(at, "%H:%M").time() if at else None,
+                    duration_min=data.get("duration_min"),
+                    device_key=data.get("device_key"),
                 )
+            )
+    return items
+
+
+async def simulate(
+    pool: asyncpg.Pool, admin: DynsecAdmin, options: SimOptions, *, topic_root: str, mqtt_url: str
+) -> Summary:
+    """Provision the homes, write the labels, publish (then go on in real time if `live`)."""
+    streams = build_streams(options, today=datetime.now(UTC).date())
+    async with pool.acquire() as conn:
+        org = await conn.fetchval("SELECT id FROM organisations WHERE name = $1", SIM_ORGANISATION)
+        if org is None:
+            org = await device_queries.insert_organisation(conn, name=SIM_ORGANISATION)
+    homes = [await _provision(pool, admin, org, stream, specs, topic_root) for stream, specs in streams]
+    summary = Summary(homes=[h.stream.home_name for h in homes])
+    for home in homes:
+        summary.incidents.update(i.kind for i in home.stream.incidents)
+    if options.labels:
+        with options.labels.open("a") as labels:
+            for home in homes:
+                labels.writelines(f"{i.to_json_line()}\n" for i in home.stream.incidents)
+    url = urlsplit(mqtt_url)
+    host, port = url.hostname or "127.0.0.1", url.port or 1883
+    now = datetime.now(UTC)
+    until = now if options.live else None
+    summary.add(
+        await publish_homes(
+            homes,
+            host=host,
+            port=port,
+            topic_root=topic_root,
+            speed=None if options.live else options.speed,
+            until=until,
+        )
+    )
+    log.info("simulation so far: %s", summary.render())
+    if options.live:
+        summary.add(
+            await publish_homes(homes, host=host, port=port, topic_root=topic_root, speed=1.0, since=now)
+        )
+    return summary
+
+
+async def _provision(
+    pool: asyncpg.Pool,
+    admin: DynsecAdmin,
+    org: UUID,
+    stream: HomeStream,
+    specs: list[DeviceSpec] | None,
+    topic_root: str,
+) -> SimulatedHome:
+    return await provision_home(
+        pool,
+        admin,
+        topic_root=topic_root,
+        organisation_id=org,
+        stream=stream,
+        specs=specs,
+    )

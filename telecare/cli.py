@@ -8,6 +8,8 @@ import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 from devices.errors import DevicesError
@@ -25,17 +27,27 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="everything in one process: embedded servers, API, ingest, simulated homes")
     sub.add_parser("api", help="serve the HTTP API (configured database and broker)")
     sub.add_parser("ingest", help="run an ingest worker (configured database and broker)")
-    sim = sub.add_parser("simulate", help="run simulated homes against the configured servers")
+    sim = sub.add_parser("simulate", help="simulated homes publishing through the configured broker")
+    sim.add_argument("--homes", type=int, default=3, help="number of homes (default 3)")
+    sim.add_argument("--profiles", default="active,frail,dementia", help="comma-separated, used in turn")
+    sim.add_argument("--days", type=int, default=1, help="simulated days (default 1)")
+    sim.add_argument("--start", type=date.fromisoformat, help="first day (default: `days` days ago)")
     sim.add_argument(
-        "--homes", type=int, default=None, help="number of homes (default TELECARE_SIMULATE_HOMES)"
+        "--speed", type=float, default=0, help="virtual seconds per real second; 0: as fast as acked"
     )
     sim.add_argument("--seed", type=int, default=1)
+    sim.add_argument("--incident-rate", type=float, default=0.0, help="random incidents per home-day")
+    sim.add_argument("--scenario", type=Path, help="JSON lines of incidents to inject: kind, day, at (HH:MM)")
+    sim.add_argument("--replay", type=Path, help="an event log: 'date time sensor value' a line")
+    sim.add_argument("--mapping", type=Path, help="JSON: sensor id -> {key, type, room}, for --replay")
+    sim.add_argument("--labels", type=Path, help="append the incidents' ground truth here as JSON lines")
+    sim.add_argument("--live", action="store_true", help="after the history, go on in real time")
     sub.add_parser("migrate", help="apply database migrations and exit")
     add_commands(sub)
     return parser
 
 
-async def _until_signalled(parts: list[Coroutine[Any, Any, None]]) -> None:
+async def _until_signalled(parts: list[Coroutine[Any, Any, object]]) -> None:
     """Run the parts together; Ctrl-C or SIGTERM (or any part failing) stops them all."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -119,6 +131,32 @@ def _service(factory: Callable[[Settings], Awaitable[None]], settings: Settings)
     asyncio.run(go())
 
 
+def _simulate(args: argparse.Namespace, settings: Settings) -> None:
+    from simulators.service import SimOptions
+    from telecare.services import run_simulator
+
+    options = SimOptions(
+        homes=args.homes,
+        profiles=tuple(p.strip() for p in args.profiles.split(",") if p.strip()),
+        days=args.days,
+        start=args.start,
+        speed=args.speed or None,
+        seed=args.seed,
+        incident_rate=args.incident_rate,
+        scenario=args.scenario,
+        replay=args.replay,
+        mapping=args.mapping,
+        labels=args.labels,
+        live=args.live,
+    )
+
+    async def go() -> None:
+        summary = await run_simulator(settings, options)
+        print(summary.render())
+
+    asyncio.run(_until_signalled([go()]))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `telecare` command."""
     args = _parser().parse_args(argv)
@@ -143,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command in ("org", "home", "device"):
             run_command(args, settings)
         elif args.command == "simulate":
-            _service(lambda s: services.run_simulator(s, homes=args.homes, seed=args.seed), settings)
+            _simulate(args, settings)
     except (SettingsError, EmbeddedError, DevicesError) as exc:
         print(f"telecare: {exc}", file=sys.stderr)
         return 2

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from urllib.parse import urlsplit
 
 import prometheus_client
 import uvicorn
@@ -14,7 +13,7 @@ import uvicorn
 from api.main import create_app
 from devices.dynsec import connect_admin
 from ingest.service import SESSION_EXPIRY_S, IngestWorker
-from simulators.service import provision_demo_homes, run_homes
+from simulators.service import SimOptions, Summary, simulate
 from telecare.connect import mqtt_config, require_database_url
 from telecare.db import create_pool
 from telecare.maintenance import health_loop, maintenance_loop
@@ -99,29 +98,20 @@ async def run_ingest(settings: Settings, *, subscribed: asyncio.Event | None = N
         await pool.close()
 
 
-async def run_simulator(settings: Settings, *, homes: int | None = None, seed: int = 1) -> None:
-    """Provision demo homes and publish their readings until cancelled."""
+async def run_simulator(settings: Settings, options: SimOptions | None = None) -> Summary:
+    """Provision simulated homes and publish them (demo: the last day fast, then live until cancelled)."""
+    if options is None:
+        options = SimOptions(homes=settings.simulate_homes, live=True)
     pool = await create_pool(require_database_url(settings), min_size=1, max_size=4)
     try:
         async with pool.acquire() as conn:
             await migrate(conn, storage=settings.storage)
         admin_cfg = mqtt_config(settings, client_id=f"telecare-sim-{uuid.uuid4().hex[:8]}")
         async with connect_admin(admin_cfg) as admin:
-            sim_homes = await provision_demo_homes(
-                pool,
-                admin,
-                topic_root=settings.mqtt_topic_root,
-                count=settings.simulate_homes if homes is None else homes,
+            summary = await simulate(
+                pool, admin, options, topic_root=settings.mqtt_topic_root, mqtt_url=settings.mqtt_url or ""
             )
-        url = urlsplit(settings.mqtt_url or "")
-        log.info("simulating %d homes", len(sim_homes))
-        await run_homes(
-            sim_homes,
-            host=url.hostname or "127.0.0.1",
-            port=url.port or 1883,
-            topic_root=settings.mqtt_topic_root,
-            interval_s=settings.simulate_interval_s,
-            seed=seed,
-        )
+        log.info("simulation finished: %s", summary.render())
+        return summary
     finally:
         await pool.close()

@@ -90,8 +90,7 @@ class Settings(BaseSettings):
         default=10.0, gt=0, le=3600, description="how often missed heartbeats are checked"
     )
 
-    simulate_homes: int = Field(default=3, ge=0, le=100000)
-    simulate_interval_s: float = Field(default=2.0, gt=0, le=3600)
+    simulate_homes: int = Field(default=3, ge=0, le=10000, description="simulated homes in `telecare run`")
 
     @field_validator("database_url")
     @classmethod

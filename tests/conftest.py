@@ -24,6 +24,7 @@ from telecare.embedded.process import free_port
 from telecare.migrate import migrate
 from telecare.mqtt import MqttConfig
 from telecare.settings import Settings, StorageMode
+from tests.support import rig  # noqa: F401 - a fixture shared by several test packages
 
 TEMPLATE = "telecare_template"
 ADMIN_TOKEN = "test-operator-token"

@@ -10,7 +10,7 @@ import orjson
 
 from devices.schemas import MessageKind, message_topic
 from telecare.mqtt import AsyncMqttClient
-from tests.ingest.conftest import Rig, wait_until
+from tests.support import Rig, wait_until
 
 
 def _ts(delta: timedelta = timedelta(0)) -> str:

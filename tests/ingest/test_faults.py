@@ -23,7 +23,7 @@ from telecare.embedded.process import free_port
 from telecare.migrate import migrate
 from telecare.mqtt import MqttConfig
 from telecare.settings import Settings
-from tests.ingest.conftest import register_devices, rig_publisher
+from tests.support import register_devices, rig_publisher
 
 TOTAL = 3000
 RATE = 600.0

@@ -1,4 +1,4 @@
-"""Ingest fixtures: registered devices, a running worker, and a test-rig publisher."""
+"""Test support: registered devices, a running ingest worker and a test-rig publisher."""
 
 from __future__ import annotations
 

@@ -1,0 +1,215 @@
+"""Publishing simulated homes through the real broker, each device with its own credentials.
+
+A home is provisioned like a real installation (a device per layout entry, registered through
+`devices.service`, so each gets its broker identity). Its stream is then published in time order:
+in real time, accelerated by a factor (event times come from the virtual clock), or as fast as the
+broker acknowledges. What the broker acknowledged is recorded, to check against what was stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from uuid import UUID
+
+import asyncpg
+import orjson
+
+from devices import queries as device_queries
+from devices import service as devices
+from devices.dynsec import DynsecAdmin
+from devices.schemas import MessageKind, message_topic
+from simulators.layouts import DeviceSpec, get_layout
+from simulators.model import HomeStream, SimEvent
+from telecare.mqtt import AsyncMqttClient, MqttConfig, MqttError, Will
+
+log = logging.getLogger(__name__)
+SIM_MODEL = "simulated:"
+
+
+@dataclass
+class SimulatedHome:
+    """A provisioned home: its id, its stream and each device's identity by layout key."""
+
+    home_id: UUID
+    stream: HomeStream
+    identities: dict[str, devices.Provisioned]
+    seq_base: int = 0
+
+
+@dataclass
+class Sent:
+    """What one publish run got acknowledged by the broker."""
+
+    acked: list[tuple[UUID, int, str, datetime]] = field(default_factory=list)
+    per_kind: Counter[str] = field(default_factory=Counter)
+    duplicates: int = 0
+
+
+async def provision_home(
+    pool: asyncpg.Pool,
+    admin: DynsecAdmin,
+    *,
+    topic_root: str,
+    organisation_id: UUID,
+    stream: HomeStream,
+    tz: str = "Europe/London",
+    specs: list[DeviceSpec] | None = None,
+) -> SimulatedHome:
+    """Find (by name) or create the home and its devices (the layout's kit unless `specs` are given).
+
+    Every device gets a fresh password, so a home can be published again by a later run.
+    """
+    async with pool.acquire() as conn:
+        home_id = await conn.fetchval(
+            "SELECT id FROM homes WHERE organisation_id = $1 AND name = $2", organisation_id, stream.home_name
+        )
+        if home_id is None:
+            home_id = await device_queries.insert_home(
+                conn, organisation_id=organisation_id, name=stream.home_name, timezone=tz
+            )
+        existing = {
+            r["model"].removeprefix(SIM_MODEL): r["id"]
+            for r in await device_queries.list_devices(conn, home_id=home_id)
+            if r["status"] == "active" and r["model"].startswith(SIM_MODEL)
+        }
+    identities = {}
+    for spec in specs if specs is not None else get_layout(stream.layout).devices:
+        if spec.key in existing:
+            ident = await devices.rotate_password(
+                pool, admin, topic_root=topic_root, device_id=existing[spec.key]
+            )
+        else:
+            ident = await devices.register_device(
+                pool,
+                admin,
+                topic_root=topic_root,
+                home_id=home_id,
+                device_type=spec.type,
+                room=spec.room,
+                model=SIM_MODEL + spec.key,
+            )
+        identities[spec.key] = ident
+    # Sequence numbers must keep rising across runs of the same home, so each run starts from the clock.
+    return SimulatedHome(home_id, stream, identities, seq_base=time.time_ns() // 1_000)
+
+
+class Pacer:
+    """Maps virtual (event) time to wall-clock time: real time, `speed` times faster, or no waiting."""
+
+    def __init__(self, virtual_start: datetime, speed: float | None) -> None:
+        self.virtual_start = virtual_start
+        self.speed = speed
+        self.real_start = time.monotonic()
+
+    async def wait_until(self, moment: datetime) -> None:
+        """Sleep until the virtual moment is due."""
+        if not self.speed:
+            return
+        due = self.real_start + (moment - self.virtual_start).total_seconds() / self.speed
+        delay = due - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+async def publish_homes(
+    homes: list[SimulatedHome],
+    *,
+    host: str,
+    port: int,
+    topic_root: str,
+    speed: float | None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    window: int = 200,
+) -> Sent:
+    """Publish every home's events in publish-time order; events before `since` are skipped."""
+    sent = Sent()
+    clients: dict[tuple[UUID, str], AsyncMqttClient] = {}
+    events = sorted(
+        (
+            (e.publish_at, h.home_id, e, h)
+            for h in homes
+            for e in h.stream.events
+            if (since is None or e.publish_at >= since) and (until is None or e.publish_at < until)
+        ),
+        key=lambda item: (item[0], str(item[1]), item[2].device_key, item[2].seq),
+    )
+    if not events:
+        return sent
+    pacer = Pacer(events[0][0], speed)
+    slots = asyncio.Semaphore(window)
+    pending: set[asyncio.Task[None]] = set()
+    try:
+        for publish_at, _, event, home in events:
+            await pacer.wait_until(publish_at)
+            client = await _client(
+                clients, home, event.device_key, host=host, port=port, topic_root=topic_root
+            )
+            await slots.acquire()
+            task = asyncio.create_task(_send(client, home, event, topic_root, sent, slots))
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+        await asyncio.gather(*pending)
+    finally:
+        for task in pending:
+            task.cancel()
+        for client in clients.values():
+            with contextlib.suppress(MqttError, OSError):
+                await client.disconnect()
+    return sent
+
+
+async def _client(
+    clients: dict[tuple[UUID, str], AsyncMqttClient],
+    home: SimulatedHome,
+    key: str,
+    *,
+    host: str,
+    port: int,
+    topic_root: str,
+) -> AsyncMqttClient:
+    found = clients.get((home.home_id, key))
+    if found is not None:
+        return found
+    ident = home.identities[key]
+    presence = message_topic(topic_root, home.home_id, ident.device_id, MessageKind.PRESENCE)
+    will = orjson.dumps({"ts": datetime.now(UTC).isoformat(), "seq": home.seq_base, "state": "offline"})
+    client = AsyncMqttClient(
+        MqttConfig(
+            host=host,
+            port=port,
+            client_id=ident.client_id,
+            username=ident.username,
+            password=ident.password,
+            receive_maximum=100,
+        ),
+        will=Will(presence, will),
+    )
+    await client.connect()
+    clients[(home.home_id, key)] = client
+    return client
+
+
+async def _send(
+    client: AsyncMqttClient,
+    home: SimulatedHome,
+    event: SimEvent,
+    topic_root: str,
+    sent: Sent,
+    slots: asyncio.Semaphore,
+) -> None:
+    ident = home.identities[event.device_key]
+    topic = message_topic(topic_root, home.home_id, ident.device_id, event.kind)
+    try:
+        await client.publish(topic, event.payload_bytes(home.seq_base))
+        sent.acked.append((ident.device_id, event.seq + home.seq_base, event.kind.value, event.at))
+        sent.per_kind[event.kind.value] += 1
+        sent.duplicates += event.duplicate
+    finally:
+        slots.release()
