@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from uuid import UUID
@@ -117,6 +117,21 @@ class Pacer:
             await asyncio.sleep(delay)
 
 
+def _is_will(event: SimEvent) -> bool:
+    return event.kind is MessageKind.PRESENCE and event.fields.get("state") == "offline"
+
+
+@dataclass
+class _Device:
+    """One device's live connection, the wills it will leave behind, and its publishes in flight."""
+
+    home: SimulatedHome
+    key: str
+    wills: deque[SimEvent]
+    client: AsyncMqttClient | None = None
+    in_flight: set[asyncio.Task[None]] = field(default_factory=set)
+
+
 async def publish_homes(
     homes: list[SimulatedHome],
     *,
@@ -128,9 +143,12 @@ async def publish_homes(
     until: datetime | None = None,
     window: int = 200,
 ) -> Sent:
-    """Publish every home's events in publish-time order; events before `since` are skipped."""
+    """Publish every home's events in publish-time order; events before `since` are skipped.
+
+    A device's presence-offline events are its last wills: it connects with the next one registered,
+    and at that moment drops the connection so that the broker publishes it, as after a real fault.
+    """
     sent = Sent()
-    clients: dict[tuple[UUID, str], AsyncMqttClient] = {}
     events = sorted(
         (
             (e.publish_at, h.home_id, e, h)
@@ -142,44 +160,62 @@ async def publish_homes(
     )
     if not events:
         return sent
+    devices: dict[tuple[UUID, str], _Device] = {}
+    for _, home_id, event, home in events:
+        device = devices.setdefault((home_id, event.device_key), _Device(home, event.device_key, deque()))
+        if _is_will(event):
+            device.wills.append(event)
     pacer = Pacer(events[0][0], speed)
     slots = asyncio.Semaphore(window)
-    pending: set[asyncio.Task[None]] = set()
     try:
-        for publish_at, _, event, home in events:
+        for publish_at, home_id, event, _ in events:
             await pacer.wait_until(publish_at)
-            client = await _client(
-                clients, home, event.device_key, host=host, port=port, topic_root=topic_root
-            )
+            device = devices[(home_id, event.device_key)]
+            if _is_will(event):
+                await _drop_with_will(device, sent, host=host, port=port, topic_root=topic_root)
+                continue
+            client = await _connected(device, host=host, port=port, topic_root=topic_root)
             await slots.acquire()
-            task = asyncio.create_task(_send(client, home, event, topic_root, sent, slots))
-            pending.add(task)
-            task.add_done_callback(pending.discard)
-        await asyncio.gather(*pending)
+            task = asyncio.create_task(_send(client, device.home, event, topic_root, sent, slots))
+            device.in_flight.add(task)
+            task.add_done_callback(device.in_flight.discard)
+        await asyncio.gather(*(t for d in devices.values() for t in d.in_flight))
     finally:
-        for task in pending:
-            task.cancel()
-        for client in clients.values():
-            with contextlib.suppress(MqttError, OSError):
-                await client.disconnect()
+        for device in devices.values():
+            for task in device.in_flight:
+                task.cancel()
+            if device.client is not None:
+                with contextlib.suppress(MqttError, OSError):
+                    await device.client.disconnect()
     return sent
 
 
-async def _client(
-    clients: dict[tuple[UUID, str], AsyncMqttClient],
-    home: SimulatedHome,
-    key: str,
-    *,
-    host: str,
-    port: int,
-    topic_root: str,
-) -> AsyncMqttClient:
-    found = clients.get((home.home_id, key))
-    if found is not None:
-        return found
-    ident = home.identities[key]
+async def _drop_with_will(device: _Device, sent: Sent, *, host: str, port: int, topic_root: str) -> None:
+    will = device.wills.popleft()
+    # The will must be the one registered on the live connection: connect now if need be.
+    if device.client is None:
+        device.wills.appendleft(will)
+        await _connected(device, host=host, port=port, topic_root=topic_root)
+        device.wills.popleft()
+    assert device.client is not None
+    await asyncio.gather(*device.in_flight)
+    await device.client.disconnect(send_will=True)
+    device.client = None
+    ident = device.home.identities[device.key]
+    sent.acked.append((ident.device_id, will.seq + device.home.seq_base, will.kind.value, will.at))
+    sent.per_kind[will.kind.value] += 1
+
+
+async def _connected(device: _Device, *, host: str, port: int, topic_root: str) -> AsyncMqttClient:
+    if device.client is not None:
+        return device.client
+    home, ident = device.home, device.home.identities[device.key]
     presence = message_topic(topic_root, home.home_id, ident.device_id, MessageKind.PRESENCE)
-    will = orjson.dumps({"ts": datetime.now(UTC).isoformat(), "seq": home.seq_base, "state": "offline"})
+    will = (
+        device.wills[0].payload_bytes(home.seq_base)
+        if device.wills
+        else orjson.dumps({"ts": datetime.now(UTC).isoformat(), "seq": home.seq_base, "state": "offline"})
+    )
     client = AsyncMqttClient(
         MqttConfig(
             host=host,
@@ -192,7 +228,7 @@ async def _client(
         will=Will(presence, will),
     )
     await client.connect()
-    clients[(home.home_id, key)] = client
+    device.client = client
     return client
 
 

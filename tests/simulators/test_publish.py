@@ -36,6 +36,9 @@ async def test_a_simulated_day_arrives_as_the_simulator_recorded_it(
         days=1,
         scenario=[ScenarioItem(kind="alarm_pressed", day=0, at=time(10, 30))],
     )
+    # The day has a dropped connection (its last will), duplicates, delays and skewed clocks.
+    assert any(e.kind == "presence" and e.fields["state"] == "offline" for e in stream.events)
+    assert any(e.duplicate for e in stream.events) and any(e.skew_s for e in stream.events)
     root = rig.settings.mqtt_topic_root
     async with connect_admin(mqtt_config(rig.settings, client_id="sim-admin")) as admin:
         home = await provision_home(
