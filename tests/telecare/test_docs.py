@@ -11,5 +11,6 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 def test_every_setting_is_documented_and_nothing_else() -> None:
     text = (DOCS / "production.md").read_text()
-    rows = {line.split("`")[1] for line in text.splitlines() if line.startswith("| `") and "| `TELECARE_" in line}
+    lines = text.splitlines()
+    rows = {line.split("`")[1] for line in lines if line.startswith("| `") and "| `TELECARE_" in line}
     assert rows == set(Settings.model_fields)
