@@ -5,23 +5,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 from uuid import UUID
 
-import asyncpg
 import orjson
 
 from devices import queries
 from devices import service as devices
-from devices.dynsec import DynsecAdmin, connect_admin
 from devices.schemas import DeviceType
-from telecare.connect import mqtt_config, require_database_url
-from telecare.db import create_pool
-from telecare.migrate import migrate
 from telecare.runtime import start_embedded
+from telecare.services import registry_session
 from telecare.settings import Settings
 
 
@@ -53,19 +46,6 @@ def add_commands(sub: Any) -> None:
     device.add_parser("sync", help="re-apply the registry to the broker (after it lost its state)")
 
 
-@asynccontextmanager
-async def _connected(settings: Settings) -> AsyncIterator[tuple[asyncpg.Pool, DynsecAdmin]]:
-    pool = await create_pool(require_database_url(settings), min_size=1, max_size=2)
-    try:
-        async with pool.acquire() as conn:
-            await migrate(conn, storage=settings.storage)
-        config = mqtt_config(settings, client_id=f"telecare-cli-{uuid.uuid4().hex[:8]}")
-        async with connect_admin(config) as admin:
-            yield pool, admin
-    finally:
-        await pool.close()
-
-
 def run_command(args: argparse.Namespace, settings: Settings) -> None:
     """Run one registry command, attaching to (or starting) embedded servers where none are configured."""
     resolved, embedded = start_embedded(settings, attach=True)
@@ -78,7 +58,7 @@ def run_command(args: argparse.Namespace, settings: Settings) -> None:
 
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> Any:
     root = settings.mqtt_topic_root
-    async with _connected(settings) as (pool, admin):
+    async with registry_session(settings, client="telecare-cli") as (pool, admin):
         match (args.command, args.action):
             case ("org", "create"):
                 async with pool.acquire() as conn:

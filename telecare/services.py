@@ -6,12 +6,15 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+import asyncpg
 import prometheus_client
 import uvicorn
 
 from api.main import create_app
-from devices.dynsec import connect_admin
+from devices.dynsec import DynsecAdmin, connect_admin
 from ingest.service import SESSION_EXPIRY_S, IngestWorker
 from simulators.service import SimOptions, Summary, simulate
 from telecare.connect import mqtt_config, require_database_url
@@ -98,20 +101,30 @@ async def run_ingest(settings: Settings, *, subscribed: asyncio.Event | None = N
         await pool.close()
 
 
-async def run_simulator(settings: Settings, options: SimOptions | None = None) -> Summary:
-    """Provision simulated homes and publish them (demo: the last day fast, then live until cancelled)."""
-    if options is None:
-        options = SimOptions(homes=settings.simulate_homes, live=True)
+@asynccontextmanager
+async def registry_session(
+    settings: Settings, *, client: str
+) -> AsyncIterator[tuple[asyncpg.Pool, DynsecAdmin]]:
+    """A small pool on a migrated database and a connected broker admin, for provisioning work."""
     pool = await create_pool(require_database_url(settings), min_size=1, max_size=4)
     try:
         async with pool.acquire() as conn:
             await migrate(conn, storage=settings.storage)
-        admin_cfg = mqtt_config(settings, client_id=f"telecare-sim-{uuid.uuid4().hex[:8]}")
-        async with connect_admin(admin_cfg) as admin:
-            summary = await simulate(
-                pool, admin, options, topic_root=settings.mqtt_topic_root, mqtt_url=settings.mqtt_url or ""
-            )
-        log.info("simulation finished: %s", summary.render())
-        return summary
+        async with connect_admin(
+            mqtt_config(settings, client_id=f"{client}-{uuid.uuid4().hex[:8]}")
+        ) as admin:
+            yield pool, admin
     finally:
         await pool.close()
+
+
+async def run_simulator(settings: Settings, options: SimOptions | None = None) -> Summary:
+    """Provision simulated homes and publish them (demo: the last day fast, then live until cancelled)."""
+    if options is None:
+        options = SimOptions(homes=settings.simulate_homes, live=True)
+    async with registry_session(settings, client="telecare-sim") as (pool, admin):
+        summary = await simulate(
+            pool, admin, options, topic_root=settings.mqtt_topic_root, mqtt_url=settings.mqtt_url or ""
+        )
+    log.info("simulation finished: %s", summary.render())
+    return summary

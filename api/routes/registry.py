@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
+import asyncpg
 from fastapi import APIRouter, HTTPException, Query
 
 from api.deps import DynsecDep, PoolDep, SettingsDep
@@ -26,6 +27,16 @@ from devices.schemas import (
 router = APIRouter(prefix="/v1", tags=["registry"], dependencies=[AdminDep])
 
 
+async def _require_home(conn: asyncpg.Connection, home_id: UUID) -> None:
+    if await queries.get_home(conn, home_id=home_id) is None:
+        raise HTTPException(404, f"home {home_id} not found")
+
+
+async def _require_organisation(conn: asyncpg.Connection, organisation_id: UUID) -> None:
+    if await conn.fetchval("SELECT 1 FROM organisations WHERE id = $1", organisation_id) is None:
+        raise HTTPException(404, f"organisation {organisation_id} not found")
+
+
 @router.post("/organisations", response_model=OrganisationOut, status_code=201)
 async def create_organisation(body: OrganisationIn, pool: PoolDep) -> OrganisationOut:
     """Create a care-provider organisation."""
@@ -39,8 +50,7 @@ async def create_organisation(body: OrganisationIn, pool: PoolDep) -> Organisati
 async def create_home(organisation_id: UUID, body: HomeIn, pool: PoolDep) -> HomeOut:
     """Create a home served by an organisation."""
     async with pool.acquire() as conn:
-        if await conn.fetchval("SELECT 1 FROM organisations WHERE id = $1", organisation_id) is None:
-            raise HTTPException(404, f"organisation {organisation_id} not found")
+        await _require_organisation(conn, organisation_id)
         home_id = await queries.insert_home(conn, organisation_id=organisation_id, **body.model_dump())
         row = await queries.get_home(conn, home_id=home_id)
     assert row is not None
@@ -61,8 +71,7 @@ async def get_home(home_id: UUID, pool: PoolDep) -> HomeOut:
 async def add_resident(home_id: UUID, body: ResidentIn, pool: PoolDep) -> dict[str, UUID]:
     """Add a resident to a home."""
     async with pool.acquire() as conn:
-        if await queries.get_home(conn, home_id=home_id) is None:
-            raise HTTPException(404, f"home {home_id} not found")
+        await _require_home(conn, home_id)
         return {"id": await queries.insert_resident(conn, home_id=home_id, display_name=body.display_name)}
 
 
@@ -88,8 +97,7 @@ async def register_device(
 async def home_devices(home_id: UUID, pool: PoolDep) -> list[DeviceHealthOut]:
     """A home's devices with their health."""
     async with pool.acquire() as conn:
-        if await queries.get_home(conn, home_id=home_id) is None:
-            raise HTTPException(404, f"home {home_id} not found")
+        await _require_home(conn, home_id)
         rows = await queries.select_health(conn, home_id=home_id)
     return [DeviceHealthOut.model_validate(dict(r)) for r in rows]
 
@@ -98,8 +106,7 @@ async def home_devices(home_id: UUID, pool: PoolDep) -> list[DeviceHealthOut]:
 async def organisation_devices(organisation_id: UUID, pool: PoolDep) -> list[DeviceHealthOut]:
     """Every device of an organisation's homes, with health."""
     async with pool.acquire() as conn:
-        if await conn.fetchval("SELECT 1 FROM organisations WHERE id = $1", organisation_id) is None:
-            raise HTTPException(404, f"organisation {organisation_id} not found")
+        await _require_organisation(conn, organisation_id)
         rows = await queries.select_health(conn, organisation_id=organisation_id)
     return [DeviceHealthOut.model_validate(dict(r)) for r in rows]
 

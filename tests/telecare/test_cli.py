@@ -1,0 +1,69 @@
+"""The `telecare` command line, run as a real process against the test database and broker."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from typing import Any
+
+import orjson
+
+from telecare.settings import Settings
+
+
+async def _telecare(settings: Settings, *args: str) -> tuple[int, Any, str]:
+    env = {
+        **os.environ,
+        "TELECARE_DATABASE_URL": settings.database_url or "",
+        "TELECARE_MQTT_URL": settings.mqtt_url or "",
+        "TELECARE_MQTT_USERNAME": settings.mqtt_username or "",
+        "TELECARE_MQTT_PASSWORD": settings.mqtt_password.get_secret_value() if settings.mqtt_password else "",
+        "TELECARE_MQTT_TOPIC_ROOT": settings.mqtt_topic_root,
+        "TELECARE_LOG_LEVEL": "WARNING",
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "telecare.cli",
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await proc.communicate()
+    body = orjson.loads(out) if out.strip().startswith((b"{", b"[")) else out.decode()
+    return proc.returncode or 0, body, err.decode()
+
+
+async def test_provisioning_from_the_command_line(settings: Settings) -> None:
+    code, org, _ = await _telecare(settings, "org", "create", "Hillside Care")
+    assert code == 0
+    code, home, _ = await _telecare(settings, "home", "create", "--org", org["id"], "Flat 9")
+    assert code == 0
+    code, device, _ = await _telecare(
+        settings, "device", "register", "--home", home["id"], "--type", "pendant", "--room", "bedroom"
+    )
+    assert code == 0 and device["password"] and device["home_id"] == home["id"]
+    code, listed, _ = await _telecare(settings, "device", "list", "--home", home["id"])
+    assert code == 0 and [d["device_id"] for d in listed] == [device["device_id"]]
+    code, synced, _ = await _telecare(settings, "device", "sync")
+    assert code == 0 and synced == {"created": [], "removed": []}
+    code, _, _ = await _telecare(settings, "device", "revoke", device["device_id"])
+    assert code == 0
+
+
+async def test_bad_settings_and_unknown_ids_fail_with_a_clear_message(settings: Settings) -> None:
+    code, _, err = await _telecare(settings, "device", "rotate", "00000000-0000-0000-0000-000000000000")
+    assert code == 2 and "not found" in err
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "telecare.cli",
+        "migrate",
+        env={**os.environ, "TELECARE_API_PORT": "x"},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err_bytes = await proc.communicate()
+    assert proc.returncode == 2 and "TELECARE_API_PORT" in err_bytes.decode()
