@@ -36,6 +36,13 @@ class DeviceDirectory:
         self._routes = {device: (route, now) for device, route in routes.items()}
         self._unknown.clear()
 
+    def cached(self, device_id: UUID) -> Route | None:
+        """The device's route when a fresh one is in memory (no database call); otherwise None: use lookup."""
+        cached = self._routes.get(device_id)
+        if cached is not None and time.monotonic() - cached[1] < self._ttl_s:
+            return cached[0]
+        return None
+
     async def lookup(self, device_id: UUID) -> Route | None:
         """The device's home and status, or None if the registry does not know it."""
         now = time.monotonic()

@@ -20,11 +20,18 @@ READING_COLUMNS = (
     "payload",
     "clock_suspect",
 )
-_STAGE = """
+STAGE = """
 CREATE TEMP TABLE IF NOT EXISTS readings_in (
     time timestamptz, received_at timestamptz, home_id uuid, device_id uuid, seq bigint,
     kind text, value double precision, payload jsonb, clock_suspect boolean
 ) ON COMMIT DELETE ROWS
+"""
+
+INSERT_NEW = """
+INSERT INTO readings (time, received_at, home_id, device_id, seq, kind, value, payload, clock_suspect)
+SELECT DISTINCT ON (device_id, seq, time) * FROM readings_in
+ON CONFLICT DO NOTHING
+RETURNING device_id, seq
 """
 
 
@@ -35,16 +42,9 @@ async def insert_readings(
 
     Must run inside a transaction: the staging table empties itself at commit.
     """
-    await conn.execute(_STAGE)
+    await conn.execute(STAGE)
     await conn.copy_records_to_table("readings_in", records=rows, columns=READING_COLUMNS)
-    stored = await conn.fetch(
-        """
-        INSERT INTO readings (time, received_at, home_id, device_id, seq, kind, value, payload, clock_suspect)
-        SELECT DISTINCT ON (device_id, seq, time) * FROM readings_in
-        ON CONFLICT DO NOTHING
-        RETURNING device_id, seq
-        """
-    )
+    stored = await conn.fetch(INSERT_NEW)
     return [(r["device_id"], r["seq"]) for r in stored]
 
 

@@ -17,9 +17,17 @@ import asyncpg
 import orjson
 
 from devices import health
-from devices.schemas import PRIORITY_KINDS, ContractError, parse_payload, parse_topic, reading_value
+from devices.schemas import (
+    PRIORITY_KINDS,
+    ContractError,
+    DeviceMessage,
+    TopicAddress,
+    parse_payload,
+    parse_topic,
+    reading_value,
+)
 from ingest import handoff, metrics, queries
-from ingest.directory import DeviceDirectory
+from ingest.directory import DeviceDirectory, Route
 from telecare.mqtt import AsyncMqttClient, Incoming, MqttConfig
 
 log = logging.getLogger(__name__)
@@ -28,6 +36,9 @@ T = TypeVar("T")
 SHARE_GROUP = "telecare-ingest"
 FUTURE_TOLERANCE = timedelta(minutes=5)
 SESSION_EXPIRY_S = 7 * 24 * 3600
+# Parsed topics are remembered (one per device and kind): parsing two UUIDs costs more than the rest.
+TOPIC_CACHE_SIZE = 50_000
+ROUTE_YIELD_EVERY = 32
 _RETRY_S = (0.5, 1, 2, 5)
 
 
@@ -132,6 +143,7 @@ class IngestWorker:
     def __post_init__(self) -> None:
         self.directory = DeviceDirectory(self.pool)
         self.client: AsyncMqttClient | None = None
+        self._addresses: dict[str, TopicAddress] = {}
         self.subscribed = asyncio.Event()
 
     @property
@@ -170,23 +182,52 @@ class IngestWorker:
     async def _route(
         self, client: AsyncMqttClient, priority: asyncio.Queue[Pending], batch: asyncio.Queue[Pending]
     ) -> None:
+        routed = 0
         while True:
             message = await client.messages.get()
             metrics.RECEIVED.inc()
-            outcome = await until_database_answers(
-                "looking up a device", functools.partial(self.classify, message)
-            )
+            checked = self._check(message)
+            if isinstance(checked, Rejected):
+                outcome: Reading | Rejected = checked
+            else:
+                address, parsed = checked
+                # Known devices are answered from memory without a coroutine; the rest ask the registry.
+                route = self.directory.cached(address.device_id)
+                if route is None:
+                    lookup = functools.partial(self.directory.lookup, address.device_id)
+                    route = await until_database_answers("looking up a device", lookup)
+                outcome = self._decide(message, address, parsed, route)
             urgent = isinstance(outcome, Reading) and outcome.kind in PRIORITY_KINDS
             await (priority if urgent else batch).put(Pending(message, outcome))
+            routed += 1
+            if routed % ROUTE_YIELD_EVERY == 0:
+                # get() and put() do not yield while there are messages and room: with a backlog this
+                # loop would run for tens of milliseconds and hold up the writers' database replies.
+                await asyncio.sleep(0)
 
     async def classify(self, message: Incoming) -> Reading | Rejected:
         """Validate topic and payload, find the device; what is wrong becomes a Rejected, not an exception."""
+        checked = self._check(message)
+        if isinstance(checked, Rejected):
+            return checked
+        address, parsed = checked
+        return self._decide(message, address, parsed, await self.directory.lookup(address.device_id))
+
+    def _check(self, message: Incoming) -> tuple[TopicAddress, DeviceMessage] | Rejected:
         try:
-            address = parse_topic(message.topic, root=self.topic_root)
-            parsed = parse_payload(address.kind, message.payload)
+            address = self._addresses.get(message.topic)
+            if address is None:
+                address = parse_topic(message.topic, root=self.topic_root)
+                if len(self._addresses) >= TOPIC_CACHE_SIZE:
+                    self._addresses.clear()
+                self._addresses[message.topic] = address
+            return address, parse_payload(address.kind, message.payload)
         except ContractError as exc:
             return Rejected(exc.reason, str(exc))
-        route = await self.directory.lookup(address.device_id)
+
+    def _decide(
+        self, message: Incoming, address: TopicAddress, parsed: DeviceMessage, route: Route | None
+    ) -> Reading | Rejected:
         if route is None:
             return Rejected("unknown_device", f"device {address.device_id} is not registered")
         home_id, status = route

@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
+import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -101,6 +103,19 @@ class Incoming:
             self._acker(self.mid, self.qos)
 
 
+class _Inbox(asyncio.Queue["Incoming"]):
+    """A bounded queue whose free room paho's thread can wait for (a thread-safe count of it)."""
+
+    def __init__(self, maxsize: int) -> None:
+        super().__init__(maxsize)
+        self.room = threading.Semaphore(maxsize)
+
+    def _get(self) -> Incoming:
+        item = super()._get()
+        self.room.release()
+        return item
+
+
 class AsyncMqttClient:
     """A paho client driven from asyncio: connect, subscribe, publish-and-wait, a bounded inbox."""
 
@@ -114,10 +129,19 @@ class AsyncMqttClient:
     ) -> None:
         self.config = config
         self.manual_ack = manual_ack
-        # With manual acks the broker never has more than receive_maximum messages in flight to us,
-        # so a queue that size can never overflow.
-        self.messages: asyncio.Queue[Incoming] = asyncio.Queue(queue_size or config.receive_maximum)
+        # With manual acks the broker should never have more than receive_maximum messages in flight
+        # to us, but Mosquitto before 2.0.13 (Debian 12 ships 2.0.11) lets every PUBACK move up to
+        # receive_maximum more queued messages into flight, so a backlog arrives all at once. Then paho's
+        # thread waits for room in the inbox (it stops reading, and TCP holds the broker back) instead
+        # of dropping a message that would stay unacknowledged, holding its slot, until a reconnect.
+        size = queue_size or config.receive_maximum
+        self.messages: asyncio.Queue[Incoming] = _Inbox(size) if manual_ack else asyncio.Queue(size)
         self.dropped = 0
+        self._closing = False
+        # Messages from paho's thread wait here until the event loop moves them into the inbox: one
+        # wake-up of the loop for each burst instead of one for each message.
+        self._arrived: deque[Incoming] = deque()
+        self._wake_pending = False
         self._loop = asyncio.get_running_loop()
         # Only touched on the event loop's thread: paho's callbacks hand acks over with
         # call_soon_threadsafe, which runs after the publish/subscribe call that registered the future.
@@ -199,6 +223,7 @@ class AsyncMqttClient:
 
     async def disconnect(self, *, send_will: bool = False) -> None:
         """Disconnect and stop paho's thread; with send_will the broker publishes our last will (MQTT 5)."""
+        self._closing = True
         if send_will:
             self._client.disconnect(
                 reasoncode=ReasonCode(PacketTypes.DISCONNECT, "Disconnect with will message")
@@ -283,6 +308,10 @@ class AsyncMqttClient:
             log.warning("MQTT connection lost (%s); reconnecting", code)
 
     def _on_message(self, _c: Any, _u: Any, msg: paho.MQTTMessage) -> None:
+        if isinstance(self.messages, _Inbox):
+            while not self.messages.room.acquire(timeout=0.25):
+                if self._closing:
+                    return  # not acknowledged: the broker sends it again in the next session
         item = Incoming(
             topic=msg.topic,
             payload=bytes(msg.payload),
@@ -292,7 +321,12 @@ class AsyncMqttClient:
             received_at=datetime.now(UTC),
             _acker=self._client.ack if self.manual_ack else None,
         )
-        self._loop.call_soon_threadsafe(self._deliver, item)
+        self._arrived.append(item)
+        # Appended before the flag is read, and the loop clears the flag before it empties the deque,
+        # so either a wake-up is already pending that will see this message, or this one schedules it.
+        if not self._wake_pending:
+            self._wake_pending = True
+            self._loop.call_soon_threadsafe(self._deliver_arrived)
 
     def _on_ack(self, _c: Any, _u: Any, mid: int, code: ReasonCode, _p: Any) -> None:
         self._loop.call_soon_threadsafe(self._resolve, mid, code)
@@ -300,11 +334,17 @@ class AsyncMqttClient:
     def _on_subscribe(self, _c: Any, _u: Any, mid: int, codes: list[ReasonCode], _p: Any) -> None:
         self._loop.call_soon_threadsafe(self._resolve, mid, codes)
 
+    def _deliver_arrived(self) -> None:
+        self._wake_pending = False
+        arrived = self._arrived
+        while arrived:
+            self._deliver(arrived.popleft())
+
     def _deliver(self, item: Incoming) -> None:
         try:
             self.messages.put_nowait(item)
         except asyncio.QueueFull:
-            # Only possible without manual acks; with them the broker's window bounds the inbox.
+            # Only possible without manual acks; with them paho's thread waits for room.
             # The message is not acknowledged, so the broker redelivers it on the next session.
             self.dropped += 1
             log.error("MQTT inbox full (%d); message on %s not taken", self.messages.maxsize, item.topic)
