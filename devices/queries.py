@@ -137,11 +137,6 @@ async def device_routes(conn: asyncpg.Connection) -> dict[UUID, tuple[UUID, str]
     return {r["id"]: (r["home_id"], r["status"]) for r in rows}
 
 
-def record_to_dict(record: asyncpg.Record | None) -> dict[str, Any] | None:
-    """A record as a plain dict (None stays None)."""
-    return dict(record) if record is not None else None
-
-
 HEALTH_COLUMNS = (
     "device_id, home_id, last_seen_at, last_event_at, battery_pct, rssi_dbm, firmware, uptime_s, online, "
     "online_changed_at, offline_reason, low_battery"

@@ -205,14 +205,6 @@ class IngestWorker:
                 # loop would run for tens of milliseconds and hold up the writers' database replies.
                 await asyncio.sleep(0)
 
-    async def classify(self, message: Incoming) -> Reading | Rejected:
-        """Validate topic and payload, find the device; what is wrong becomes a Rejected, not an exception."""
-        checked = self._check(message)
-        if isinstance(checked, Rejected):
-            return checked
-        address, parsed = checked
-        return self._decide(message, address, parsed, await self.directory.lookup(address.device_id))
-
     def _check(self, message: Incoming) -> tuple[TopicAddress, DeviceMessage] | Rejected:
         try:
             address = self._addresses.get(message.topic)
@@ -335,12 +327,3 @@ async def _take_batch(queue: asyncio.Queue[Pending], *, max_items: int, wait_s: 
     while len(items) < max_items and not queue.empty():
         items.append(queue.get_nowait())
     return items
-
-
-async def run_worker(worker: IngestWorker, stop: asyncio.Event) -> None:
-    """Run a worker until `stop` is set."""
-    task = asyncio.create_task(worker.run(), name="ingest-worker")
-    await stop.wait()
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 import asyncpg
 
 from devices import health
+from ingest import handoff
 from telecare.settings import StorageMode
 from telecare.storage import StorageInfo
 
@@ -140,16 +141,19 @@ async def maintenance_loop(
     ahead_days: int,
     interval_s: float = 300.0,
 ) -> None:
-    """Run maintenance now and then every interval until cancelled; failures are logged and retried."""
-    if info.mode is StorageMode.TIMESCALEDB:
-        log.info("storage is TimescaleDB: chunks, retention and rollup are its own policies")
-        return
+    """Run maintenance now and then every interval until cancelled; failures are logged and retried.
+
+    On TimescaleDB chunks, retention and rollup are its own policies; what is left is the batch log.
+    """
+    timescaledb = info.mode is StorageMode.TIMESCALEDB
     while True:
         try:
             async with pool.acquire() as conn:
-                result = await run_once(conn, retention_days=retention_days, ahead_days=ahead_days)
-            if result.created or result.dropped:
-                log.info("partitions created %s, dropped %s", result.created, result.dropped)
+                await handoff.prune(conn)
+                if not timescaledb:
+                    result = await run_once(conn, retention_days=retention_days, ahead_days=ahead_days)
+                    if result.created or result.dropped:
+                        log.info("partitions created %s, dropped %s", result.created, result.dropped)
         except (asyncpg.PostgresError, OSError) as exc:
             log.warning("storage maintenance failed, will retry: %s", exc)
         await asyncio.sleep(interval_s)

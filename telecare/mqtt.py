@@ -268,10 +268,6 @@ class AsyncMqttClient:
         if code.is_failure:
             raise MqttRefused(f"publish to {topic}", str(code), code.value)
 
-    def publish_nowait(self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False) -> None:
-        """Queue a publish without waiting for its PUBACK."""
-        self._client.publish(topic, payload, qos=qos, retain=retain)
-
     def _register(self, mid: int) -> asyncio.Future[Any]:
         fut: asyncio.Future[Any] = self._loop.create_future()
         self._pending[mid] = fut

@@ -64,3 +64,20 @@ async def test_many_batches_are_read_in_pages(db_url: str) -> None:
         assert sorted(seen) == list(range(70))
     finally:
         await conn.close()
+
+
+async def test_old_batches_are_pruned(db_url: str) -> None:
+    conn = await asyncpg.connect(db_url)
+    try:
+        device = uuid.uuid4()
+        async with conn.transaction():
+            await _batch(conn, uuid.uuid4(), device, range(0, 2))
+        async with conn.transaction():
+            await _batch(conn, uuid.uuid4(), device, range(2, 4))
+        await conn.execute(
+            "UPDATE ingest_batches SET committed_at = now() - interval '3 days' WHERE 0 = ANY(seqs)"
+        )
+        assert await handoff.prune(conn, keep_hours=48) == 1
+        assert await conn.fetchval("SELECT count(*) FROM ingest_batches") == 1
+    finally:
+        await conn.close()
