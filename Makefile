@@ -5,7 +5,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-PACKAGES := telecare ingest api anomaly devices simulators migrations
+PACKAGES := telecare ingest api alerts anomaly devices simulators migrations
 
 .PHONY: demo test check bench eval system-deps venv clean
 

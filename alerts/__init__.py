@@ -1,0 +1,1 @@
+"""Alerts: the lifecycle of a condition in a home, from raised to resolved, with its history."""

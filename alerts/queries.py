@@ -1,0 +1,174 @@
+"""Alert SQL: upsert of a continuing condition, state changes, history and the change notification."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+# Listeners (the live stream, in any process) hear of every change when its transaction commits.
+CHANNEL = "telecare_alerts"
+
+_SEVERITY_RANK = "array_position(ARRAY['low','medium','high','critical'], {})"
+
+
+async def upsert_open(
+    conn: asyncpg.Connection,
+    *,
+    home_id: UUID,
+    kind: str,
+    severity: str,
+    dedupe_key: str,
+    triggered_at: datetime,
+    title: str,
+    explanation: str,
+    evidence: list[dict[str, Any]],
+    device_id: UUID | None,
+    room: str | None,
+    source: str,
+) -> asyncpg.Record:
+    """Open an alert for the condition, or fold this sign into the unresolved one; returns the row.
+
+    The row carries `inserted` and `previous_severity` so the caller can record what happened.
+    Severity only ever rises while an alert is open.
+    """
+    keep = _SEVERITY_RANK.format("alerts.severity")
+    new = _SEVERITY_RANK.format("EXCLUDED.severity")
+    return await conn.fetchrow(
+        f"""
+        WITH prior AS (
+            SELECT severity FROM alerts WHERE home_id = $1 AND dedupe_key = $4 AND status <> 'resolved'
+        )
+        INSERT INTO alerts AS alerts (home_id, organisation_id, kind, severity, dedupe_key, triggered_at,
+                            last_seen_at, title, explanation, evidence, device_id, room, source)
+        SELECT $1, h.organisation_id, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10, $11
+        FROM homes h WHERE h.id = $1
+        ON CONFLICT (home_id, dedupe_key) WHERE status <> 'resolved' DO UPDATE SET
+            severity = CASE WHEN {new} > {keep} THEN EXCLUDED.severity ELSE alerts.severity END,
+            last_seen_at = GREATEST(alerts.last_seen_at, EXCLUDED.last_seen_at),
+            occurrences = alerts.occurrences + 1,
+            title = EXCLUDED.title,
+            explanation = EXCLUDED.explanation,
+            evidence = EXCLUDED.evidence,
+            version = alerts.version + 1,
+            updated_at = now()
+        RETURNING alerts.*, (xmax = 0) AS inserted, (SELECT severity FROM prior) AS previous_severity
+        """,
+        home_id,
+        kind,
+        severity,
+        dedupe_key,
+        triggered_at,
+        title,
+        explanation,
+        evidence,
+        device_id,
+        room,
+        source,
+    )
+
+
+async def get(conn: asyncpg.Connection, *, alert_id: UUID, for_update: bool = False) -> asyncpg.Record | None:
+    """One alert, or None; locked for the rest of the transaction when for_update."""
+    lock = " FOR UPDATE" if for_update else ""
+    return await conn.fetchrow(f"SELECT * FROM alerts WHERE id = $1{lock}", alert_id)
+
+
+async def get_unresolved(
+    conn: asyncpg.Connection, *, home_id: UUID, dedupe_key: str
+) -> asyncpg.Record | None:
+    """The unresolved alert of a condition, locked, or None."""
+    return await conn.fetchrow(
+        "SELECT * FROM alerts WHERE home_id = $1 AND dedupe_key = $2 AND status <> 'resolved' FOR UPDATE",
+        home_id,
+        dedupe_key,
+    )
+
+
+async def set_acknowledged(conn: asyncpg.Connection, *, alert_id: UUID, by: UUID | None) -> asyncpg.Record:
+    """Mark an alert acknowledged now; returns the row."""
+    return await conn.fetchrow(
+        """
+        UPDATE alerts SET status = 'acknowledged', acknowledged_at = now(), acknowledged_by = $2,
+                          version = version + 1, updated_at = now()
+        WHERE id = $1 RETURNING *
+        """,
+        alert_id,
+        by,
+    )
+
+
+async def set_resolved(
+    conn: asyncpg.Connection,
+    *,
+    alert_id: UUID,
+    at: datetime,
+    by: UUID | None,
+    resolution: str,
+    note: str | None,
+) -> asyncpg.Record:
+    """Mark an alert resolved; returns the row."""
+    return await conn.fetchrow(
+        """
+        UPDATE alerts SET status = 'resolved', resolved_at = $2, resolved_by = $3, resolution = $4,
+                          resolution_note = $5, version = version + 1, updated_at = now()
+        WHERE id = $1 RETURNING *
+        """,
+        alert_id,
+        at,
+        by,
+        resolution,
+        note,
+    )
+
+
+async def set_assigned(conn: asyncpg.Connection, *, alert_id: UUID, assignee: UUID | None) -> asyncpg.Record:
+    """Assign an alert to a person (or nobody); returns the row."""
+    return await conn.fetchrow(
+        """
+        UPDATE alerts SET assigned_to = $2, version = version + 1, updated_at = now()
+        WHERE id = $1 RETURNING *
+        """,
+        alert_id,
+        assignee,
+    )
+
+
+async def insert_event(
+    conn: asyncpg.Connection,
+    *,
+    alert_id: UUID,
+    action: str,
+    actor_kind: str,
+    actor_id: UUID | None,
+    actor_name: str,
+    detail: dict[str, Any],
+) -> None:
+    """Append to an alert's history."""
+    await conn.execute(
+        """
+        INSERT INTO alert_events (alert_id, action, actor_kind, actor_id, actor_name, detail)
+        VALUES ($1, $2, $3, $4, $5, $6)
+        """,
+        alert_id,
+        action,
+        actor_kind,
+        actor_id,
+        actor_name,
+        detail,
+    )
+
+
+async def history(conn: asyncpg.Connection, *, alert_id: UUID) -> list[asyncpg.Record]:
+    """An alert's history, oldest first."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        "SELECT * FROM alert_events WHERE alert_id = $1 ORDER BY id", alert_id
+    )
+    return rows
+
+
+async def notify(conn: asyncpg.Connection, *, payload: str) -> None:
+    """Tell listeners of a change; delivered when the transaction commits, dropped if it rolls back."""
+    await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
