@@ -8,6 +8,8 @@ from uuid import UUID
 
 import asyncpg
 
+from accounts.tenancy import Scope
+
 # Listeners (the live stream, in any process) hear of every change when its transaction commits.
 CHANNEL = "telecare_alerts"
 
@@ -172,3 +174,62 @@ async def history(conn: asyncpg.Connection, *, alert_id: UUID) -> list[asyncpg.R
 async def notify(conn: asyncpg.Connection, *, payload: str) -> None:
     """Tell listeners of a change; delivered when the transaction commits, dropped if it rolls back."""
     await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
+
+
+_LIST_COLUMNS = """id, home_id, organisation_id, kind, severity, status, dedupe_key, device_id, room, title,
+    explanation, evidence, triggered_at, last_seen_at, occurrences, assigned_to, acknowledged_at,
+    acknowledged_by, resolved_at, resolved_by, resolution, resolution_note, source, version, created_at,
+    updated_at"""
+
+
+async def select_page(
+    conn: asyncpg.Connection,
+    *,
+    scope: Scope,
+    home_id: UUID | None = None,
+    statuses: list[str] | None = None,
+    severities: list[str] | None = None,
+    kinds: list[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    before: tuple[datetime, UUID] | None = None,
+    limit: int = 50,
+) -> list[asyncpg.Record]:
+    """Alerts the scope sees, newest triggered first, strictly after the keyset position `before`.
+
+    Only the filters given become conditions, so each combination gets its own plan; a provider's
+    listing is a range of the (organisation_id, triggered_at DESC, id DESC) index.
+    """
+    where, args = scope.where(org_column="organisation_id", home_column="home_id", param=1)
+    conditions = [where]
+    for column, value, op in (
+        ("home_id", home_id, "= ${}"),
+        ("status", statuses, "= ANY(${}::text[])"),
+        ("severity", severities, "= ANY(${}::text[])"),
+        ("kind", kinds, "= ANY(${}::text[])"),
+        ("triggered_at", since, ">= ${}"),
+        ("triggered_at", until, "< ${}"),
+    ):
+        if value:
+            args.append(value)
+            conditions.append(f"{column} {op.format(len(args))}")
+    if before is not None:
+        args.extend(before)
+        conditions.append(f"(triggered_at, id) < (${len(args) - 1}, ${len(args)})")
+    args.append(limit)
+    rows: list[asyncpg.Record] = await conn.fetch(
+        f"""
+        SELECT {_LIST_COLUMNS} FROM alerts WHERE {" AND ".join(conditions)}
+        ORDER BY triggered_at DESC, id DESC LIMIT ${len(args)}
+        """,
+        *args,
+    )
+    return rows
+
+
+async def get_scoped(conn: asyncpg.Connection, *, alert_id: UUID, scope: Scope) -> asyncpg.Record | None:
+    """One alert if the scope sees it, else None."""
+    where, args = scope.where(org_column="organisation_id", home_column="home_id", param=2)
+    return await conn.fetchrow(
+        f"SELECT {_LIST_COLUMNS} FROM alerts WHERE id = $1 AND {where}", alert_id, *args
+    )

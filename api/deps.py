@@ -1,4 +1,7 @@
-"""Dependencies routes declare: resources owned by the lifespan, reached through Annotated aliases."""
+"""Dependencies routes declare: resources owned by the lifespan, and the caller, through Annotated aliases.
+
+`CallerDep` authenticates the request and computes its Scope once; every tenant read takes that scope.
+"""
 
 from __future__ import annotations
 
@@ -6,34 +9,84 @@ from typing import Annotated
 
 import asyncpg
 from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 
+from accounts.errors import NotAuthenticated
+from accounts.service import AuthConfig, Origin
 from api.resources import Resources
+from api.security import Caller
+from api.stream import Broadcaster
 from devices.dynsec import DynsecAdmin
 from telecare.settings import Settings
 
+_bearer = OAuth2PasswordBearer(
+    tokenUrl="/v1/auth/token", auto_error=False, description="an access token from /v1/auth/token"
+)
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="an organisation's API key")
 
-def get_resources(request: Request) -> Resources:
-    """The lifespan's resources."""
+
+def _resources(request: Request) -> Resources:
     resources: Resources = request.app.state.resources
     return resources
 
 
-def get_pool(request: Request) -> asyncpg.Pool:
+# Every dependency is `async def`: FastAPI runs a plain `def` dependency in a worker thread.
+async def get_resources(request: Request) -> Resources:
+    """The lifespan's resources."""
+    return _resources(request)
+
+
+async def get_pool(request: Request) -> asyncpg.Pool:
     """The database pool."""
-    return get_resources(request).pool
+    return _resources(request).pool
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """The settings the app was built with."""
-    return get_resources(request).settings
+    return _resources(request).settings
 
 
-def get_dynsec(request: Request) -> DynsecAdmin:
+async def get_dynsec(request: Request) -> DynsecAdmin:
     """The broker's dynamic-security admin."""
-    return get_resources(request).dynsec
+    return _resources(request).dynsec
+
+
+async def get_auth(request: Request) -> AuthConfig:
+    """How tokens are signed and how long they live."""
+    return _resources(request).auth
+
+
+async def get_streams(request: Request) -> Broadcaster:
+    """The live alert stream."""
+    return _resources(request).streams
+
+
+def client_address(request: Request) -> str:
+    """The client's address as this process sees it (behind a proxy: run uvicorn with --proxy-headers)."""
+    return request.client.host if request.client else "unknown"
+
+
+async def authenticate(
+    request: Request,
+    token: Annotated[str | None, Depends(_bearer)],
+    api_key: Annotated[str | None, Depends(_api_key)],
+) -> Caller:
+    """The caller of this request, from a bearer access token or an X-API-Key header; 401 without."""
+    gate = _resources(request).gate
+    if api_key:
+        principal, scope = await gate.from_api_key(api_key)
+    elif token:
+        principal, scope = await gate.from_token(token)
+    else:
+        raise NotAuthenticated("log in: send `Authorization: Bearer <access token>` or an X-API-Key header")
+    origin = Origin(client_address(request), request.headers.get("user-agent"))
+    return Caller(principal, scope, origin)
 
 
 ResourcesDep = Annotated[Resources, Depends(get_resources)]
 PoolDep = Annotated[asyncpg.Pool, Depends(get_pool)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DynsecDep = Annotated[DynsecAdmin, Depends(get_dynsec)]
+AuthDep = Annotated[AuthConfig, Depends(get_auth)]
+StreamsDep = Annotated[Broadcaster, Depends(get_streams)]
+CallerDep = Annotated[Caller, Depends(authenticate)]

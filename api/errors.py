@@ -6,22 +6,43 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
-from devices.errors import BrokerUnavailable, DevicesError, InvalidState, NotFound
+from accounts import errors as accounts
+from alerts import errors as alerts
+from devices import errors as devices
 
 log = logging.getLogger(__name__)
 
 PROBLEM = "application/problem+json"
+# The one mapping of domain errors to HTTP; the first matching class wins, so subclasses come first.
 _DOMAIN_STATUS: list[tuple[type[Exception], int]] = [
-    (NotFound, 404),
-    (InvalidState, 409),
-    (BrokerUnavailable, 503),
-    (DevicesError, 400),
+    (devices.NotFound, 404),
+    (devices.InvalidState, 409),
+    (devices.BrokerUnavailable, 503),
+    (devices.DevicesError, 400),
+    (accounts.NotAuthenticated, 401),
+    (accounts.Forbidden, 403),
+    (accounts.NotFound, 404),
+    (accounts.Conflict, 409),
+    (accounts.InvalidInput, 422),
+    (accounts.RateLimited, 429),
+    (accounts.AccountsError, 400),
+    (alerts.AlertNotFound, 404),
+    (alerts.AlertStateError, 409),
+    (alerts.AlertsError, 400),
 ]
+_UNSTORABLE = (
+    UnicodeEncodeError,
+    asyncpg.CharacterNotInRepertoireError,
+    asyncpg.UntranslatableCharacterError,
+)
+_DOMAIN_BASES = (devices.DevicesError, accounts.AccountsError, alerts.AlertsError)
 
 
 def problem(status: int, detail: str, **extra: Any) -> JSONResponse:
@@ -59,12 +80,57 @@ def install_error_handlers(app: FastAPI) -> None:
             response.headers[key] = value
         return response
 
-    @app.exception_handler(DevicesError)
-    async def _domain(_: Request, exc: DevicesError) -> JSONResponse:
+    async def _domain(_: Request, exc: Exception) -> JSONResponse:
         status = next(code for kind, code in _DOMAIN_STATUS if isinstance(exc, kind))
-        return problem(status, str(exc))
+        response = problem(status, str(exc))
+        if isinstance(exc, accounts.NotAuthenticated):
+            response.headers["WWW-Authenticate"] = "Bearer"
+        if isinstance(exc, accounts.RateLimited):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
+    for base in _DOMAIN_BASES:
+        app.add_exception_handler(base, _domain)
+
+    async def _unstorable(_: Request, exc: Exception) -> JSONResponse:
+        # JSON and URLs may carry NUL or lone surrogates (an escaped \udc80): no database text holds them.
+        return problem(422, "text must be valid Unicode without NUL characters")
+
+    for kind in _UNSTORABLE:
+        app.add_exception_handler(kind, _unstorable)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", exc_info=exc)
         return problem(500, "internal error; it has been logged")
+
+
+class Problem(BaseModel):
+    """An error (RFC 9457): `detail` gives the reason."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+
+
+_DESCRIPTIONS = {
+    401: "not logged in, or the token is expired, tampered with or revoked",
+    403: "the caller's role does not allow this",
+    404: "not found, or another tenant's",
+    409: "the resource's state does not allow this",
+    422: "the request is invalid; `detail` says why",
+    429: "too many failed logins; see Retry-After",
+    503: "a dependency (the broker) is unavailable",
+}
+
+
+def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` documenting these error statuses as problem+json."""
+    return {
+        code: {
+            "description": _DESCRIPTIONS[code],
+            "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for code in codes
+    }

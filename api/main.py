@@ -2,30 +2,68 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
 
 from fastapi import FastAPI
 
-from api.errors import install_error_handlers
+from accounts import service as accounts
+from accounts.service import AuthConfig
+from api.errors import Problem, install_error_handlers
 from api.resources import Resources
-from api.routes import contract, health, metrics, readings, registry
+from api.routes import accounts as accounts_routes
+from api.routes import alerts, auth, contract, health, homes, metrics, readings, registry
+from api.security import Gatekeeper
+from api.stream import Broadcaster
 from devices.dynsec import DynsecAdmin
 from telecare.connect import mqtt_config, require_database_url
 from telecare.db import create_pool
+from telecare.logs import configure_logging
 from telecare.migrate import migrate
 from telecare.mqtt import AsyncMqttClient
-from telecare.settings import Settings
+from telecare.settings import Settings, SettingsError, load_settings
 from telecare.storage import detect_storage
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """Alerts, readings and homes for families and care providers.
+
+Log in with `POST /v1/auth/token` (OAuth2 password flow: form fields `username` = email, `password`) and
+send the access token as `Authorization: Bearer ...`; integrations send an organisation's API key as
+`X-API-Key`. Every listing is scoped to the caller: a family member sees the homes of their circle of
+care, a carer the homes they are assigned to, a provider's coordinators their organisation's homes.
+Another tenant's resource answers 404. Errors are `application/problem+json` with the reason in `detail`.
+"""
+
+
+def auth_config(settings: Settings) -> AuthConfig:
+    """The token settings; SettingsError if there is no usable signing key."""
+    secret = settings.jwt_secret.get_secret_value() if settings.jwt_secret else ""
+    if len(secret) < 32:
+        raise SettingsError("TELECARE_JWT_SECRET: must be set to at least 32 characters for the API")
+    return AuthConfig(
+        secret=secret,
+        access_lifetime=timedelta(minutes=settings.access_token_minutes),
+        refresh_lifetime=timedelta(days=settings.refresh_token_days),
+        invitation_lifetime=timedelta(days=settings.invitation_days),
+        login_window_s=settings.login_window_s,
+        login_max_per_user=settings.login_max_per_user,
+        login_max_per_address=settings.login_max_per_address,
+    )
 
 
 def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
-    """Build the app; the lifespan opens the pool and the broker connection and closes them at exit.
+    """Build the app; the lifespan opens the pool, broker connection and alert stream and closes them at exit.
 
-    The settings must name the database and broker (the runtime fills them in for embedded servers).
+    The settings must name the database and broker (the runtime fills them in for embedded servers) and
+    a JWT secret.
     """
     database_url = require_database_url(settings)
+    config = auth_config(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -34,29 +72,75 @@ def create_app(settings: Settings, *, run_migrations: bool = True) -> FastAPI:
             async with pool.acquire() as conn:
                 report = await migrate(conn, storage=settings.storage) if run_migrations else None
                 storage = report.storage if report else await detect_storage(conn)
-            client = AsyncMqttClient(mqtt_config(settings, client_id=f"telecare-api-{uuid.uuid4().hex[:8]}"))
-            await client.connect()
-            dynsec = DynsecAdmin(client)
-            await dynsec.start()
-            app.state.resources = Resources(settings, pool, client, dynsec, storage)
+            await _bootstrap(pool, settings)
+            streams = Broadcaster(database_url, pool)
+            await streams.start()
             try:
-                yield
+                client = AsyncMqttClient(
+                    mqtt_config(settings, client_id=f"telecare-api-{uuid.uuid4().hex[:8]}")
+                )
+                await client.connect()
+                dynsec = DynsecAdmin(client)
+                await dynsec.start()
+                gate = Gatekeeper(pool, config, cache_s=settings.scope_cache_s)
+                app.state.resources = Resources(
+                    settings, pool, client, dynsec, storage, config, gate, streams
+                )
+                try:
+                    yield
+                finally:
+                    await dynsec.close()
+                    await client.disconnect()
             finally:
-                await dynsec.close()
-                await client.disconnect()
+                await streams.close()
         finally:
             await pool.close()
 
-    app = FastAPI(
-        title="Telecare API",
-        version="0.1.0",
-        description="Alerts, readings and visit logs for families and care providers.",
-        lifespan=lifespan,
-    )
+    app = FastAPI(title="Telecare API", version="0.2.0", description=DESCRIPTION, lifespan=lifespan)
     install_error_handlers(app)
-    app.include_router(health.router)
-    app.include_router(metrics.router)
-    app.include_router(contract.router)
-    app.include_router(registry.router)
-    app.include_router(readings.router)
+    # Routes are matched in order: the hot listing comes first.
+    for module in (alerts, health, metrics, contract, auth, accounts_routes, homes, registry, readings):
+        app.include_router(module.router)
+    _document_problems(app)
     return app
+
+
+async def _bootstrap(pool: Any, settings: Settings) -> None:
+    if settings.bootstrap_admin_email and settings.bootstrap_admin_password:
+        created = await accounts.ensure_platform_admin(
+            pool,
+            email=settings.bootstrap_admin_email,
+            password=settings.bootstrap_admin_password.get_secret_value(),
+        )
+        if created:
+            log.info("created the first platform admin %s", settings.bootstrap_admin_email)
+
+
+def _document_problems(app: FastAPI) -> None:
+    """Add the Problem schema the routes' error responses refer to."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
+                Problem.model_json_schema()
+            )
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def end_streams(app: FastAPI) -> None:
+    """End the app's open live streams (before a server shutdown, which waits for responses to finish)."""
+    resources: Resources | None = getattr(app.state, "resources", None)
+    if resources is not None:
+        resources.streams.end_streams()
+
+
+def app_from_environment() -> FastAPI:
+    """The app for `uvicorn --factory` (several worker processes): settings from the environment."""
+    settings = load_settings()
+    configure_logging(settings)
+    return create_app(settings)

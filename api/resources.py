@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from accounts.service import AuthConfig
+from api.security import Gatekeeper
+from api.stream import Broadcaster
 from devices.dynsec import DynsecAdmin
 from telecare.mqtt import AsyncMqttClient
 from telecare.settings import Settings
@@ -14,10 +17,13 @@ from telecare.storage import StorageInfo
 
 @dataclass(frozen=True, slots=True)
 class Resources:
-    """The pool, the broker connection and what was learned at start."""
+    """The pool, the broker connection, the alert stream and what was learned at start."""
 
     settings: Settings
     pool: asyncpg.Pool
     mqtt: AsyncMqttClient
     dynsec: DynsecAdmin
     storage: StorageInfo
+    auth: AuthConfig
+    gate: Gatekeeper
+    streams: Broadcaster

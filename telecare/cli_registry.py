@@ -1,15 +1,20 @@
-"""`telecare org|home|device ...`: the registry and provisioning from the command line."""
+"""`telecare org|home|device|user ...`: the registry, provisioning and accounts from the command line."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import dataclasses
+import sys
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 import orjson
 
+from accounts import service as accounts
+from accounts.tenancy import Role
 from devices import queries
 from devices import service as devices
 from devices.schemas import DeviceType
@@ -44,6 +49,21 @@ def add_commands(sub: Any) -> None:
         device.add_parser(action, help=f"{action} a device").add_argument("device_id", type=UUID)
     device.add_parser("list", help="devices and their health").add_argument("--home", type=UUID)
     device.add_parser("sync", help="re-apply the registry to the broker (after it lost its state)")
+
+    user = sub.add_parser("user", help="accounts").add_subparsers(dest="action", required=True)
+    create_user = user.add_parser(
+        "create",
+        help="create an account; prints an invitation token to set its password, unless --password-stdin",
+    )
+    create_user.add_argument("--email", required=True)
+    create_user.add_argument(
+        "--role", choices=[r.value for r in Role if r is not Role.INTEGRATION], required=True
+    )
+    create_user.add_argument("--org", type=UUID, help="the organisation (coordinators and carers)")
+    create_user.add_argument("--name", default="")
+    create_user.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
 
 
 def run_command(args: argparse.Namespace, settings: Settings) -> None:
@@ -100,4 +120,32 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> Any:
                     return [dict(r) for r in await queries.select_health(conn, home_id=args.home)]
             case ("device", "sync"):
                 return dataclasses.asdict(await devices.sync_broker(pool, admin, topic_root=root))
+            case ("user", "create"):
+                return await _create_user(args, pool, settings)
     raise ValueError(f"unknown command {args.command} {args.action}")
+
+
+async def _create_user(args: argparse.Namespace, pool: asyncpg.Pool, settings: Settings) -> Any:
+    role = Role(args.role)
+    async with pool.acquire() as conn:
+        if args.password_stdin:
+            password = sys.stdin.readline().rstrip("\n")
+            user = await accounts.create_user(
+                conn, email=args.email, name=args.name, role=role, organisation_id=args.org, password=password
+            )
+            return dataclasses.asdict(user)
+        user, token, expires = await accounts.invite(
+            conn,
+            lifetime=timedelta(days=settings.invitation_days),
+            email=args.email,
+            name=args.name,
+            role=role,
+            organisation_id=args.org,
+            by=None,
+        )
+    return {
+        "user": dataclasses.asdict(user),
+        "invitation_token": token,
+        "expires_at": expires,
+        "next": 'POST /v1/invitations/accept with {"token": ..., "password": ...}, then log in',
+    }

@@ -12,11 +12,15 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
 import pytest
 
+from accounts.passwords import hash_password
+from accounts.tenancy import Role
+from accounts.tokens import issue_access
 from telecare.embedded import EmbeddedMosquitto, EmbeddedPostgres
 from telecare.embedded.mosquitto import ADMIN_USER
 from telecare.embedded.postgres import find_pg_bin, timescaledb_installed
@@ -27,7 +31,20 @@ from telecare.settings import Settings, StorageMode
 from tests.support import rig  # noqa: F401 - a fixture shared by several test packages
 
 TEMPLATE = "telecare_template"
-ADMIN_TOKEN = "test-operator-token"
+JWT_SECRET = "test-jwt-secret-of-at-least-32-characters"
+# Every test database starts with this platform admin (made in the template), and ADMIN_TOKEN is an
+# access token for it, signed with the test settings' JWT secret.
+ADMIN_ID = uuid.UUID("00000000-0000-4000-8000-00000000a001")
+ADMIN_EMAIL = "admin@test.example"
+ADMIN_PASSWORD = "test-admin-password"
+ADMIN_TOKEN = issue_access(
+    JWT_SECRET,
+    user_id=ADMIN_ID,
+    role=Role.PLATFORM_ADMIN,
+    organisation_id=None,
+    name="Test admin",
+    lifetime=timedelta(days=7),
+)
 
 
 @pytest.fixture(scope="session")
@@ -55,6 +72,16 @@ async def _make_template(server: EmbeddedPostgres, storage: StorageMode) -> None
     conn = await asyncpg.connect(server.dsn(TEMPLATE))
     try:
         await migrate(conn, storage=storage)
+        await conn.execute(
+            """
+            INSERT INTO users (id, email, name, role, password_hash)
+            VALUES ($1, $2, $3, 'platform_admin', $4)
+            """,
+            ADMIN_ID,
+            ADMIN_EMAIL,
+            "Test admin",
+            hash_password(ADMIN_PASSWORD),
+        )
     finally:
         await conn.close()
     admin = await asyncpg.connect(server.dsn("postgres"))
@@ -188,7 +215,7 @@ def settings(db_url: str, broker: EmbeddedMosquitto, topic_root: str, tmp_path: 
         mqtt_client_id=f"ingest-{uuid.uuid4().hex[:8]}",
         data_dir=tmp_path / "var",
         ingest_batch_ms=20,
-        admin_token=ADMIN_TOKEN,
+        jwt_secret=JWT_SECRET,
         health_check_s=0.2,
     )
 

@@ -7,9 +7,10 @@ from typing import Any
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
 
+from api.errors import problems
 from devices.schemas import MessageKind, example_payloads, message_json_schemas
 
-router = APIRouter(prefix="/v1/contract", tags=["device contract"])
+router = APIRouter(prefix="/v1/contract", tags=["device contract"], responses=problems(404, 422))
 
 
 class ContractIndex(BaseModel):

@@ -1,44 +1,84 @@
-"""A home's readings."""
+"""A home's readings: raw in a time range, or aggregated per hour or day from `readings_hourly`."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel
 
-from api.deps import PoolDep
-from api.security import AdminDep
-from devices import queries as device_queries
+from api import queries as api_queries
+from api.deps import CallerDep, PoolDep
+from api.errors import problems
+from api.pagination import aware_time
+from api.routes.homes import visible_home
 from ingest import queries
 from ingest.schemas import ReadingOut, ReadingPage
 
-router = APIRouter(prefix="/v1", tags=["readings"], dependencies=[AdminDep])
+router = APIRouter(prefix="/v1", tags=["readings"], responses=problems(401, 404, 422))
 
 MAX_RANGE = timedelta(days=31)
+MAX_BUCKET_RANGE = {"hour": timedelta(days=31), "day": timedelta(days=366)}
+MAX_BUCKETS = 5000
+
+Start = Annotated[datetime | None, Query(description="from this event time (default: 24 h before end)")]
+End = Annotated[datetime | None, Query(description="until this event time (default: now)")]
+Kind = Annotated[str | None, Query(max_length=32, pattern=r"^[a-z_]+$")]
+
+
+class BucketOut(BaseModel):
+    """Readings of one device (or room) and kind in one hour or day."""
+
+    bucket: datetime
+    device_id: UUID | None = None
+    room: str | None = None
+    kind: str
+    n: int
+    active: int = 0
+    value_avg: float | None
+    value_min: float | None
+    value_max: float | None
+
+
+class BucketPage(BaseModel):
+    """Aggregated readings, oldest bucket first; `truncated` when the limit cut the list short."""
+
+    home_id: UUID
+    start: datetime
+    end: datetime
+    bucket: Literal["hour", "day"]
+    group: Literal["device", "room"]
+    items: list[BucketOut]
+    truncated: bool
+
+
+def _range(start: datetime | None, end: datetime | None, longest: timedelta) -> tuple[datetime, datetime]:
+    end = aware_time(end) if end else datetime.now(UTC)
+    start = aware_time(start) if start else end - timedelta(hours=24)
+    if start >= end:
+        raise HTTPException(422, "start must be before end")
+    if end - start > longest:
+        raise HTTPException(422, f"the time range may be at most {longest.days} days")
+    return start, end
 
 
 @router.get("/homes/{home_id}/readings", response_model=ReadingPage)
 async def list_readings(
     home_id: UUID,
     pool: PoolDep,
-    start: Annotated[datetime | None, Query(description="from this event time (default: 24 h ago)")] = None,
-    end: Annotated[datetime | None, Query(description="until this event time (default: now)")] = None,
-    kind: Annotated[str | None, Query(max_length=32, pattern=r"^[a-z_]+$")] = None,
+    caller: CallerDep,
+    start: Start = None,
+    end: End = None,
+    kind: Kind = None,
     device_id: UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> ReadingPage:
     """Raw readings of one home in a time range (at most 31 days), newest first."""
-    end = _aware(end) if end else datetime.now(UTC)
-    start = _aware(start) if start else end - timedelta(hours=24)
-    if start >= end:
-        raise HTTPException(422, "start must be before end")
-    if end - start > MAX_RANGE:
-        raise HTTPException(422, "the time range may be at most 31 days")
+    start, end = _range(start, end, MAX_RANGE)
     async with pool.acquire() as conn:
-        if await device_queries.get_home(conn, home_id=home_id) is None:
-            raise HTTPException(404, f"home {home_id} not found")
+        await visible_home(conn, caller, home_id)
         rows = await queries.select_readings(
             conn, home_id=home_id, start=start, end=end, kind=kind, device_id=device_id, limit=limit
         )
@@ -47,7 +87,43 @@ async def list_readings(
     )
 
 
-def _aware(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        raise HTTPException(422, "times must include a timezone offset, for example 2026-01-01T00:00:00Z")
-    return value
+@router.get("/homes/{home_id}/readings/aggregates", response_model=BucketPage)
+async def reading_aggregates(
+    home_id: UUID,
+    pool: PoolDep,
+    caller: CallerDep,
+    start: Start = None,
+    end: End = None,
+    bucket: Literal["hour", "day"] = "hour",
+    group: Annotated[
+        Literal["device", "room"], Query(description="one row per device, or per room")
+    ] = "device",
+    kind: Kind = None,
+    device_id: UUID | None = None,
+    room: Annotated[str | None, Query(max_length=100)] = None,
+) -> BucketPage:
+    """Counts and value statistics per hour or day (UTC), per device or room (hours: 31 days, days: 366)."""
+    start, end = _range(start, end, MAX_BUCKET_RANGE[bucket])
+    async with pool.acquire() as conn:
+        await visible_home(conn, caller, home_id)
+        rows = await api_queries.select_buckets(
+            conn,
+            home_id=home_id,
+            start=start,
+            end=end,
+            bucket=bucket,
+            group=group,
+            kind=kind,
+            device_id=device_id,
+            room=room,
+            limit=MAX_BUCKETS + 1,
+        )
+    return BucketPage(
+        home_id=home_id,
+        start=start,
+        end=end,
+        bucket=bucket,
+        group=group,
+        items=[BucketOut.model_validate(dict(r)) for r in rows[:MAX_BUCKETS]],
+        truncated=len(rows) > MAX_BUCKETS,
+    )

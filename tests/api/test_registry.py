@@ -35,7 +35,7 @@ async def _home(api: httpx.AsyncClient) -> tuple[str, str]:
 async def test_without_the_token_the_door_is_closed(api: httpx.AsyncClient) -> None:
     for headers in ({"Authorization": ""}, {"Authorization": "Bearer wrong"}):
         response = await api.get("/v1/homes", headers=headers)
-        assert response.status_code == 401
+        assert response.status_code == 401, response.text
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["detail"]
 

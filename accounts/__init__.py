@@ -1,0 +1,1 @@
+"""Accounts: people and integrations, their roles, logins, and which homes each may see."""

@@ -1,0 +1,273 @@
+"""Accounts as the API accepts and returns them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from accounts.passwords import MIN_LENGTH
+
+_STRICT = ConfigDict(extra="forbid")
+
+Email = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, to_lower=True, min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$"
+    ),
+]
+Password = Annotated[str, StringConstraints(min_length=MIN_LENGTH, max_length=1000)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+UserRole = Literal["platform_admin", "coordinator", "carer", "family"]
+
+
+class TokenOut(BaseModel):
+    """Tokens from a login or a refresh (OAuth2 token response)."""
+
+    access_token: str = Field(description="a JWT to send as `Authorization: Bearer ...`")
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="seconds until the access token expires")
+    refresh_token: str = Field(description="opaque; exchange it at /v1/auth/refresh (once) for a new pair")
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIuLi4ifQ.c2ln",
+                    "token_type": "bearer",
+                    "expires_in": 900,
+                    "refresh_token": "tcr_3q2-7wLs9P0n0oJ1Zb1zq4Cwq1C5-4bqEw0xw2mGmLs",
+                }
+            ]
+        }
+    )
+
+
+class RefreshIn(BaseModel):
+    """A refresh token to exchange or revoke."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"refresh_token": "tcr_3q2-7wLs9P0n0oJ1Zb1zq4C"}]}
+    )
+
+    refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class UserOut(BaseModel):
+    """An account."""
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "6f1c2a9e-8d4b-4c1e-9a57-2b1f3c4d5e6f",
+                    "email": "sam.carer@riverside.example",
+                    "name": "Sam Patel",
+                    "role": "carer",
+                    "organisation_id": "0b7e4c1a-3f2d-4e5b-8a9c-1d2e3f4a5b6c",
+                    "active": True,
+                    "activated": True,
+                    "created_at": "2026-01-05T09:30:00Z",
+                }
+            ]
+        },
+    )
+
+    id: UUID
+    email: str
+    name: str
+    role: UserRole
+    organisation_id: UUID | None
+    active: bool
+    activated: bool = Field(description="false until the invitation is accepted and a password set")
+    created_at: datetime
+
+
+class UserPage(BaseModel):
+    """A page of accounts, oldest first."""
+
+    items: list[UserOut]
+    next_cursor: str | None = Field(description="pass as `cursor` for the next page; null at the end")
+
+
+class InvitationIn(BaseModel):
+    """Invite someone: their account is created now, usable once they set a password with the token."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "email": "jo.daughter@example.org",
+                    "name": "Jo Smith",
+                    "role": "family",
+                    "organisation_id": "0b7e4c1a-3f2d-4e5b-8a9c-1d2e3f4a5b6c",
+                }
+            ]
+        },
+    )
+
+    email: Email
+    name: Name = ""
+    role: UserRole
+    organisation_id: UUID | None = Field(
+        default=None, description="required for coordinators and carers; a coordinator's own by default"
+    )
+
+
+class InvitationOut(BaseModel):
+    """The new account and the invitation token (shown this once; send it to the person)."""
+
+    user: UserOut
+    token: str
+    expires_at: datetime
+
+
+class AcceptIn(BaseModel):
+    """Accept an invitation by choosing a password."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"token": "tci_Qm9vdHN0cmFwIHRva2Vu", "password": "correct horse battery"}]
+        },
+    )
+
+    token: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    password: Password
+
+
+class ActiveIn(BaseModel):
+    """Deactivate (ends every login) or reactivate an account."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"active": False}]})
+
+    active: bool
+
+
+class MeOut(BaseModel):
+    """Who the caller is and what they may see."""
+
+    kind: Literal["user", "api_key"]
+    id: UUID
+    name: str
+    role: Literal["platform_admin", "coordinator", "carer", "family", "integration"]
+    organisation_id: UUID | None
+    home_ids: list[UUID] | None = Field(
+        description="the homes a carer or family member sees; null: by organisation"
+    )
+
+
+class ApiKeyIn(BaseModel):
+    """A new API key for an integration."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"name": "call-centre bridge"}]}
+    )
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class ApiKeyOut(BaseModel):
+    """An API key (never the key itself after creation)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    organisation_id: UUID
+    name: str
+    prefix: str = Field(description="the key's first characters, to recognise it")
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class ApiKeyCreated(ApiKeyOut):
+    """A new API key: send it as the `X-API-Key` header; shown this once."""
+
+    key: str
+
+
+class CircleIn(BaseModel):
+    """Put a family member in a home's circle of care."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "user_id": "6f1c2a9e-8d4b-4c1e-9a57-2b1f3c4d5e6f",
+                    "relationship": "daughter",
+                    "receives_alerts": True,
+                }
+            ]
+        },
+    )
+
+    user_id: UUID
+    relationship: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    receives_alerts: bool = True
+
+
+class CircleMemberOut(BaseModel):
+    """A member of a home's circle of care."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    home_id: UUID
+    user_id: UUID
+    name: str
+    email: str
+    relationship: str
+    receives_alerts: bool
+    created_at: datetime
+
+
+class CarerIn(BaseModel):
+    """Assign a carer to a home."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"user_id": "6f1c2a9e-8d4b-4c1e-9a57-2b1f3c4d5e6f"}]}
+    )
+
+    user_id: UUID
+
+
+class CarerOut(BaseModel):
+    """A carer assigned to a home."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    home_id: UUID
+    user_id: UUID
+    name: str
+    email: str
+    created_at: datetime
+
+
+class AuditOut(BaseModel):
+    """One change someone made through the API."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    at: datetime
+    actor_kind: str
+    actor_id: UUID | None
+    actor_name: str
+    organisation_id: UUID | None
+    action: str
+    target_type: str
+    target_id: str
+    detail: dict[str, object]
+    client_addr: str | None
+    user_agent: str | None
+
+
+class AuditPage(BaseModel):
+    """A page of the audit log, newest first."""
+
+    items: list[AuditOut]
+    next_cursor: str | None

@@ -1,0 +1,322 @@
+"""Accounts logic: logins and token rotation, rate limits, invitations, API keys, scopes and the audit log."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from accounts import queries, tenancy_queries
+from accounts.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, RateLimited
+from accounts.passwords import MIN_LENGTH, hash_async, verify_async
+from accounts.tenancy import Principal, Role, Scope, scope_without_lookup
+from accounts.tokens import digest, issue_access, new_secret
+
+REFRESH_PREFIX = "tcr_"
+INVITATION_PREFIX = "tci_"
+API_KEY_PREFIX = "tck_"
+
+
+@dataclass(frozen=True, slots=True)
+class AuthConfig:
+    """How tokens are signed and how long things live; built from Settings at the entry point."""
+
+    secret: str
+    access_lifetime: timedelta = timedelta(minutes=15)
+    refresh_lifetime: timedelta = timedelta(days=30)
+    invitation_lifetime: timedelta = timedelta(days=7)
+    login_window_s: int = 900
+    login_max_per_user: int = 5
+    login_max_per_address: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPair:
+    """What a login or a refresh hands out."""
+
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A person's account (never the password hash)."""
+
+    id: UUID
+    email: str
+    name: str
+    role: str
+    organisation_id: UUID | None
+    active: bool
+    activated: bool
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> User:
+        """Build from a users row selected with queries.USER_COLUMNS."""
+        return cls(**{name: row[name] for name in cls.__slots__})
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a request came from, for the audit log."""
+
+    client_addr: str | None
+    user_agent: str | None
+
+
+async def login(
+    pool: asyncpg.Pool, config: AuthConfig, *, email: str, password: str, client_addr: str
+) -> TokenPair:
+    """Exchange email and password for tokens; failures count towards the per-user and per-address limits."""
+    email = email.strip().lower()
+    user_key, addr_key = f"user:{email}", f"addr:{client_addr}"
+    async with pool.acquire() as conn:
+        failures = await queries.recent_failures(
+            conn, keys=[user_key, addr_key], window_s=config.login_window_s
+        )
+        _check_limits(failures, config, user_key=user_key, addr_key=addr_key)
+        row = await queries.get_login(conn, email=email)
+    valid = await verify_async(row["password_hash"] if row else None, password)
+    if row is None or not valid or not row["active"]:
+        async with pool.acquire() as conn:
+            await queries.record_failure(conn, keys=[user_key, addr_key], window_s=config.login_window_s)
+        raise NotAuthenticated("wrong email or password")
+    async with pool.acquire() as conn, conn.transaction():
+        await queries.clear_failures(conn, key=user_key)
+        return await _issue(conn, config, User.from_row(row), family_id=uuid.uuid4())
+
+
+def _check_limits(
+    failures: dict[str, tuple[int, datetime]], config: AuthConfig, *, user_key: str, addr_key: str
+) -> None:
+    now = datetime.now(UTC)
+    for key, limit in ((user_key, config.login_max_per_user), (addr_key, config.login_max_per_address)):
+        count, oldest = failures.get(key, (0, now))
+        if count >= limit:
+            wait = (oldest + timedelta(seconds=config.login_window_s) - now).total_seconds()
+            what = "this account" if key == user_key else "this address"
+            raise RateLimited(
+                f"too many failed logins for {what}; try again later", retry_after=max(1, math.ceil(wait))
+            )
+
+
+async def refresh(pool: asyncpg.Pool, config: AuthConfig, *, refresh_token: str) -> TokenPair:
+    """Exchange a refresh token for a new pair; a token presented twice ends its whole login."""
+    async with pool.acquire() as conn, conn.transaction():
+        row = await queries.take_refresh(conn, token_hash=digest(refresh_token))
+        if row is None or row["expired"] or row["revoked_at"] is not None or not row["active"]:
+            raise NotAuthenticated("the refresh token is not valid; log in again")
+        replayed = row["used_at"] is not None
+        if replayed:
+            # Committed before refusing: whoever holds the newer token must log in again too.
+            await queries.revoke_family(conn, family_id=row["family_id"])
+        else:
+            await queries.mark_refresh_used(conn, token_id=row["id"])
+            user = await queries.get_user(conn, user_id=row["user_id"])
+            assert user is not None
+            return await _issue(conn, config, User.from_row(user), family_id=row["family_id"])
+    raise NotAuthenticated("the refresh token was already used; log in again")
+
+
+async def logout(pool: asyncpg.Pool, *, refresh_token: str) -> None:
+    """End the login the refresh token belongs to (an unknown token is ignored)."""
+    async with pool.acquire() as conn, conn.transaction():
+        row = await queries.take_refresh(conn, token_hash=digest(refresh_token))
+        if row is not None:
+            await queries.revoke_family(conn, family_id=row["family_id"])
+
+
+async def _issue(conn: asyncpg.Connection, config: AuthConfig, user: User, *, family_id: UUID) -> TokenPair:
+    now = datetime.now(UTC)
+    access = issue_access(
+        config.secret,
+        user_id=user.id,
+        role=Role(user.role),
+        organisation_id=user.organisation_id,
+        name=user.name or user.email,
+        lifetime=config.access_lifetime,
+        now=now,
+    )
+    secret = new_secret(REFRESH_PREFIX)
+    await queries.insert_refresh(
+        conn,
+        user_id=user.id,
+        family_id=family_id,
+        token_hash=digest(secret),
+        expires_at=now + config.refresh_lifetime,
+    )
+    return TokenPair(access, secret, int(config.access_lifetime.total_seconds()))
+
+
+async def create_user(
+    conn: asyncpg.Connection,
+    *,
+    email: str,
+    name: str,
+    role: Role,
+    organisation_id: UUID | None,
+    password: str | None = None,
+) -> User:
+    """Create an account; without a password nobody can log in as it until an invitation is accepted."""
+    if role is Role.INTEGRATION:
+        raise InvalidInput("integrations use API keys, not accounts")
+    if role in (Role.COORDINATOR, Role.CARER) and organisation_id is None:
+        raise InvalidInput(f"a {role.value} belongs to an organisation")
+    if role is Role.PLATFORM_ADMIN and organisation_id is not None:
+        raise InvalidInput("a platform admin belongs to no organisation")
+    if password is not None and len(password) < MIN_LENGTH:
+        raise InvalidInput(f"a password has at least {MIN_LENGTH} characters")
+    hashed = await hash_async(password) if password is not None else None
+    try:
+        row = await queries.insert_user(
+            conn,
+            email=email.strip().lower(),
+            name=name,
+            role=role.value,
+            organisation_id=organisation_id,
+            password_hash=hashed,
+        )
+    except asyncpg.ForeignKeyViolationError as exc:
+        raise NotFound(f"organisation {organisation_id} not found") from exc
+    if row is None:
+        raise Conflict(f"an account with email {email} already exists")
+    return User.from_row(row)
+
+
+async def invite(
+    conn: asyncpg.Connection,
+    *,
+    lifetime: timedelta,
+    email: str,
+    name: str,
+    role: Role,
+    organisation_id: UUID | None,
+    by: UUID | None,
+) -> tuple[User, str, datetime]:
+    """Create an account without a password and an invitation to set one; returns the token once."""
+    async with conn.transaction():
+        user = await create_user(conn, email=email, name=name, role=role, organisation_id=organisation_id)
+        token = new_secret(INVITATION_PREFIX)
+        expires = datetime.now(UTC) + lifetime
+        await queries.insert_invitation(
+            conn, user_id=user.id, token_hash=digest(token), created_by=by, expires_at=expires
+        )
+    return user, token, expires
+
+
+async def accept_invitation(conn: asyncpg.Connection, *, token: str, password: str) -> User:
+    """Set the invited account's password; the invitation cannot be used again."""
+    if len(password) < MIN_LENGTH:
+        raise InvalidInput(f"a password has at least {MIN_LENGTH} characters")
+    hashed = await hash_async(password)
+    async with conn.transaction():
+        row = await queries.take_invitation(conn, token_hash=digest(token))
+        if row is None:
+            raise NotFound("the invitation is unknown, used or expired")
+        await queries.set_password(conn, user_id=row["user_id"], password_hash=hashed)
+        await queries.mark_invitation_accepted(conn, invitation_id=row["id"])
+        user = await queries.get_user(conn, user_id=row["user_id"])
+    assert user is not None
+    return User.from_row(user)
+
+
+async def set_active(conn: asyncpg.Connection, *, user_id: UUID, active: bool) -> User:
+    """Deactivate (ending every login) or reactivate an account."""
+    async with conn.transaction():
+        row = await queries.set_active(conn, user_id=user_id, active=active)
+        if row is None:
+            raise NotFound(f"user {user_id} not found")
+        if not active:
+            await queries.revoke_user_tokens(conn, user_id=user_id)
+    return User.from_row(row)
+
+
+async def ensure_platform_admin(pool: asyncpg.Pool, *, email: str, password: str) -> bool:
+    """Create this platform admin if there is none yet (first start); whether one was created."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('telecare-bootstrap-admin'))")
+        if await queries.count_platform_admins(conn):
+            return False
+        await create_user(
+            conn,
+            email=email,
+            name="Platform admin",
+            role=Role.PLATFORM_ADMIN,
+            organisation_id=None,
+            password=password,
+        )
+        return True
+
+
+async def create_api_key(
+    conn: asyncpg.Connection, *, organisation_id: UUID, name: str, by: UUID | None
+) -> tuple[asyncpg.Record, str]:
+    """A new API key for an organisation; the key itself is returned this once."""
+    key = new_secret(API_KEY_PREFIX)
+    try:
+        row = await queries.insert_api_key(
+            conn,
+            organisation_id=organisation_id,
+            name=name,
+            prefix=key[:10],
+            key_hash=digest(key),
+            created_by=by,
+        )
+    except asyncpg.ForeignKeyViolationError as exc:
+        raise NotFound(f"organisation {organisation_id} not found") from exc
+    return row, key
+
+
+async def api_key_principal(conn: asyncpg.Connection, *, key: str) -> Principal:
+    """The integration an API key stands for; NotAuthenticated if unknown or revoked."""
+    row = await queries.get_api_key(conn, key_hash=digest(key))
+    if row is None:
+        raise NotAuthenticated("the API key is not valid")
+    return Principal("api_key", row["id"], row["name"], Role.INTEGRATION, row["organisation_id"])
+
+
+async def scope_of(conn: asyncpg.Connection, principal: Principal) -> Scope:
+    """The homes the principal may see (a lookup only for carers and family members)."""
+    scope = scope_without_lookup(principal)
+    if scope is not None:
+        return scope
+    if principal.role not in (Role.CARER, Role.FAMILY):
+        return Scope()
+    homes = await tenancy_queries.linked_homes(conn, user_id=principal.id, role=principal.role.value)
+    if homes is None:
+        raise NotAuthenticated("the account is deactivated")
+    return Scope(home_ids=frozenset(homes))
+
+
+async def audit(
+    conn: asyncpg.Connection,
+    principal: Principal,
+    origin: Origin,
+    *,
+    action: str,
+    target_type: str,
+    target_id: object,
+    organisation_id: UUID | None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Record a change a person or integration made, with where the request came from."""
+    await queries.insert_audit(
+        conn,
+        actor_kind=principal.kind,
+        actor_id=principal.id,
+        actor_name=principal.name,
+        organisation_id=organisation_id,
+        action=action,
+        target_type=target_type,
+        target_id=str(target_id),
+        detail=detail or {},
+        client_addr=origin.client_addr,
+        user_agent=(origin.user_agent or "")[:500] or None,
+    )

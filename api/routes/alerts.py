@@ -1,0 +1,202 @@
+"""Alerts: list and filter, read, acknowledge, resolve, assign, history, and the live stream.
+
+Every change goes through alerts.service (history and the change notification) in one transaction
+with the audit entry.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import asyncpg
+import orjson
+from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi.responses import StreamingResponse
+
+from accounts import queries as account_queries
+from accounts.errors import InvalidInput, NotFound
+from accounts.tenancy import Role
+from alerts import queries
+from alerts import service as alerts
+from alerts.schemas import (
+    AcknowledgeIn,
+    AlertEventOut,
+    AlertOut,
+    AlertPage,
+    AssignIn,
+    ResolveIn,
+    Severity,
+    Status,
+)
+from api import pagination
+from api.deps import CallerDep, PoolDep, ResourcesDep
+from api.errors import problems
+from api.routes.homes import visible_home
+from api.security import Caller
+from api.stream import sse_frames
+
+router = APIRouter(prefix="/v1/alerts", tags=["alerts"], responses=problems(401, 403, 404, 422))
+
+_JSON = "application/json"
+_STREAM_DOC: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "a text/event-stream: `event: alert` frames whose data is an AlertChangeOut; "
+        "`: heartbeat` comments; `event: resync` when changes may have been missed",
+        "content": {
+            "text/event-stream": {
+                "schema": {"type": "string"},
+                "example": (
+                    "event: alert\nid: 3d5c8f0e-2a41-4b7c-9e11-6f2a7b8c9d01:3\n"
+                    'data: {"action":"acknowledged","alert":{"id":"3d5c8f0e-...",'
+                    '"status":"acknowledged"}}\n\n'
+                ),
+            }
+        },
+    }
+}
+
+
+async def _visible(conn: asyncpg.Connection, caller: Caller, alert_id: UUID) -> asyncpg.Record:
+    row = await queries.get_scoped(conn, alert_id=alert_id, scope=caller.scope)
+    if row is None:
+        raise NotFound(f"alert {alert_id} not found")
+    return row
+
+
+@router.get("/stream", response_class=StreamingResponse, responses=_STREAM_DOC)
+async def stream(
+    resources: ResourcesDep,
+    caller: CallerDep,
+    home_id: Annotated[UUID | None, Query(description="only this home's alerts")] = None,
+) -> StreamingResponse:
+    """Server-sent events: every new or changed alert the caller may see, as it commits."""
+    if home_id is not None:
+        async with resources.pool.acquire() as conn:
+            await visible_home(conn, caller, home_id)
+    frames = sse_frames(
+        resources.streams, caller.scope, home_id=home_id, heartbeat_s=resources.settings.sse_heartbeat_s
+    )
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return StreamingResponse(frames, media_type="text/event-stream", headers=headers)
+
+
+@router.get("", response_model=AlertPage)
+async def list_alerts(
+    pool: PoolDep,
+    caller: CallerDep,
+    home_id: UUID | None = None,
+    status: Annotated[list[Status] | None, Query(description="any of these (repeat the parameter)")] = None,
+    severity: Annotated[list[Severity] | None, Query()] = None,
+    kind: Annotated[list[Annotated[str, Query(max_length=32)]] | None, Query(max_length=20)] = None,
+    since: Annotated[datetime | None, Query(description="triggered at or after")] = None,
+    until: Annotated[datetime | None, Query(description="triggered before")] = None,
+    cursor: pagination.Cursor = None,
+    limit: pagination.Limit = 50,
+) -> Response:
+    """Alerts the caller may see, newest triggered first, a page at a time."""
+    since = pagination.aware_time(since) if since else None
+    until = pagination.aware_time(until) if until else None
+    if since and until and since >= until:
+        raise HTTPException(422, "since must be before until")
+    async with pool.acquire() as conn:
+        rows = await queries.select_page(
+            conn,
+            scope=caller.scope,
+            home_id=home_id,
+            statuses=list(status) if status else None,
+            severities=list(severity) if severity else None,
+            kinds=kind,
+            since=since,
+            until=until,
+            before=pagination.time_and_id(cursor),
+            limit=limit + 1,
+        )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    following = pagination.encode(rows[-1]["triggered_at"], rows[-1]["id"]) if more else None
+    # Built straight from the rows: this is the hot listing, and the rows already have the schema's shape.
+    body = orjson.dumps({"items": [dict(r) for r in rows], "next_cursor": following}, default=str)
+    return Response(body, media_type=_JSON)
+
+
+@router.get("/{alert_id}", response_model=AlertOut)
+async def get_alert(alert_id: UUID, pool: PoolDep, caller: CallerDep) -> AlertOut:
+    """One alert."""
+    async with pool.acquire() as conn:
+        row = await _visible(conn, caller, alert_id)
+    return AlertOut.model_validate(dict(row))
+
+
+@router.get("/{alert_id}/history", response_model=list[AlertEventOut])
+async def alert_history(alert_id: UUID, pool: PoolDep, caller: CallerDep) -> list[AlertEventOut]:
+    """Everything that happened to the alert, by whom and when, oldest first."""
+    async with pool.acquire() as conn:
+        await _visible(conn, caller, alert_id)
+        events = await alerts.history(conn, alert_id=alert_id)
+    return [AlertEventOut.model_validate(e, from_attributes=True) for e in events]
+
+
+@router.post("/{alert_id}/acknowledge", response_model=AlertOut, responses=problems(409))
+async def acknowledge(
+    alert_id: UUID, pool: PoolDep, caller: CallerDep, body: AcknowledgeIn | None = None
+) -> AlertOut:
+    """Someone has seen the alert and is dealing with it (acknowledging twice changes nothing)."""
+    note = body.note if body else None
+    async with pool.acquire() as conn, conn.transaction():
+        row = await _visible(conn, caller, alert_id)
+        alert = await alerts.acknowledge(conn, alert_id=alert_id, actor=caller.actor, note=note)
+        await caller.audit(
+            conn,
+            action="alert.acknowledge",
+            target_type="alert",
+            target_id=alert_id,
+            organisation_id=row["organisation_id"],
+            detail={"note": note} if note else {},
+        )
+    return AlertOut.model_validate(alert, from_attributes=True)
+
+
+@router.post("/{alert_id}/resolve", response_model=AlertOut, responses=problems(409))
+async def resolve(alert_id: UUID, body: ResolveIn, pool: PoolDep, caller: CallerDep) -> AlertOut:
+    """Close the alert with a note; mark it a false alarm if it was one."""
+    async with pool.acquire() as conn, conn.transaction():
+        row = await _visible(conn, caller, alert_id)
+        alert = await alerts.resolve(
+            conn, alert_id=alert_id, actor=caller.actor, note=body.note, false_alarm=body.false_alarm
+        )
+        await caller.audit(
+            conn,
+            action="alert.resolve",
+            target_type="alert",
+            target_id=alert_id,
+            organisation_id=row["organisation_id"],
+            detail={"note": body.note, "false_alarm": body.false_alarm},
+        )
+    return AlertOut.model_validate(alert, from_attributes=True)
+
+
+@router.post("/{alert_id}/assign", response_model=AlertOut, responses=problems(409))
+async def assign(alert_id: UUID, body: AssignIn, pool: PoolDep, caller: CallerDep) -> AlertOut:
+    """Give the alert to a coordinator or carer of its organisation, or to nobody (coordinators)."""
+    async with pool.acquire() as conn, conn.transaction():
+        row = await _visible(conn, caller, alert_id)
+        caller.require_role(Role.PLATFORM_ADMIN, Role.COORDINATOR, Role.INTEGRATION)
+        if body.assignee is not None:
+            person = await account_queries.get_user(conn, user_id=body.assignee)
+            staff = person is not None and person["active"] and person["role"] in ("coordinator", "carer")
+            if person is None or not staff or person["organisation_id"] != row["organisation_id"]:
+                raise InvalidInput(
+                    f"user {body.assignee} is not an active member of the alert's organisation"
+                )
+        alert = await alerts.assign(conn, alert_id=alert_id, actor=caller.actor, assignee=body.assignee)
+        await caller.audit(
+            conn,
+            action="alert.assign",
+            target_type="alert",
+            target_id=alert_id,
+            organisation_id=row["organisation_id"],
+            detail={"assignee": str(body.assignee) if body.assignee else None},
+        )
+    return AlertOut.model_validate(alert, from_attributes=True)

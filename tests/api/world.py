@@ -1,0 +1,144 @@
+"""Two care providers with homes, people of every role, devices and alerts: the tenants the API tests use."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+import asyncpg
+import httpx
+from fastapi import FastAPI
+
+from accounts import service as accounts
+from accounts import tenancy_queries
+from accounts.tenancy import Role
+from accounts.tokens import issue_access
+from alerts import service as alerts
+from alerts.service import Signal
+from api.main import create_app
+from devices import queries as registry
+from telecare.settings import Settings
+from tests.conftest import ADMIN_TOKEN, JWT_SECRET
+
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+@dataclass
+class Tenant:
+    """One organisation: two homes, a coordinator, a carer and a family member of home 1, an API key."""
+
+    org: UUID
+    home: UUID
+    other_home: UUID
+    device: UUID
+    other_device: UUID
+    alert: UUID
+    other_alert: UUID
+    coordinator: UUID
+    carer: UUID
+    family: UUID
+    api_key_id: UUID
+    tokens: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+@dataclass
+class World:
+    """Tenants A and B, and the platform admin's headers."""
+
+    a: Tenant
+    b: Tenant
+    admin: dict[str, str]
+
+
+def bearer(token: str) -> dict[str, str]:
+    """Authorization headers for an access token."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+def token_for(
+    user_id: UUID, role: Role, org: UUID | None, *, lifetime: timedelta = timedelta(hours=1)
+) -> str:
+    """An access token signed with the test secret (what a login would hand out)."""
+    return issue_access(
+        JWT_SECRET, user_id=user_id, role=role, organisation_id=org, name=role.value, lifetime=lifetime
+    )
+
+
+async def raise_alert(
+    conn: asyncpg.Connection, home: UUID, *, key: str = "inactivity", minutes: int = 0
+) -> UUID:
+    """Raise an alert in a home through the alert service; returns its id."""
+    change = await alerts.raise_or_update(
+        conn,
+        Signal(
+            home_id=home,
+            kind="inactivity",
+            severity="high",
+            dedupe_key=key,
+            triggered_at=T0 + timedelta(minutes=minutes),
+            title="No movement",
+            explanation="no movement since 09:00",
+            evidence=[{"room": "kitchen"}],
+        ),
+    )
+    return change.alert.id
+
+
+async def _tenant(conn: asyncpg.Connection, name: str) -> Tenant:
+    org = await registry.insert_organisation(conn, name=name)
+    home = await registry.insert_home(conn, organisation_id=org, name=f"{name} home 1")
+    other_home = await registry.insert_home(conn, organisation_id=org, name=f"{name} home 2")
+    device = await registry.insert_device(conn, home_id=home, device_type="pendant", room="bedroom")
+    other_device = await registry.insert_device(conn, home_id=other_home, device_type="pendant")
+    people = {}
+    for role in (Role.COORDINATOR, Role.CARER, Role.FAMILY):
+        user = await accounts.create_user(
+            conn,
+            email=f"{role.value}@{name.lower()}.example",
+            name=f"{name} {role.value}",
+            role=role,
+            organisation_id=org,
+        )
+        people[role] = user.id
+    await tenancy_queries.insert_assignment(conn, home_id=home, user_id=people[Role.CARER])
+    await tenancy_queries.upsert_circle(
+        conn, home_id=home, user_id=people[Role.FAMILY], relationship="son", receives_alerts=True
+    )
+    key_row, key = await accounts.create_api_key(conn, organisation_id=org, name=f"{name} bridge", by=None)
+    tenant = Tenant(
+        org=org,
+        home=home,
+        other_home=other_home,
+        device=device,
+        other_device=other_device,
+        alert=await raise_alert(conn, home),
+        other_alert=await raise_alert(conn, other_home),
+        coordinator=people[Role.COORDINATOR],
+        carer=people[Role.CARER],
+        family=people[Role.FAMILY],
+        api_key_id=key_row["id"],
+    )
+    tenant.tokens = {role.value: bearer(token_for(people[role], role, org)) for role in people}
+    tenant.tokens["integration"] = {"X-API-Key": key}
+    return tenant
+
+
+async def build_world(pool: asyncpg.Pool) -> World:
+    """Create tenants A and B."""
+    async with pool.acquire() as conn:
+        a = await _tenant(conn, "Alder")
+        b = await _tenant(conn, "Birch")
+    return World(a=a, b=b, admin=bearer(ADMIN_TOKEN))
+
+
+@asynccontextmanager
+async def running_app(settings: Settings) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    """The app with its lifespan, and an in-process client."""
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield app, client
