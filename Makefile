@@ -5,7 +5,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-PACKAGES := telecare ingest api alerts anomaly devices simulators migrations
+PACKAGES := telecare ingest api accounts alerts anomaly devices simulators migrations
 
 .PHONY: demo test check bench eval system-deps venv clean
 
@@ -21,11 +21,14 @@ check: $(STAMP)  ## lint (ruff) and type-check (mypy --strict)
 	$(BIN)/mypy $(PACKAGES) tests
 
 bench: system-deps $(STAMP)  ## benchmarks; each writes its JSON under docs/bench/
-	@set -e; for b in ingest.bench api.bench; do \
+	@set -e; for b in ingest.bench anomaly.bench api.bench; do \
 	  if $(BIN)/python -c "import importlib.util,sys; sys.exit(importlib.util.find_spec('$$b') is None)"; then \
 	    echo "== $$b"; $(BIN)/python -m $$b; \
 	  else echo "== $$b: not built yet"; fi; \
 	done
+
+eval: $(STAMP)  ## score the detector on simulated homes; writes docs/eval/detection.{json,md}
+	$(BIN)/python -m anomaly.evaluate
 
 system-deps:  ## Mosquitto (with its dynamic-security plugin) from Debian, if missing
 	@command -v mosquitto >/dev/null 2>&1 || test -x /usr/sbin/mosquitto || { \

@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from accounts.errors import AccountsError
 from devices.errors import DevicesError
 from telecare.cli_registry import add_commands, run_command
 from telecare.embedded import EmbeddedError
@@ -27,6 +28,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="everything in one process: embedded servers, API, ingest, simulated homes")
     sub.add_parser("api", help="serve the HTTP API (configured database and broker)")
     sub.add_parser("ingest", help="run an ingest worker (configured database and broker)")
+    sub.add_parser("detect", help="run the streaming detector that raises alerts (configured database)")
     sim = sub.add_parser("simulate", help="simulated homes publishing through the configured broker")
     sim.add_argument("--homes", type=int, default=3, help="number of homes (default 3)")
     sim.add_argument("--profiles", default="active,frail,dementia", help="comma-separated, used in turn")
@@ -69,17 +71,23 @@ async def _until_signalled(parts: list[Coroutine[Any, Any, object]]) -> None:
 
 
 def _banner(settings: Settings) -> None:
+    from accounts.demo import COORDINATOR_EMAIL, FAMILY_EMAIL
+
     base = f"http://{settings.api_host}:{settings.api_port}"
+    secret, token = f"{settings.data_dir}/demo.password", '"access_token"'
     print(
         f"""
   Telecare is starting.
-    API:     {base}/v1
-    Docs:    {base}/docs
-    Ready:   {base}/ready
-    Token:   {settings.data_dir}/admin.token (the operator token for /v1)
-    Homes:   curl -H "Authorization: Bearer $(cat {settings.data_dir}/admin.token)" {base}/v1/homes
-    Then:    {base}/v1/homes/<home_id>/readings (same header)
-    Stop:    Ctrl-C
+    API:      {base}/v1
+    Docs:     {base}/docs (Authorize: one of the accounts below)
+    Ready:    {base}/ready
+    Log in:   {settings.bootstrap_admin_email} (platform admin), {COORDINATOR_EMAIL} (coordinator),
+              {FAMILY_EMAIL} (family of the first simulated home); password in {secret}
+    Token:    TOKEN=$(curl -s -d username={COORDINATOR_EMAIL} --data-urlencode password=$(cat {secret}) \\
+                {base}/v1/auth/token | python3 -c 'import json,sys; print(json.load(sys.stdin)[{token}])')
+    Alerts:   curl -H "Authorization: Bearer $TOKEN" {base}/v1/alerts   (live: {base}/v1/alerts/stream)
+    Homes:    curl -H "Authorization: Bearer $TOKEN" {base}/v1/homes, then /v1/homes/<home_id>/readings
+    Stop:     Ctrl-C
 """,
         flush=True,
     )
@@ -87,7 +95,7 @@ def _banner(settings: Settings) -> None:
 
 def _run(settings: Settings) -> None:
     from telecare.runtime import start_embedded
-    from telecare.services import run_ingest, run_simulator, serve_api
+    from telecare.services import run_demo_accounts, run_detector, run_ingest, run_simulator, serve_api
 
     resolved, embedded = start_embedded(settings)
     try:
@@ -97,7 +105,9 @@ def _run(settings: Settings) -> None:
                 [
                     serve_api(resolved, migrations=True),
                     run_ingest(resolved),
+                    run_detector(resolved),
                     run_simulator(resolved),
+                    run_demo_accounts(resolved),
                 ]
             )
         )
@@ -173,16 +183,20 @@ def main(argv: list[str] | None = None) -> int:
             _run(settings)
         elif args.command == "migrate":
             _migrate(settings)
+        elif args.command == "api" and settings.api_workers > 1:
+            services.serve_api_workers(settings)
         elif args.command == "api":
             _service(services.serve_api, settings)
+        elif args.command == "detect":
+            _service(services.run_detector, settings)
         elif args.command == "ingest":
             services.serve_ingest_metrics(settings)
             _service(services.run_ingest, settings)
-        elif args.command in ("org", "home", "device"):
+        elif args.command in ("org", "home", "device", "user"):
             run_command(args, settings)
         elif args.command == "simulate":
             _simulate(args, settings)
-    except (SettingsError, EmbeddedError, DevicesError) as exc:
+    except (SettingsError, EmbeddedError, DevicesError, AccountsError) as exc:
         print(f"telecare: {exc}", file=sys.stderr)
         return 2
     return 0

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from pydantic import SecretStr
 
+from accounts.demo import ADMIN_EMAIL as DEMO_ADMIN_EMAIL
 from telecare.embedded import EmbeddedMosquitto, EmbeddedPostgres
 from telecare.embedded.mosquitto import ADMIN_USER
 from telecare.embedded.process import read_or_create_secret
@@ -35,8 +36,8 @@ def start_embedded(settings: Settings, *, attach: bool = False) -> tuple[Setting
     """Start an embedded server for each of database and broker that settings leave unset.
 
     With attach, servers already running from the data folder (a demo in another terminal) are used
-    as they are and left running. Returns settings with the URLs, credentials and operator token filled
-    in, and the handle that stops what this call started.
+    as they are and left running. Returns settings with the URLs, credentials, JWT secret and demo admin
+    filled in, and the handle that stops what this call started.
     """
     embedded = Embedded()
     update: dict[str, object] = {}
@@ -58,8 +59,12 @@ def start_embedded(settings: Settings, *, attach: bool = False) -> tuple[Setting
                 "mqtt_username": ADMIN_USER,
                 "mqtt_password": SecretStr(mosquitto.admin_password),
             }
-        if settings.admin_token is None:
-            update["admin_token"] = SecretStr(read_or_create_secret(data / "admin.token"))
+        if settings.jwt_secret is None:
+            update["jwt_secret"] = SecretStr(read_or_create_secret(data / "jwt.secret"))
+        if settings.bootstrap_admin_email is None:
+            # The demo's accounts (admin, coordinator, family member) share this generated password.
+            update["bootstrap_admin_email"] = DEMO_ADMIN_EMAIL
+            update["bootstrap_admin_password"] = SecretStr(read_or_create_secret(data / "demo.password"))
     except BaseException:
         embedded.stop()
         raise

@@ -13,7 +13,8 @@ import asyncpg
 import prometheus_client
 import uvicorn
 
-from api.main import create_app
+from accounts.demo import seed_demo_accounts
+from api.main import create_app, end_streams
 from devices.dynsec import DynsecAdmin, connect_admin
 from ingest.service import SESSION_EXPIRY_S, IngestWorker
 from simulators.service import SimOptions, Summary, simulate
@@ -37,22 +38,57 @@ class _Server(uvicorn.Server):
 
 async def serve_api(settings: Settings, *, migrations: bool = True) -> None:
     """Serve the HTTP API until cancelled."""
+    app = create_app(settings, run_migrations=migrations)
     config = uvicorn.Config(
-        create_app(settings, run_migrations=migrations),
+        app,
         host=settings.api_host,
         port=settings.api_port,
         log_config=None,
         lifespan="on",
+        timeout_graceful_shutdown=10,
     )
     server = _Server(config)
     task = asyncio.create_task(server.serve(), name="uvicorn")
     try:
         await asyncio.shield(task)
     except asyncio.CancelledError:
-        # Let uvicorn finish its requests and run the lifespan's shutdown instead of cutting it off.
+        # Let uvicorn finish its requests and run the lifespan's shutdown instead of cutting it off;
+        # live streams never finish by themselves, so end them first.
+        end_streams(app)
         server.should_exit = True
         await task
         raise
+
+
+def serve_api_workers(settings: Settings) -> None:
+    """Serve the API from `api_workers` uvicorn processes (settings come from the environment in each)."""
+    uvicorn.run(
+        "api.main:app_from_environment",
+        factory=True,
+        host=settings.api_host,
+        port=settings.api_port,
+        workers=settings.api_workers,
+        log_config=None,
+        lifespan="on",
+        timeout_graceful_shutdown=10,
+    )
+
+
+async def run_demo_accounts(settings: Settings) -> None:
+    """Create the demo's coordinator and family member once a simulated home exists, then idle."""
+    assert settings.bootstrap_admin_password is not None
+    pool = await create_pool(require_database_url(settings), min_size=1, max_size=1)
+    try:
+        async with pool.acquire() as conn:
+            await migrate(conn, storage=settings.storage)
+        while not await seed_demo_accounts(
+            pool, password=settings.bootstrap_admin_password.get_secret_value()
+        ):
+            await asyncio.sleep(1)
+        log.info("demo accounts ready")
+    finally:
+        await pool.close()
+    await asyncio.Event().wait()
 
 
 def serve_ingest_metrics(settings: Settings) -> None:
@@ -128,3 +164,10 @@ async def run_simulator(settings: Settings, options: SimOptions | None = None) -
         )
     log.info("simulation finished: %s", summary.render())
     return summary
+
+
+async def run_detector(settings: Settings, *, ready: asyncio.Event | None = None) -> None:
+    """Run the streaming detector until cancelled (`telecare detect`, and inside `telecare run`)."""
+    from anomaly.service import serve
+
+    await serve(settings, ready=ready)

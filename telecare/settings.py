@@ -69,9 +69,23 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: Port = 8000
 
-    admin_token: SecretStr | None = Field(
-        default=None, description="bearer token for administration until accounts exist; unset disables it"
+    # Accounts and the API's authentication (see docs/production.md, "Accounts and access").
+    jwt_secret: SecretStr | None = Field(
+        default=None, description="HS256 key of access tokens (32+ characters); required by the API"
     )
+    access_token_minutes: int = Field(default=15, ge=1, le=1440)
+    refresh_token_days: int = Field(default=30, ge=1, le=365)
+    invitation_days: int = Field(default=7, ge=1, le=90)
+    login_window_s: int = Field(default=900, ge=10, le=86400, description="failed-login counting window")
+    login_max_per_user: int = Field(default=5, ge=1, le=1000)
+    login_max_per_address: int = Field(default=50, ge=1, le=100000)
+    bootstrap_admin_email: str | None = Field(
+        default=None, description="create this platform admin at API start if no platform admin exists"
+    )
+    bootstrap_admin_password: SecretStr | None = None
+    scope_cache_s: float = Field(default=5.0, ge=0, le=300, description="how long a token's homes are cached")
+    sse_heartbeat_s: float = Field(default=15.0, gt=0, le=300)
+    api_workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes of `telecare api`")
 
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$")
     log_format: LogFormat = LogFormat.TEXT
@@ -91,6 +105,20 @@ class Settings(BaseSettings):
     )
 
     simulate_homes: int = Field(default=3, ge=0, le=10000, description="simulated homes in `telecare run`")
+
+    # The streaming detector (see docs/production.md, "The detector").
+    detector_poll_ms: int = Field(
+        default=100, ge=10, le=10000, description="how often committed readings are read"
+    )
+    detector_tick_s: float = Field(default=5.0, gt=0, le=600, description="how often silence is checked")
+    detector_checkpoint_s: float = Field(default=5.0, gt=0, le=600)
+    detector_min_history_days: int = Field(
+        default=14, ge=1, le=90, description="days before a home's normal is learned"
+    )
+    detector_default_inactivity_s: float = Field(
+        default=9000.0, gt=0, le=86400, description="quiet limit of a home still on cautious defaults"
+    )
+    detector_offline_grace_s: float = Field(default=600.0, ge=0, le=86400)
 
     @field_validator("database_url")
     @classmethod

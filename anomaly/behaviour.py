@@ -1,0 +1,282 @@
+"""The resident's whereabouts from activity readings, the day's record, and the learned live rules:
+inactivity, not up by the usual time, night wandering, too long in the bathroom."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from anomaly import baseline
+from anomaly.clock import LocalClock, duration, hhmm
+from anomaly.config import DetectorConfig
+from anomaly.model import APPLIANCE_W, Action, Clear, Device, Raise, Reading, signal
+from anomaly.state import HomeState
+
+MEAL_GAP_S = 3600.0
+MEAL_W = 500.0  # a kettle or microwave: someone is making food or a drink
+
+
+def _record_spell(st: HomeState, clock: LocalClock, start: float, end: float) -> None:
+    """Keep the longest quiet spell touching each hour of the day (the baseline learns from these)."""
+    length = min(end - start, 12 * 3600) / 60
+    gaps = st.today.gaps
+    t = start
+    while t <= end:
+        hour = clock.hour(t)
+        if gaps[hour] < length:
+            gaps[hour] = length
+        t += 3600
+    hour = clock.hour(end)
+    if gaps[hour] < length:
+        gaps[hour] = length
+
+
+def _is_activity(r: Reading, role: str) -> bool:
+    if r.kind == "motion":
+        return bool(r.payload.get("detected", True))
+    if r.kind == "power":
+        return (r.value or 0.0) > APPLIANCE_W
+    return role in ("front_door", "door", "bed", "chair", "flush")
+
+
+def on_activity(
+    st: HomeState, r: Reading, dev: Device, cfg: DetectorConfig, clock: LocalClock, now: float
+) -> list[Action]:
+    """Fold one activity reading into the picture; clear conditions that movement ends."""
+    role = dev.role
+    if not _is_activity(r, role):
+        return []
+    t = r.when
+    carer = st.carer_present(t)
+    out: list[Action] = []
+    if role == "bed":
+        out += _bed(st, bool(r.payload.get("occupied")), t, cfg, clock, now)
+    elif role == "front_door":
+        out += _front_door(st, t, carer, cfg, clock, now)
+    late = st.last_act is not None and t < st.last_act
+    if not late:
+        if st.last_act is not None and st.spell_ok and not carer:
+            _record_spell(st, clock, st.last_act, t)
+        st.last_act = t
+        st.last_room = dev.room
+    if role != "front_door" and st.door_at is not None and t - st.door_at > cfg.out_after_door_s:
+        if not st.moved_since_door and not carer:
+            away = t - st.door_at
+            if away > 300:
+                st.today.out_min += away / 60
+        st.moved_since_door = True
+    # A spell that begins at the front door may be time out of the house, not a quiet home: not learned.
+    st.spell_ok = (
+        not st.in_bed and not carer and role != "front_door" and not st.is_out(t, cfg.out_after_door_s)
+    )
+    out += _rooms(st, r, dev, t, carer, clock, now)
+    if "inactivity" in st.open and not late:
+        del st.open["inactivity"]
+        note = f"movement resumed at {clock.hhmm(t)} ({dev.label})"
+        out.append(Clear(st.home_id, "inactivity", "inactivity", now, note))
+    if not carer:
+        st.today.activity += 1
+    return out
+
+
+def _rooms(
+    st: HomeState, r: Reading, dev: Device, t: float, carer: bool, clock: LocalClock, now: float
+) -> list[Action]:
+    """Room counts, meals, bathroom stays."""
+    out: list[Action] = []
+    room = dev.room
+    if not carer and r.kind == "motion":
+        st.today.rooms[room] = st.today.rooms.get(room, 0) + 1
+    if room == "kitchen" and not carer and (dev.role == "door" or (r.value or 0.0) > MEAL_W):
+        if t - st.last_meal > MEAL_GAP_S:
+            st.today.meals += 1
+        st.last_meal = t
+    if r.kind not in ("motion", "flush") or not room:
+        return out
+    if room == "bathroom":
+        if st.bath_since is None:
+            st.bath_since = t
+            minute = clock.minute(t)
+            if not carer and (minute < 6 * 60 or not st.up_today):
+                st.today.night_toilet += 1
+    elif st.bath_since is not None and r.kind == "motion":
+        stay = t - st.bath_since
+        if not carer:
+            st.today.bath_max = max(st.today.bath_max, stay / 60)
+        st.bath_since = None
+        if st.open.pop("bathroom_too_long", None) is not None:
+            note = f"left the bathroom at {clock.hhmm(t)} after {duration(stay)}"
+            out.append(Clear(st.home_id, "bathroom_too_long", "bathroom_too_long", now, note))
+    return out
+
+
+def _bed(
+    st: HomeState, occupied: bool, t: float, cfg: DetectorConfig, clock: LocalClock, now: float
+) -> list[Action]:
+    out: list[Action] = []
+    minute = clock.minute(t)
+    st.in_bed = occupied
+    st.bed_at = t
+    if occupied:
+        st.wake_pending = None
+        if st.today.bed is None and st.bed_candidate is None and (minute >= 18 * 60 or minute < 240):
+            st.bed_candidate = t
+        if st.open.pop("night_wandering", None) is not None:
+            note = f"back in bed at {clock.hhmm(t)}"
+            out.append(Clear(st.home_id, "night_wandering", "night_wandering", now, note))
+        return out
+    if st.bed_candidate is not None and t - st.bed_candidate < 3600:
+        st.bed_candidate = None
+    if not st.up_today and 240 <= minute < 14 * 60:
+        st.wake_pending = t
+    if st.open.pop("not_up", None) is not None:
+        st.cooldown["not_up"] = now + cfg.cooldown_s
+        out.append(Clear(st.home_id, "not_up", "not_up", now, f"out of bed at {clock.hhmm(t)}"))
+    return out
+
+
+def _front_door(
+    st: HomeState, t: float, carer: bool, cfg: DetectorConfig, clock: LocalClock, now: float
+) -> list[Action]:
+    if carer:
+        return []  # the carer coming or going; not the resident leaving
+    hour = clock.hour(t)
+    st.door_at = t
+    st.moved_since_door = False
+    st.today.door_hours[hour] += 1
+    minute = clock.minute(t)
+    night = minute >= cfg.night_start_min or minute < cfg.night_end_min
+    if not night or "night_wandering" in st.open or st.cooling("night_wandering", now):
+        return []
+    rare = baseline.door_rare(st.baseline, cfg, hour)
+    if rare.learned and rare.value > rare.normal:
+        return []
+    st.open["night_wandering"] = now
+    basis = rare.evidence if rare.learned else f"{rare.evidence}; the door is not expected at night"
+    text = f"The front door was opened at {clock.hhmm(t)}, at night; {basis}."
+    evidence = [{"reading": "front door", "at": clock.hhmm(t), "basis": basis}]
+    sig = signal(
+        st.home_id,
+        "night_wandering",
+        "high",
+        "night_wandering",
+        t,
+        "Front door opened at night",
+        text,
+        evidence,
+        room="hallway",
+    )
+    return [Raise(sig, now)]
+
+
+def check_clock(st: HomeState, cfg: DetectorConfig, clock: LocalClock, now: float) -> list[Action]:
+    """The rules that silence can break: inactivity, not up, too long in the bathroom."""
+    out: list[Action] = []
+    if st.wake_pending is not None and now - st.wake_pending >= cfg.wake_confirm_s:
+        st.today.wake = clock.minute(st.wake_pending)
+        st.up_today = True
+        st.wake_pending = None
+    if st.bed_candidate is not None and now - st.bed_candidate >= 3600 and st.in_bed:
+        bed = clock.minute(st.bed_candidate)
+        st.today.bed = bed + 1440 if bed < 240 else bed
+        st.bed_candidate = None
+    carer = st.carer_present(now)
+    if not carer:
+        out += _inactivity(st, cfg, clock, now)
+        out += _bathroom(st, cfg, clock, now)
+    out += _not_up(st, cfg, clock, now)
+    return out
+
+
+def _inactivity(st: HomeState, cfg: DetectorConfig, clock: LocalClock, now: float) -> list[Action]:
+    last = st.last_act
+    if last is None or st.in_bed or "inactivity" in st.open or st.is_out(now, cfg.out_after_door_s):
+        return []
+    limit = baseline.inactivity(st.baseline, cfg, clock.hour(last))
+    if now - last < limit.value:
+        return []
+    st.open["inactivity"] = now
+    where = f" (last seen in the {st.last_room})" if st.last_room else ""
+    quiet = duration(now - last)
+    text = f"No movement in the home since {clock.hhmm(last)}{where}, {quiet}; {limit.evidence}."
+    evidence: list[dict[str, Any]] = [
+        {"last_movement": clock.hhmm(last), "room": st.last_room, "quiet_s": round(now - last)},
+        {
+            "threshold_s": round(limit.value),
+            "normal_s": round(limit.normal),
+            "learned": limit.learned,
+            "beyond_normal_s": round(now - last - limit.normal),
+        },
+    ]
+    sig = signal(
+        st.home_id,
+        "inactivity",
+        "high",
+        "inactivity",
+        last + limit.value,
+        f"No movement since {clock.hhmm(last)}",
+        text,
+        evidence,
+        room=st.last_room,
+    )
+    return [Raise(sig, now)]
+
+
+def _not_up(st: HomeState, cfg: DetectorConfig, clock: LocalClock, now: float) -> list[Action]:
+    if st.up_today or not st.in_bed or "not_up" in st.open or st.cooling("not_up", now):
+        return []
+    if now - st.bed_at < cfg.in_bed_before_not_up_s:
+        return []
+    minute = clock.minute(now)
+    if not 240 <= minute < 14 * 60:
+        return []
+    limit = baseline.wake(st.baseline, cfg, clock.weekend(now))
+    if minute < limit.value:
+        return []
+    st.open["not_up"] = now
+    text = f"Still in bed at {clock.hhmm(now)}; {limit.evidence}."
+    beyond = round(now - clock.at_minute(now, limit.normal))
+    evidence: list[dict[str, Any]] = [
+        {
+            "in_bed_since": clock.hhmm(st.bed_at),
+            "alert_by": hhmm(limit.value),
+            "usual_latest": hhmm(limit.normal),
+            "learned": limit.learned,
+            "beyond_normal_s": beyond,
+        }
+    ]
+    sig = signal(
+        st.home_id,
+        "not_up",
+        "high",
+        "not_up",
+        clock.at_minute(now, limit.value),
+        f"Not up by {hhmm(limit.value)}",
+        text,
+        evidence,
+        room="bedroom",
+    )
+    return [Raise(sig, now)]
+
+
+def _bathroom(st: HomeState, cfg: DetectorConfig, clock: LocalClock, now: float) -> list[Action]:
+    since = st.bath_since
+    if since is None or "bathroom_too_long" in st.open or st.in_bed:
+        return []
+    limit = baseline.bathroom(st.baseline, cfg)
+    if now - since < limit.value:
+        return []
+    st.open["bathroom_too_long"] = now
+    text = f"In the bathroom since {clock.hhmm(since)} ({duration(now - since)}); {limit.evidence}."
+    evidence = [{"in_bathroom_since": clock.hhmm(since), "threshold_s": round(limit.value)}]
+    sig = signal(
+        st.home_id,
+        "bathroom_too_long",
+        "high",
+        "bathroom_too_long",
+        since + limit.value,
+        "Long time in the bathroom",
+        text,
+        evidence,
+        room="bathroom",
+    )
+    return [Raise(sig, now)]

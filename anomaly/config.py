@@ -1,0 +1,33 @@
+"""The detector's knobs: cautious defaults for new homes, clock and grace periods, learning windows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(slots=True, frozen=True)
+class DetectorConfig:
+    """Thresholds and periods of the detectors; times in seconds unless the name says minutes."""
+
+    min_history_days: int = 14  # below this a home runs on the cautious defaults
+    history_days: int = 28  # how many recent days the baseline learns from
+    default_inactivity_s: float = 2.5 * 3600
+    default_wake_min: float = 10 * 60 + 30  # not up by 10:30
+    default_bathroom_s: float = 3600.0
+    night_start_min: float = 23 * 60 + 30
+    night_end_min: float = 5 * 60 + 30
+    fall_escalate_s: float = 120.0
+    offline_grace_s: float = 600.0
+    cold_c: float = 16.0
+    hot_c: float = 30.0
+    temp_sustain_s: float = 1800.0
+    wake_confirm_s: float = 45 * 60
+    in_bed_before_not_up_s: float = 2 * 3600
+    out_after_door_s: float = 45.0
+    carer_grace_s: float = 300.0
+    carer_max_s: float = 3 * 3600
+    cooldown_s: float = 1800.0
+    retrain_days: int = 7
+    # The daily model: how far below the least normal training day a day must score to be reported.
+    unusual_margin: float = 0.0
+    day_start_min: float = 4 * 60  # a home's day runs from 04:00 to 04:00, so a night belongs to one day

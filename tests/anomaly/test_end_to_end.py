@@ -1,0 +1,65 @@
+"""Through the real broker, ingest and database: a pendant press becomes a stored critical alert within a
+second of the reading being committed, and a home that falls silent becomes an inactivity alert."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from datetime import UTC, datetime
+
+import orjson
+
+from devices import service as devices
+from devices.dynsec import connect_admin
+from telecare.connect import mqtt_config
+from telecare.mqtt import AsyncMqttClient
+from telecare.services import run_detector
+from tests.support import Rig, wait_until
+
+
+async def test_a_pendant_press_and_a_silent_home_become_alerts(rig: Rig) -> None:
+    settings = rig.settings.model_copy(
+        update={"detector_default_inactivity_s": 2.0, "detector_tick_s": 0.2, "detector_poll_ms": 50}
+    )
+    home = rig.devices[0].home_id
+    async with connect_admin(mqtt_config(settings, client_id=f"adm-{uuid.uuid4().hex[:6]}")) as admin:
+        pendant = await devices.register_device(
+            rig.pool, admin, topic_root=settings.mqtt_topic_root, home_id=home, device_type="pendant"
+        )
+    ready = asyncio.Event()
+    detector = asyncio.create_task(run_detector(settings, ready=ready))
+    client = AsyncMqttClient(rig.publisher)
+    await client.connect()
+    try:
+        await asyncio.wait_for(ready.wait(), 15)
+        root = f"{settings.mqtt_topic_root}/v1/{home}"
+        now = datetime.now(UTC).isoformat()
+        await client.publish(f"{root}/{pendant.device_id}/alarm", orjson.dumps({"ts": now, "seq": 1}))
+        quiet_home, sensor = rig.devices[2].home_id, rig.devices[2].device_id
+        motion = orjson.dumps({"ts": now, "seq": 1, "detected": True})
+        await client.publish(f"{settings.mqtt_topic_root}/v1/{quiet_home}/{sensor}/motion", motion)
+
+        await wait_until(rig.pool, "SELECT count(*) FROM alerts WHERE kind = 'alarm_pressed'", at_least=1)
+        async with rig.pool.acquire() as conn:
+            alarm = await conn.fetchrow(
+                """
+                SELECT a.severity, a.home_id, extract(epoch FROM a.created_at - r.stored_at) AS lag
+                FROM alerts a JOIN readings r ON r.device_id = a.device_id AND r.kind = 'alarm'
+                WHERE a.kind = 'alarm_pressed'
+                """
+            )
+        assert alarm["severity"] == "critical" and alarm["home_id"] == home
+        assert alarm["lag"] < 1.0
+
+        await wait_until(rig.pool, "SELECT count(*) FROM alerts WHERE kind = 'inactivity'", at_least=1)
+        async with rig.pool.acquire() as conn:
+            quiet = await conn.fetchrow("SELECT home_id, explanation FROM alerts WHERE kind = 'inactivity'")
+        assert quiet["home_id"] == quiet_home
+        assert "No movement in the home since" in quiet["explanation"]
+        assert "cautious default" in quiet["explanation"]
+    finally:
+        await client.disconnect()
+        detector.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await detector
