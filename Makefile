@@ -30,11 +30,15 @@ bench: system-deps $(STAMP)  ## benchmarks; each writes its JSON under docs/benc
 eval: $(STAMP)  ## score the detector on simulated homes; writes docs/eval/detection.{json,md}
 	$(BIN)/python -m anomaly.evaluate
 
-system-deps:  ## Mosquitto (with its dynamic-security plugin) from Debian, if missing
+system-deps:  ## Mosquitto (with its dynamic-security plugin) and wrk (the API benchmark's client) from Debian, if missing
 	@command -v mosquitto >/dev/null 2>&1 || test -x /usr/sbin/mosquitto || { \
 	  echo "installing mosquitto"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq mosquitto mosquitto-clients; }
+	@command -v wrk >/dev/null 2>&1 || { \
+	  echo "installing wrk"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk; }
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { \
 	  echo "PostgreSQL server binaries are missing: apt-get install postgresql-15"; exit 1; }
 

@@ -10,6 +10,7 @@ from typing import Annotated
 import asyncpg
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
+from fastapi.security.utils import get_authorization_scheme_param
 
 from accounts.errors import NotAuthenticated
 from accounts.service import AuthConfig, Origin
@@ -22,7 +23,8 @@ from telecare.settings import Settings
 _bearer = OAuth2PasswordBearer(
     tokenUrl="/v1/auth/token", auto_error=False, description="an access token from /v1/auth/token"
 )
-_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="an organisation's API key")
+_API_KEY_HEADER = "X-API-Key"
+_api_key = APIKeyHeader(name=_API_KEY_HEADER, auto_error=False, description="an organisation's API key")
 
 
 def _resources(request: Request) -> Resources:
@@ -38,6 +40,11 @@ async def get_resources(request: Request) -> Resources:
 
 async def get_pool(request: Request) -> asyncpg.Pool:
     """The database pool."""
+    return request_pool(request)
+
+
+def request_pool(request: Request) -> asyncpg.Pool:
+    """The database pool, outside dependency solving (api.hotpath)."""
     return _resources(request).pool
 
 
@@ -72,6 +79,18 @@ async def authenticate(
     api_key: Annotated[str | None, Depends(_api_key)],
 ) -> Caller:
     """The caller of this request, from a bearer access token or an X-API-Key header; 401 without."""
+    return await _caller(request, token, api_key)
+
+
+async def request_caller(request: Request) -> Caller:
+    """`authenticate` for routes built without dependency solving (api.hotpath): the same headers read."""
+    scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))
+    # As the two security schemes above do with auto_error off: a missing credential is None.
+    bearer = token if scheme.lower() == "bearer" and token else None
+    return await _caller(request, bearer, request.headers.get(_API_KEY_HEADER) or None)
+
+
+async def _caller(request: Request, token: str | None, api_key: str | None) -> Caller:
     gate = _resources(request).gate
     if api_key:
         principal, scope = await gate.from_api_key(api_key)

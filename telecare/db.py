@@ -6,8 +6,14 @@ import asyncpg
 import orjson
 
 
-async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
-    """Open a pool whose connections speak UTC and decode JSON columns as Python objects."""
+async def create_pool(
+    dsn: str, *, min_size: int = 2, max_size: int = 10, reset_sessions: bool = True
+) -> asyncpg.Pool:
+    """Open a pool whose connections speak UTC and decode JSON columns as Python objects.
+
+    With reset_sessions off, a released connection skips asyncpg's reset query (RESET ALL, UNLISTEN *,
+    CLOSE ALL, advisory unlock): for callers that leave no session state behind.
+    """
 
     async def _init(conn: asyncpg.Connection) -> None:
         # Binary format, so that COPY (which is binary in asyncpg) can carry jsonb too.
@@ -20,10 +26,17 @@ async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10) -> asy
         min_size=min_size,
         max_size=max_size,
         init=_init,
+        reset=None if reset_sessions else _keep_session,
         server_settings={"timezone": "UTC", "application_name": "telecare"},
     )
     assert pool is not None
     return pool
+
+
+async def _keep_session(_conn: asyncpg.Connection) -> None:
+    # The pool has already rolled back an open transaction and dropped listener callbacks; the
+    # reset query would cost a round trip (and server CPU) on every release.
+    return None
 
 
 def _dumps(value: object) -> bytes:

@@ -38,12 +38,13 @@ class _Server(uvicorn.Server):
 
 async def serve_api(settings: Settings, *, migrations: bool = True) -> None:
     """Serve the HTTP API until cancelled."""
-    app = create_app(settings, run_migrations=migrations)
+    app = create_app(settings, run_migrations=migrations, settle_heap=True)
     config = uvicorn.Config(
         app,
         host=settings.api_host,
         port=settings.api_port,
         log_config=None,
+        access_log=_access_log(settings),
         lifespan="on",
         timeout_graceful_shutdown=10,
     )
@@ -69,9 +70,15 @@ def serve_api_workers(settings: Settings) -> None:
         port=settings.api_port,
         workers=settings.api_workers,
         log_config=None,
+        access_log=_access_log(settings),
         lifespan="on",
         timeout_graceful_shutdown=10,
     )
+
+
+def _access_log(settings: Settings) -> bool:
+    # uvicorn logs each request at INFO; above that level it would build the line only to drop it.
+    return settings.log_level in ("DEBUG", "INFO")
 
 
 async def run_demo_accounts(settings: Settings) -> None:

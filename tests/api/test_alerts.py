@@ -41,6 +41,27 @@ async def test_listing_filters_and_pages_with_an_opaque_cursor(api: Api) -> None
         assert bad.json()["detail"]
 
 
+async def test_the_hot_listing_authenticates_and_validates_as_the_other_routes_do(api: Api) -> None:
+    # /v1/alerts builds its arguments itself (api.hotpath); its answers must match FastAPI's own.
+    a = api.world.a
+    for headers in ({}, {"Authorization": "Bearer "}, {"Authorization": "Basic abc"}, {"X-API-Key": ""}):
+        anonymous = await api.client.get("/v1/alerts", headers=headers)
+        assert anonymous.status_code == 401, headers
+        assert anonymous.headers["content-type"] == "application/problem+json"
+    too_big = await api.client.get("/v1/alerts", params={"limit": 201}, headers=a.tokens["coordinator"])
+    assert too_big.json()["detail"].startswith("query.limit: ")
+    assert too_big.json()["errors"][0]["loc"] == ["query", "limit"]
+    both = {"status": ["open", "acknowledged"], "kind": ["inactivity"] * 20}
+    for role in ("coordinator", "integration"):
+        listed = await api.client.get("/v1/alerts", params=both, headers=a.tokens[role])
+        assert listed.status_code == 200, role
+        assert {x["organisation_id"] for x in listed.json()["items"]} <= {str(a.org)}
+    too_many = await api.client.get(
+        "/v1/alerts", params={"kind": ["inactivity"] * 21}, headers=a.tokens["coordinator"]
+    )
+    assert too_many.status_code == 422
+
+
 async def test_acknowledge_assign_resolve_and_the_history_of_who_did_what(api: Api) -> None:
     a = api.world.a
     alert = f"/v1/alerts/{a.alert}"
