@@ -31,3 +31,8 @@ class DetectorConfig:
     # The daily model: how far below the least normal training day a day must score to be reported.
     unusual_margin: float = 0.0
     day_start_min: float = 4 * 60  # a home's day runs from 04:00 to 04:00, so a night belongs to one day
+    # A home's own clock (anomaly/lag.py): lags up to lag_floor_s are network and clock jitter, not a
+    # backlog; the lag is the smallest among readings that arrived within lag_window_s; never over lag_max_s.
+    lag_floor_s: float = 300.0
+    lag_window_s: float = 120.0
+    lag_max_s: float = 86400.0

@@ -1,14 +1,17 @@
 """The streaming detector, without any I/O: readings, health changes and clock ticks in, actions out.
 
 The runtime (anomaly/service.py) and the evaluation (anomaly/evaluation.py) both drive this class; it
-keeps every home's state and knows which homes changed since the last checkpoint.
+keeps every home's state and knows which homes changed since the last checkpoint. Each home is judged by
+its own clock (anomaly/lag.py), which falls behind the wall clock while a backlog of its readings drains;
+what it decides is stamped with the wall clock.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from uuid import UUID
 
-from anomaly import behaviour, immediate
+from anomaly import behaviour, immediate, lag
 from anomaly.clock import LocalClock, day_iso
 from anomaly.config import DetectorConfig
 from anomaly.daymodel import DayModel, explain, train
@@ -48,13 +51,19 @@ class Detector:
 
     def feed(self, r: Reading, now: float | None = None) -> list[Action]:
         """One committed reading; `now` is the detector's clock (default: the reading's arrival)."""
-        if r.kind in _IGNORED:
-            return []
-        dev = self.devices.get(r.device_id)
         st = self.homes.get(r.home_id)
-        if dev is None or st is None:
+        if st is None:
             return []
-        now = r.received if now is None else now
+        wall = r.received if now is None else now
+        # Every message, heartbeats too, tells how late this home's link is.
+        held = st.lag
+        lag.observe(st, r, wall, self.cfg)
+        if st.lag != held:
+            self.dirty.add(st.home_id)
+        dev = self.devices.get(r.device_id)
+        if r.kind in _IGNORED or dev is None:
+            return []
+        now = lag.home_time(st, wall)
         clock = self.clocks[r.home_id]
         t = r.when
         st.clock = max(st.clock, t)
@@ -74,7 +83,7 @@ class Detector:
             self._tag(st, str(r.payload.get("tag_id", "")), t)
         elif kind in ACTIVITY_KINDS:
             out += behaviour.on_activity(st, r, dev, self.cfg, clock, now)
-        return out
+        return _stamped(out, wall) if st.lag else out
 
     def health(self, ev: HealthChange, now: float | None = None) -> list[Action]:
         """A device health event (online, offline, low_battery, battery_ok)."""
@@ -83,25 +92,32 @@ class Detector:
             return []
         self.dirty.add(st.home_id)
         dev = self.devices.get(ev.device_id)
-        return immediate.on_health(st, ev, dev, self.clocks[ev.home_id], ev.at if now is None else now)
+        wall = ev.at if now is None else now
+        out = immediate.on_health(st, ev, dev, self.clocks[ev.home_id], lag.home_time(st, wall))
+        return _stamped(out, wall) if st.lag else out
 
     def tick(self, now: float) -> list[Action]:
         """The clock: silence can raise alerts too (inactivity, not up, offline, a fall without movement)."""
         out: list[Action] = []
         for home_id, st in self.homes.items():
-            before = len(out)
-            clock = self.clocks[home_id]
-            out += self._roll(st, clock, now)
-            for tag, since in list(st.carer_tags.items()):
-                if now - since > self.cfg.carer_max_s:
-                    del st.carer_tags[tag]
-            if st.falls:
-                out += immediate.escalate_falls(st, self.cfg, clock, now)
-            if st.offline:
-                out += immediate.check_offline(st, self.home_devices[home_id], self.cfg, clock, now)
-            out += behaviour.check_clock(st, self.cfg, clock, now)
-            if len(out) > before:
+            found = self._tick_home(st, lag.home_time(st, now))
+            if found:
+                out += _stamped(found, now) if st.lag else found
                 self.dirty.add(home_id)
+        return out
+
+    def _tick_home(self, st: HomeState, now: float) -> list[Action]:
+        """One home's silence judged by its own clock (behind the wall clock while a backlog drains)."""
+        clock = self.clocks[st.home_id]
+        out = self._roll(st, clock, now)
+        for tag, since in list(st.carer_tags.items()):
+            if now - since > self.cfg.carer_max_s:
+                del st.carer_tags[tag]
+        if st.falls:
+            out += immediate.escalate_falls(st, self.cfg, clock, now)
+        if st.offline:
+            out += immediate.check_offline(st, self.home_devices[st.home_id], self.cfg, clock, now)
+        out += behaviour.check_clock(st, self.cfg, clock, now)
         return out
 
     def set_windows(self, home_id: UUID, windows: list[Window]) -> None:
@@ -209,3 +225,8 @@ class Detector:
             evidence,
         )
         return [Raise(sig, now)]
+
+
+def _stamped(actions: list[Action], wall: float) -> list[Action]:
+    """Actions judged on a lagging home's clock, stamped with the wall-clock time they were decided."""
+    return [replace(a, at=wall) for a in actions]

@@ -12,6 +12,15 @@ from anomaly.model import Action, Clear, Device, HealthChange, Raise, Reading, s
 from anomaly.state import HomeState
 
 CANCEL_WINDOW_S = 300.0  # a cancel without cancels_seq applies to the wearer's alert of the last 5 minutes
+LATE_NOTE_S = 300.0  # a reading this much later than it happened (a flushed backlog) says so
+
+
+def _arrival(r: Reading, clock: LocalClock) -> str:
+    """For a reading that reached the service late: when it arrived, so nobody takes it for live."""
+    late = r.received - r.at
+    if r.clock_suspect or late < LATE_NOTE_S:
+        return ""
+    return f" It reached the service at {clock.hhmm(r.received)}, {duration(late)} after it happened."
 
 
 def on_alarm(st: HomeState, r: Reading, dev: Device, clock: LocalClock, now: float) -> list[Action]:
@@ -22,7 +31,7 @@ def on_alarm(st: HomeState, r: Reading, dev: Device, clock: LocalClock, now: flo
         button = str(r.payload.get("button") or dev.label)
         kind, key = "alarm_pressed", f"alarm_pressed:{dev.device_id}"
         title = f"Alarm button pressed ({button})"
-        text = f"The {button} alarm button was pressed at {clock.hhmm(t)}."
+        text = f"The {button} alarm button was pressed at {clock.hhmm(t)}.{_arrival(r, clock)}"
         evidence = [{"reading": "alarm", "button": button, "at": clock.hhmm(t)}]
     else:
         confidence = float(r.value if r.value is not None else r.payload.get("confidence", 0.0))
@@ -30,7 +39,7 @@ def on_alarm(st: HomeState, r: Reading, dev: Device, clock: LocalClock, now: flo
         title = "Fall detected"
         text = (
             f"The {dev.label} detected a fall at {clock.hhmm(t)} (confidence {confidence:.2f}); "
-            "nobody has cancelled it."
+            f"nobody has cancelled it.{_arrival(r, clock)}"
         )
         evidence = [{"reading": "fall", "confidence": confidence, "at": clock.hhmm(t)}]
     st.falls[key] = [t, float(r.seq), 0.0]
@@ -95,7 +104,7 @@ def on_hazard(st: HomeState, r: Reading, dev: Device, clock: LocalClock, now: fl
     if active:
         st.open[key] = now
         title = "Smoke alarm sounding" if kind == "smoke" else "Water leak"
-        text = f"The {dev.room or 'home'} {what} went off at {clock.hhmm(t)}."
+        text = f"The {dev.room or 'home'} {what} went off at {clock.hhmm(t)}.{_arrival(r, clock)}"
         evidence = [{"reading": kind, "room": dev.room, "at": clock.hhmm(t)}]
         sig = signal(
             st.home_id,

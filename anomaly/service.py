@@ -47,6 +47,8 @@ class RuntimeOptions:
     housekeeping_s: float = 30.0
     max_batches: int = 200
     health_limit: int = 2000
+    # Readings stored longer ago than this are a replay (a restart catching up), judged at their time.
+    catch_up_s: float = 30.0
 
 
 class DetectorService:
@@ -116,12 +118,12 @@ class DetectorService:
             return 0
 
     async def _step(self) -> int:
-        now = self.clock()
         async with self.pool.acquire() as conn:
             rows = await read_committed(conn, self.cursor, max_batches=self.options.max_batches)
             events, horizon, complete = await queries.read_health_events(
                 conn, low=self.health_low, seen=self.health_seen, limit=self.options.health_limit
             )
+        now = self._catching_up_to(rows) or self.clock()
         if any(r["device_id"] not in self.detector.devices for r in rows):
             await self._load_registry()
         actions: list[Action] = []
@@ -145,6 +147,17 @@ class DetectorService:
             await self._write(actions)
             self._next_checkpoint = now + self.options.checkpoint_s
         return len(rows) + len(events)
+
+    def _catching_up_to(self, rows: list[asyncpg.Record]) -> float | None:
+        """When replaying readings stored well before now (after a restart), the time they were stored.
+
+        Judging silence by the wall clock in the middle of a replay would find every home quiet since
+        the last reading replayed so far.
+        """
+        if not rows:
+            return None
+        stored = max(r["stored_at"] for r in rows).timestamp()
+        return stored if self.clock() - stored > self.options.catch_up_s else None
 
     def _advance_health(self, events: list[asyncpg.Record], horizon: int, complete: bool) -> None:
         self.health_seen |= {e["xid"] for e in events}
