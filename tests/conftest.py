@@ -21,6 +21,7 @@ import pytest
 from accounts.passwords import hash_password
 from accounts.tenancy import Role
 from accounts.tokens import issue_access
+from telecare.db import create_pool
 from telecare.embedded import EmbeddedMosquitto, EmbeddedPostgres
 from telecare.embedded.mosquitto import ADMIN_USER
 from telecare.embedded.postgres import find_pg_bin, timescaledb_installed
@@ -173,6 +174,14 @@ async def db(db_url: str) -> AsyncIterator[asyncpg.Connection]:
     conn = await asyncpg.connect(db_url)
     yield conn
     await conn.close()
+
+
+@pytest.fixture
+async def pool(db_url: str) -> AsyncIterator[asyncpg.Pool]:
+    """A small pool on this test's database (JSON codecs as the services use)."""
+    pool = await create_pool(db_url, min_size=1, max_size=4)
+    yield pool
+    await pool.close()
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -15,18 +14,9 @@ from alerts import queries, service
 from alerts.errors import AlertNotFound, AlertStateError
 from alerts.service import Actor, Signal
 from devices import queries as registry
-from telecare.db import create_pool
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 NURSE = Actor("user", UUID(int=7), "Nurse Ada")
-
-
-@pytest.fixture
-async def pool(db_url: str) -> AsyncIterator[asyncpg.Pool]:
-    """A pool on this test's database."""
-    pool = await create_pool(db_url, min_size=1, max_size=3)
-    yield pool
-    await pool.close()
 
 
 async def _home(pool: asyncpg.Pool) -> UUID:

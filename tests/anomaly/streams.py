@@ -29,6 +29,16 @@ KIT = {
 }
 
 
+class Clock:
+    """A clock the test moves by hand (the runtime's `clock`)."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def at(day: int, hhmm: str, second: int = 0) -> float:
     """Epoch seconds of a local time on day `day` of March 2026 (GMT until the 29th)."""
     hour, minute = (int(p) for p in hhmm.split(":"))

@@ -2,38 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import asyncpg
-import pytest
 
 from anomaly.config import DetectorConfig
 from anomaly.service import DetectorService, RuntimeOptions
 from devices import queries as registry
 from ingest.handoff import record_batch
-from telecare.db import create_pool
+from tests.anomaly.streams import Clock
 
 CONFIG = DetectorConfig(default_inactivity_s=300.0)
 OPTIONS = RuntimeOptions(tick_s=0.0, checkpoint_s=0.0, housekeeping_s=3600, max_batches=5)
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-async def pool(db_url: str) -> AsyncIterator[asyncpg.Pool]:
-    """A pool on this test's database."""
-    pool = await create_pool(db_url, min_size=1, max_size=4)
-    yield pool
-    await pool.close()
 
 
 async def _store(pool: asyncpg.Pool, home: object, device: object, seq: int, at: float) -> None:

@@ -3,41 +3,21 @@ raised twice and a condition that arose while the detector was down is still fou
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 import asyncpg
-import pytest
 
 from anomaly.config import DetectorConfig
 from anomaly.service import DetectorService, RuntimeOptions
 from devices import queries as registry
 from ingest.handoff import record_batch
-from telecare.db import create_pool
+from tests.anomaly.streams import Clock
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC).timestamp()
 CONFIG = DetectorConfig(default_inactivity_s=120.0)
 OPTIONS = RuntimeOptions(tick_s=0.0, checkpoint_s=0.0, housekeeping_s=3600)
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-async def pool(db_url: str) -> AsyncIterator[asyncpg.Pool]:
-    """A pool on this test's database."""
-    pool = await create_pool(db_url, min_size=1, max_size=4)
-    yield pool
-    await pool.close()
 
 
 async def _home(pool: asyncpg.Pool) -> tuple[UUID, UUID, UUID]:
@@ -77,7 +57,7 @@ async def _alerts(pool: asyncpg.Pool) -> list[asyncpg.Record]:
 
 
 async def test_restart_raises_nothing_twice_and_misses_nothing(pool: asyncpg.Pool) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     home, pendant, motion = await _home(pool)
     first = DetectorService(pool, CONFIG, OPTIONS, clock=clock)
     await first.start()
@@ -113,7 +93,7 @@ async def test_restart_raises_nothing_twice_and_misses_nothing(pool: asyncpg.Poo
 
 
 async def test_an_uncommitted_cycle_is_replayed_from_the_checkpoint(pool: asyncpg.Pool) -> None:
-    clock = Clock()
+    clock = Clock(T0)
     home, pendant, motion = await _home(pool)
     first = DetectorService(pool, CONFIG, OPTIONS, clock=clock)
     await first.start()
