@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from accounts import examples
 from accounts.passwords import MIN_LENGTH
 
 _STRICT = ConfigDict(extra="forbid")
@@ -58,23 +59,7 @@ class RefreshIn(BaseModel):
 class UserOut(BaseModel):
     """An account."""
 
-    model_config = ConfigDict(
-        from_attributes=True,
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "6f1c2a9e-8d4b-4c1e-9a57-2b1f3c4d5e6f",
-                    "email": "sam.carer@riverside.example",
-                    "name": "Sam Patel",
-                    "role": "carer",
-                    "organisation_id": "0b7e4c1a-3f2d-4e5b-8a9c-1d2e3f4a5b6c",
-                    "active": True,
-                    "activated": True,
-                    "created_at": "2026-01-05T09:30:00Z",
-                }
-            ]
-        },
-    )
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [examples.USER]})
 
     id: UUID
     email: str
@@ -88,6 +73,8 @@ class UserOut(BaseModel):
 
 class UserPage(BaseModel):
     """A page of accounts, oldest first."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.USER_PAGE]})
 
     items: list[UserOut]
     next_cursor: str | None = Field(description="pass as `cursor` for the next page; null at the end")
@@ -121,6 +108,8 @@ class InvitationIn(BaseModel):
 class InvitationOut(BaseModel):
     """The new account and the invitation token (shown this once; send it to the person)."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.INVITATION]})
+
     user: UserOut
     token: str
     expires_at: datetime
@@ -151,6 +140,8 @@ class ActiveIn(BaseModel):
 class MeOut(BaseModel):
     """Who the caller is and what they may see."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.ME]})
+
     kind: Literal["user", "api_key"]
     id: UUID
     name: str
@@ -174,7 +165,7 @@ class ApiKeyIn(BaseModel):
 class ApiKeyOut(BaseModel):
     """An API key (never the key itself after creation)."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [examples.API_KEY]})
 
     id: UUID
     organisation_id: UUID
@@ -186,6 +177,8 @@ class ApiKeyOut(BaseModel):
 
 class ApiKeyCreated(ApiKeyOut):
     """A new API key: send it as the `X-API-Key` header; shown this once."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.API_KEY_CREATED]})
 
     key: str
 
@@ -214,7 +207,7 @@ class CircleIn(BaseModel):
 class CircleMemberOut(BaseModel):
     """A member of a home's circle of care."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [examples.CIRCLE_MEMBER]})
 
     home_id: UUID
     user_id: UUID
@@ -238,7 +231,7 @@ class CarerIn(BaseModel):
 class CarerOut(BaseModel):
     """A carer assigned to a home."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [examples.CARER]})
 
     home_id: UUID
     user_id: UUID
@@ -250,7 +243,7 @@ class CarerOut(BaseModel):
 class AuditOut(BaseModel):
     """One change someone made through the API."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [examples.AUDIT]})
 
     id: int
     at: datetime
@@ -268,6 +261,8 @@ class AuditOut(BaseModel):
 
 class AuditPage(BaseModel):
     """A page of the audit log, newest first."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.AUDIT_PAGE]})
 
     items: list[AuditOut]
     next_cursor: str | None

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from accounts import service as accounts
 from accounts.service import AuthConfig
 from api.errors import Problem, install_error_handlers
+from api.openapi import restore_examples, route_models
 from api.resources import Resources
 from api.routes import accounts as accounts_routes
 from api.routes import alerts, auth, contract, health, homes, metrics, readings, registry
@@ -141,7 +142,7 @@ async def _bootstrap(pool: Any, settings: Settings) -> None:
 
 
 def _document_problems(app: FastAPI) -> None:
-    """Add the Problem schema the routes' error responses refer to."""
+    """Add the Problem schema the routes' error responses refer to; give the examples their nulls back."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -150,6 +151,7 @@ def _document_problems(app: FastAPI) -> None:
             schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = (
                 Problem.model_json_schema()
             )
+            restore_examples(schema, route_models(app))
             app.openapi_schema = schema
         return app.openapi_schema
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -111,6 +111,58 @@ class DeviceType(StrEnum):
 
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+# Examples for the OpenAPI document: Riverside Care, Mrs Okafor's home, its pendant and kitchen motion sensor.
+_ORG = "0b7e4c1a-3f2d-4e5b-8a9c-1d2e3f4a5b6c"
+_HOME = "a1b2c3d4-e5f6-4711-8899-aabbccddeeff"
+_DEVICE = "5e8a1f2b-7c3d-4e9f-a0b1-c2d3e4f5a6b7"
+_MOTION = "9c4d2e1f-3a5b-4c7d-8e9f-0a1b2c3d4e5f"
+_HOME_IN: dict[str, Any] = {
+    "name": "Mrs Okafor, 14 Mill Lane",
+    "address": "14 Mill Lane, Riverside, RV2 4QT",
+    "timezone": "Europe/London",
+    "latitude": 51.4613,
+    "longitude": -0.3037,
+}
+_HOME_OUT: dict[str, Any] = {
+    "id": _HOME,
+    "organisation_id": _ORG,
+    **_HOME_IN,
+    "created_at": "2026-01-05T09:45:00Z",
+}
+_HEALTH: dict[str, Any] = {
+    "device_id": _MOTION,
+    "home_id": _HOME,
+    "type": "motion_sensor",
+    "room": "kitchen",
+    "status": "active",
+    "heartbeat_interval_s": 3600,
+    "online": True,
+    "offline_reason": None,
+    "last_seen_at": "2026-11-02T08:55:12Z",
+    "last_event_at": "2026-11-02T08:41:30Z",
+    "battery_pct": 87,
+    "rssi_dbm": -61,
+    "firmware": "2.4.1",
+    "uptime_s": 1209600,
+    "low_battery": False,
+}
+_OFFLINE_PENDANT: dict[str, Any] = {
+    **_HEALTH,
+    "device_id": _DEVICE,
+    "type": "pendant",
+    "room": "",
+    "heartbeat_interval_s": 900,
+    "online": False,
+    "offline_reason": "disconnected",
+    "last_seen_at": "2026-11-01T22:14:03Z",
+    "last_event_at": "2026-11-01T19:02:47Z",
+    "battery_pct": 9,
+    "rssi_dbm": -84,
+    "firmware": "1.7.0",
+    "uptime_s": 86400,
+    "low_battery": True,
+}
 Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
 
 
@@ -125,12 +177,18 @@ def _known_zone(value: str) -> str:
 class OrganisationIn(BaseModel):
     """A care-provider organisation to create."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "Riverside Care"}]})
     name: Name
 
 
 class OrganisationOut(BaseModel):
     """A care-provider organisation."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"id": _ORG, "name": "Riverside Care", "created_at": "2026-01-04T16:20:00Z"}]
+        }
+    )
 
     id: UUID
     name: str
@@ -140,7 +198,7 @@ class OrganisationOut(BaseModel):
 class HomeIn(BaseModel):
     """A home to create: where it is and its time zone (routines are judged in local time)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_HOME_IN]})
     name: Name
     address: Annotated[str, StringConstraints(max_length=500)] = ""
     timezone: Annotated[str, AfterValidator(_known_zone)] = "Europe/London"
@@ -150,6 +208,8 @@ class HomeIn(BaseModel):
 
 class HomeOut(BaseModel):
     """A home."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_HOME_OUT]})
 
     id: UUID
     organisation_id: UUID
@@ -164,14 +224,24 @@ class HomeOut(BaseModel):
 class ResidentIn(BaseModel):
     """A resident of a home."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"display_name": "Grace Okafor"}]}
+    )
     display_name: Name
 
 
 class DeviceIn(BaseModel):
     """A device to register in a home."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"type": "pendant", "model": "CareCall P2", "room": "", "firmware": "1.7.0"},
+                {"type": "motion_sensor", "model": "PIR-300", "room": "kitchen", "firmware": "2.4.1"},
+            ]
+        },
+    )
     type: DeviceType
     model: Short = ""
     room: Short = ""
@@ -180,6 +250,24 @@ class DeviceIn(BaseModel):
 
 class DeviceOut(BaseModel):
     """A registered device."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": _MOTION,
+                    "home_id": _HOME,
+                    "type": "motion_sensor",
+                    "model": "PIR-300",
+                    "room": "kitchen",
+                    "installed_on": "2026-01-05",
+                    "firmware": "2.4.1",
+                    "status": "active",
+                    "mqtt_username": _MOTION,
+                }
+            ]
+        }
+    )
 
     id: UUID
     home_id: UUID
@@ -195,6 +283,22 @@ class DeviceOut(BaseModel):
 class CredentialsOut(BaseModel):
     """A device's MQTT identity. The password is shown this once and is not stored by the backend."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "device_id": _DEVICE,
+                    "home_id": _HOME,
+                    "username": _DEVICE,
+                    "password": "q7Zt2mWcR9vXk4LpHs8YbN3e",
+                    "client_id": _DEVICE,
+                    "publish_topic": f"telecare/v1/{_HOME}/{_DEVICE}/+",
+                    "command_topic": f"telecare/v1/{_HOME}/{_DEVICE}/cmd",
+                }
+            ]
+        }
+    )
+
     device_id: UUID
     home_id: UUID
     username: str
@@ -206,6 +310,8 @@ class CredentialsOut(BaseModel):
 
 class DeviceHealthOut(BaseModel):
     """A device and how it is doing."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_HEALTH, _OFFLINE_PENDANT]})
 
     device_id: UUID
     home_id: UUID

@@ -12,7 +12,7 @@ from uuid import UUID
 
 import asyncpg
 import orjson
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Body, HTTPException, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
@@ -165,7 +165,10 @@ async def alert_history(alert_id: UUID, pool: PoolDep, caller: CallerDep) -> lis
 
 @router.post("/{alert_id}/acknowledge", response_model=AlertOut, responses=problems(409))
 async def acknowledge(
-    alert_id: UUID, pool: PoolDep, caller: CallerDep, body: AcknowledgeIn | None = None
+    alert_id: UUID,
+    pool: PoolDep,
+    caller: CallerDep,
+    body: Annotated[AcknowledgeIn | None, Body(examples=[{"note": "calling her now"}, {}])] = None,
 ) -> AlertOut:
     """Someone has seen the alert and is dealing with it (acknowledging twice changes nothing)."""
     note = body.note if body else None

@@ -6,7 +6,7 @@ from typing import Literal
 
 import asyncpg
 from fastapi import APIRouter, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from api.deps import ResourcesDep
 from telecare.migrate import pending
@@ -17,11 +17,36 @@ router = APIRouter(tags=["health"])
 class Health(BaseModel):
     """The process is up."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "ok"}]})
+
     status: Literal["ok"] = "ok"
 
 
 class Readiness(BaseModel):
     """Whether this instance can serve: database, migrations, broker, and which storage it uses."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "ready": True,
+                    "database": True,
+                    "migrations_current": True,
+                    "pending_migrations": [],
+                    "broker": True,
+                    "storage": "timescaledb 2.17.2",
+                },
+                {
+                    "ready": False,
+                    "database": True,
+                    "migrations_current": False,
+                    "pending_migrations": ["0007_readings_hourly.sql"],
+                    "broker": True,
+                    "storage": "postgresql 16.4",
+                },
+            ]
+        }
+    )
 
     ready: bool
     database: bool

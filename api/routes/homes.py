@@ -8,7 +8,7 @@ from uuid import UUID
 
 import asyncpg
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from accounts import queries as account_queries
 from accounts import tenancy_queries as tenancy
@@ -27,6 +27,19 @@ router = APIRouter(prefix="/v1", tags=["homes"], responses=problems(401, 403, 40
 
 class ResidentOut(BaseModel):
     """A resident of a home."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "e7f8a9b0-c1d2-4e3f-8a4b-5c6d7e8f9a0b",
+                    "home_id": "a1b2c3d4-e5f6-4711-8899-aabbccddeeff",
+                    "display_name": "Grace Okafor",
+                    "created_at": "2026-01-05T09:50:00Z",
+                }
+            ]
+        }
+    )
 
     id: UUID
     home_id: UUID

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from api import queries as api_queries
 from api.deps import CallerDep, PoolDep
@@ -27,9 +27,23 @@ Start = Annotated[datetime | None, Query(description="from this event time (defa
 End = Annotated[datetime | None, Query(description="until this event time (default: now)")]
 Kind = Annotated[str | None, Query(max_length=32, pattern=r"^[a-z_]+$")]
 
+_BUCKET: dict[str, Any] = {
+    "bucket": "2026-11-02T07:00:00Z",
+    "device_id": None,
+    "room": "kitchen",
+    "kind": "motion",
+    "n": 14,
+    "active": 9,
+    "value_avg": 0.64,
+    "value_min": 0.0,
+    "value_max": 1.0,
+}
+
 
 class BucketOut(BaseModel):
     """Readings of one device (or room) and kind in one hour or day."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_BUCKET]})
 
     bucket: datetime
     device_id: UUID | None = None
@@ -44,6 +58,22 @@ class BucketOut(BaseModel):
 
 class BucketPage(BaseModel):
     """Aggregated readings, oldest bucket first; `truncated` when the limit cut the list short."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "home_id": "a1b2c3d4-e5f6-4711-8899-aabbccddeeff",
+                    "start": "2026-11-02T07:00:00Z",
+                    "end": "2026-11-02T09:00:00Z",
+                    "bucket": "hour",
+                    "group": "room",
+                    "items": [_BUCKET, {**_BUCKET, "bucket": "2026-11-02T08:00:00Z", "n": 6, "active": 2}],
+                    "truncated": False,
+                }
+            ]
+        }
+    )
 
     home_id: UUID
     start: datetime
