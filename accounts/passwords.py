@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
-# Verified against when the username is unknown, so that the answer takes as long either way.
-_DUMMY = _hasher.hash("not a real password")
 
 MIN_LENGTH = 10
 
@@ -22,9 +21,16 @@ def hash_password(password: str) -> str:
 def verify_password(stored: str | None, password: str) -> bool:
     """Whether the password matches the stored hash (False when there is none)."""
     try:
-        return _hasher.verify(stored or _DUMMY, password) and stored is not None
+        return _hasher.verify(stored or _dummy(), password) and stored is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+@cache
+def _dummy() -> str:
+    # Verified against when the username is unknown, so that the answer takes as long either way; made
+    # on first use, not at import (argon2 takes 64 MiB, and most processes never log anyone in).
+    return _hasher.hash("not a real password")
 
 
 async def hash_async(password: str) -> str:

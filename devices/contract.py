@@ -63,12 +63,14 @@ __all__ = [
     "TopicAddress",
     "WaterLeakMessage",
     "command_topic",
+    "decode_payload",
     "example_payloads",
     "message_json_schemas",
     "message_topic",
     "parse_payload",
     "parse_topic",
     "reading_value",
+    "validate_payload",
 ]
 
 MAX_PAYLOAD_BYTES = 65536
@@ -215,7 +217,8 @@ def parse_topic(topic: str, *, root: str) -> TopicAddress:
     return TopicAddress(home_id=home_id, device_id=device_id, kind=_parse_kind(kind))
 
 
-def _decode(payload: bytes) -> dict[str, Any]:
+def decode_payload(payload: bytes) -> dict[str, Any]:
+    """The payload as a JSON object; ContractError if it is too large, not UTF-8, not JSON, not an object."""
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise ContractError("too_large", f"payload is {len(payload)} bytes; the limit is {MAX_PAYLOAD_BYTES}")
     try:
@@ -280,12 +283,15 @@ def _contract_error(exc: ValidationError, kind: MessageKind) -> ContractError:
 
 def parse_payload(kind: MessageKind | str, payload: bytes) -> DeviceMessage:
     """Validate a message payload for the topic's kind; any violation raises ContractError."""
-    message_kind = _parse_kind(kind)
-    data = _decode(payload)
+    return validate_payload(_parse_kind(kind), decode_payload(payload))
+
+
+def validate_payload(kind: MessageKind, data: dict[str, Any]) -> DeviceMessage:
+    """Validate a decoded payload against its kind's model; any violation raises ContractError."""
     try:
-        message = MESSAGE_MODELS[message_kind].model_validate(data)
+        message = MESSAGE_MODELS[kind].model_validate(data)
     except ValidationError as exc:
-        raise _contract_error(exc, message_kind) from exc
+        raise _contract_error(exc, kind) from exc
     # MESSAGE_MODELS only holds members of the DeviceMessage union; mypy cannot see that through the mapping.
     return cast("DeviceMessage", message)
 

@@ -1,15 +1,15 @@
 """Device health folded from the messages a device sends: last seen, battery, signal, online or not.
 
-The fold is pure; `apply_batch` reads the current rows, folds a committed batch into them and writes
-the result and any health events in the caller's transaction.
+The fold is pure; a `HealthKeeper` (one per ingest worker) locks the rows that a batch changes, folds
+the batch into them and writes the result and any health events in the caller's transaction.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 import asyncpg
@@ -21,6 +21,39 @@ LOW_BATTERY_PCT = 20
 BATTERY_OK_PCT = 25
 MIN_GRACE = timedelta(seconds=30)
 GRACE_FRACTION = 0.2
+# How stale last_seen_at may be left for a device that keeps sending: well below MIN_GRACE, so the
+# heartbeat check never takes a device offline because its last messages were not written yet.
+LAST_SEEN_EVERY = timedelta(seconds=10)
+# The only kinds that can change more than when a device was last seen.
+STATE_KINDS = frozenset({"presence", "status"})
+
+
+class Observed(Protocol):
+    """What the fold reads from a stored message: an Observation, or anything with the same attributes."""
+
+    @property
+    def device_id(self) -> UUID:
+        """The device that sent it."""
+
+    @property
+    def home_id(self) -> UUID:
+        """The device's home."""
+
+    @property
+    def received_at(self) -> datetime:
+        """When it reached the backend (our clock)."""
+
+    @property
+    def time(self) -> datetime:
+        """The device's own time of the message."""
+
+    @property
+    def kind(self) -> str:
+        """The message kind (the topic's last segment)."""
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        """The message as decoded JSON."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,11 +102,12 @@ def grace_for(interval: timedelta) -> timedelta:
     return max(MIN_GRACE, interval * GRACE_FRACTION)
 
 
-def fold(health: Health, observations: Iterable[Observation]) -> tuple[Health, list[HealthEvent]]:
+def fold(health: Health, observations: Iterable[Observed]) -> tuple[Health, list[HealthEvent]]:
     """Apply messages (in arrival order) to a device's health; return the new health and its events."""
     events: list[HealthEvent] = []
-    for obs in sorted(observations, key=lambda o: o.received_at):
-        health = replace(health, last_seen_at=obs.received_at, last_event_at=obs.time)
+    last = None
+    for obs in sorted(observations, key=_arrival):
+        last = obs
         going_offline = obs.kind == "presence" and obs.payload.get("state") == "offline"
         if going_offline and health.online:
             health = replace(
@@ -87,10 +121,16 @@ def fold(health: Health, observations: Iterable[Observation]) -> tuple[Health, l
         if obs.kind == "status":
             health, battery_events = _status(health, obs)
             events += battery_events
+    if last is not None:
+        health = replace(health, last_seen_at=last.received_at, last_event_at=last.time)
     return health, events
 
 
-def _status(health: Health, obs: Observation) -> tuple[Health, list[HealthEvent]]:
+def _arrival(obs: Observed) -> datetime:
+    return obs.received_at
+
+
+def _status(health: Health, obs: Observed) -> tuple[Health, list[HealthEvent]]:
     p = obs.payload
     health = replace(
         health,
@@ -115,26 +155,96 @@ def _event(health: Health, kind: str, at: datetime, **detail: Any) -> HealthEven
     return HealthEvent(health.device_id, health.home_id, kind, at, detail)
 
 
-async def apply_batch(conn: asyncpg.Connection, observations: Sequence[Observation]) -> list[HealthEvent]:
-    """Fold a committed batch into device_health (inside the caller's transaction); returns the events."""
-    by_device: dict[UUID, list[Observation]] = {}
-    for obs in observations:
-        by_device.setdefault(obs.device_id, []).append(obs)
-    if not by_device:
-        return []
-    current = await queries.lock_health(conn, device_ids=sorted(by_device))
-    updated, events = [], []
-    for device_id, items in by_device.items():
+@dataclass(frozen=True, slots=True)
+class Known:
+    """What a worker last wrote for a device: whether it was online, and its last_seen_at."""
+
+    online: bool
+    seen: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class HealthUpdate:
+    """What one batch did to device health: its events, and what the keeper learns once it commits."""
+
+    events: list[HealthEvent] = field(default_factory=list)
+    known: dict[UUID, Known] = field(default_factory=dict)
+
+
+class HealthKeeper:
+    """Device health upkeep for one ingest worker, cheap for the usual batch.
+
+    A device this worker last wrote as online, sending nothing but ordinary readings, changes nothing
+    but when it was last seen; that is written at most every `last_seen_every` per device. Every other
+    device in a batch (not known here, offline, a presence or status message, last seen written too
+    long ago) is locked, folded from its row and written, with its events, in the batch's transaction.
+    The skipped devices are checked to be still online in the database (another worker or the
+    heartbeat check may have changed them); any that is not is folded and written too.
+    """
+
+    def __init__(self, *, last_seen_every: timedelta = LAST_SEEN_EVERY, max_devices: int = 500_000) -> None:
+        self._every = last_seen_every
+        self._max_devices = max_devices
+        self._known: dict[UUID, Known] = {}
+
+    async def apply(self, conn: asyncpg.Connection, observations: Sequence[Observed]) -> HealthUpdate:
+        """Fold a batch into device_health in the caller's transaction; `learn` the result once committed."""
+        by_device: dict[UUID, list[Observed]] = {}
+        for obs in observations:
+            items = by_device.get(obs.device_id)
+            if items is None:
+                by_device[obs.device_id] = [obs]
+            else:
+                items.append(obs)
+        if not by_device:
+            return HealthUpdate()
+        quiet = [device for device, items in by_device.items() if self._is_quiet(device, items)]
+        quiet_set = set(quiet)
+        loud = [device for device in by_device if device not in quiet_set]
+        current = await queries.lock_health(conn, device_ids=loud, if_offline=quiet)
+        for device in quiet:
+            if device not in current:  # still online: nothing to write
+                del by_device[device]
+        return await _fold_and_write(conn, by_device, current)
+
+    def _is_quiet(self, device_id: UUID, items: list[Observed]) -> bool:
+        known = self._known.get(device_id)
+        if known is None or not known.online:
+            return False
+        if max(obs.received_at for obs in items) - known.seen > self._every:
+            return False
+        return all(obs.kind not in STATE_KINDS for obs in items)
+
+    def learn(self, update: HealthUpdate) -> None:
+        """Remember what a batch wrote; only once its transaction has committed."""
+        if len(self._known) + len(update.known) > self._max_devices:
+            self._known.clear()  # a device not known here is simply written again
+        self._known.update(update.known)
+
+
+async def _fold_and_write(
+    conn: asyncpg.Connection, by_device: dict[UUID, list[Observed]], current: dict[UUID, dict[str, Any]]
+) -> HealthUpdate:
+    # In the database's uuid order, so that two transactions inserting new rows cannot deadlock.
+    device_ids = sorted(by_device, key=_uuid_order)
+    updated: list[Health] = []
+    events: list[HealthEvent] = []
+    for device_id in device_ids:
+        items = by_device[device_id]
         row = current.get(device_id)
-        health = Health(**row) if row else Health(device_id, items[0].home_id)
-        health, new_events = fold(health, items)
+        health, new_events = fold(Health(**row) if row else Health(device_id, items[0].home_id), items)
         updated.append(health)
         events += new_events
     await queries.upsert_health(conn, rows=[_row(h) for h in updated])
     await queries.insert_health_events(
         conn, rows=[(e.device_id, e.home_id, e.kind, e.at, e.detail) for e in events]
     )
-    return events
+    known = {h.device_id: Known(h.online, h.last_seen_at) for h in updated if h.last_seen_at is not None}
+    return HealthUpdate(events, known)
+
+
+def _uuid_order(device_id: UUID) -> int:
+    return device_id.int  # what UUID.__lt__ compares, without a Python call per comparison
 
 
 def _row(h: Health) -> tuple[Any, ...]:

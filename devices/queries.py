@@ -143,22 +143,41 @@ HEALTH_COLUMNS = (
 )
 
 
-async def lock_health(conn: asyncpg.Connection, *, device_ids: list[UUID]) -> dict[UUID, dict[str, Any]]:
-    """Current health rows of these devices, locked until the transaction ends (workers may race)."""
+_HEALTH_COLUMNS_OF_H = ", ".join(f"h.{column.strip()}" for column in HEALTH_COLUMNS.split(","))
+
+
+async def lock_health(
+    conn: asyncpg.Connection, *, device_ids: list[UUID], if_offline: list[UUID] | None = None
+) -> dict[UUID, dict[str, Any]]:
+    """Current health rows of these devices, and of those in if_offline that are not online, locked
+    until the transaction ends (workers may race), always in device order (so they cannot deadlock)."""
+    quiet = if_offline or []
+    # A join with the id arrays rather than `device_id = ANY($1)`: a cached generic plan for the latter
+    # picked while the table was small (or before it was analysed) scans the whole table every time.
     rows = await conn.fetch(
-        f"SELECT {HEALTH_COLUMNS} FROM device_health WHERE device_id = ANY($1::uuid[]) "
-        "ORDER BY device_id FOR UPDATE",
-        device_ids,
+        f"""
+        SELECT {_HEALTH_COLUMNS_OF_H}
+        FROM unnest($1::uuid[], $2::boolean[]) AS d (device_id, quiet)
+        JOIN device_health h ON h.device_id = d.device_id
+        WHERE NOT d.quiet OR NOT h.online
+        ORDER BY h.device_id FOR UPDATE OF h
+        """,
+        [*device_ids, *quiet],
+        [False] * len(device_ids) + [True] * len(quiet),
     )
     return {r["device_id"]: dict(r) for r in rows}
 
 
 async def upsert_health(conn: asyncpg.Connection, *, rows: list[tuple[Any, ...]]) -> None:
-    """Write health rows (in HEALTH_COLUMNS order)."""
-    await conn.executemany(
+    """Write health rows (in HEALTH_COLUMNS order, one per device) in one statement."""
+    if not rows:
+        return
+    await conn.execute(
         f"""
         INSERT INTO device_health ({HEALTH_COLUMNS}, updated_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now())
+        SELECT *, now() FROM unnest(
+            $1::uuid[], $2::uuid[], $3::timestamptz[], $4::timestamptz[], $5::smallint[], $6::smallint[],
+            $7::text[], $8::bigint[], $9::boolean[], $10::timestamptz[], $11::text[], $12::boolean[])
         ON CONFLICT (device_id) DO UPDATE SET
             last_seen_at = excluded.last_seen_at, last_event_at = excluded.last_event_at,
             battery_pct = excluded.battery_pct, rssi_dbm = excluded.rssi_dbm, firmware = excluded.firmware,
@@ -166,17 +185,17 @@ async def upsert_health(conn: asyncpg.Connection, *, rows: list[tuple[Any, ...]]
             online_changed_at = excluded.online_changed_at, offline_reason = excluded.offline_reason,
             low_battery = excluded.low_battery, updated_at = now()
         """,
-        rows,
+        *(list(column) for column in zip(*rows, strict=True)),
     )
 
 
 async def insert_health_events(conn: asyncpg.Connection, *, rows: list[tuple[Any, ...]]) -> None:
-    """Record health events: (device_id, home_id, kind, at, detail)."""
+    """Record health events: (device_id, home_id, kind, at, detail), in one statement."""
     if rows:
-        await conn.executemany(
+        await conn.execute(
             "INSERT INTO device_health_events (device_id, home_id, kind, at, detail)"
-            " VALUES ($1, $2, $3, $4, $5)",
-            rows,
+            " SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::jsonb[])",
+            *(list(column) for column in zip(*rows, strict=True)),
         )
 
 

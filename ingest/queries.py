@@ -48,6 +48,44 @@ async def insert_readings(
     return [(r["device_id"], r["seq"]) for r in stored]
 
 
+# The new readings among a batch passed as one array per column (one round trip, where COPY takes two
+# and the INSERT a third), stored, and their keys logged for other processes in the same statement:
+# the row that ingest.handoff.record_batch writes.
+STORE_NEW_AND_LOG = """
+WITH new AS (
+    INSERT INTO readings (time, received_at, home_id, device_id, seq, kind, value, payload, clock_suspect)
+    SELECT DISTINCT ON (device_id, seq, time) * FROM unnest(
+        $1::timestamptz[], $2::timestamptz[], $3::uuid[], $4::uuid[], $5::bigint[], $6::text[],
+        $7::double precision[], $8::jsonb[], $9::boolean[]
+    ) AS r (time, received_at, home_id, device_id, seq, kind, value, payload, clock_suspect)
+    ON CONFLICT DO NOTHING
+    RETURNING device_id, seq, time
+), logged AS (
+    INSERT INTO ingest_batches (device_ids, seqs, times)
+    SELECT array_agg(device_id), array_agg(seq), array_agg(time) FROM new HAVING count(*) > 0
+)
+SELECT device_id, seq FROM new
+"""
+
+
+async def prepare_writer_session(conn: asyncpg.Connection) -> None:
+    """Set up a connection that a writer keeps: statements planned for each batch's own arrays.
+
+    A generic plan, which PostgreSQL caches for a prepared statement after a few executions, is picked
+    without the arrays' sizes; one picked while device_health was small, or not yet analysed, went on
+    scanning the whole table for every batch once it was large.
+    """
+    await conn.execute("SET plan_cache_mode = force_custom_plan")
+
+
+async def store_readings(
+    conn: asyncpg.Connection, *, columns: Sequence[Sequence[Any]]
+) -> set[tuple[UUID, int]]:
+    """Store the new ones among a batch of readings, given as one sequence per READING_COLUMNS column,
+    and log their keys in ingest_batches; returns (device_id, seq) of the rows actually stored."""
+    return {(r[0], r[1]) for r in await conn.fetch(STORE_NEW_AND_LOG, *columns)}
+
+
 async def insert_dead_letters(
     conn: asyncpg.Connection, *, rows: Sequence[tuple[datetime, str, bytes, str, str]]
 ) -> None:

@@ -5,30 +5,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import gc
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
-from uuid import UUID
+from datetime import timedelta
+from typing import TypeVar
 
 import asyncpg
-import orjson
 
-from devices import health
-from devices.schemas import (
-    PRIORITY_KINDS,
-    ContractError,
-    DeviceMessage,
-    TopicAddress,
-    parse_payload,
-    parse_topic,
-    reading_value,
-)
-from ingest import handoff, metrics, queries
+from devices.contract import PRIORITY_KINDS, ContractError, TopicAddress, parse_topic
+from devices.health import HealthKeeper
+from ingest import metrics
+from ingest.checks import Checked, check_payload
 from ingest.directory import DeviceDirectory, Route
-from telecare.mqtt import AsyncMqttClient, Incoming, MqttConfig
+from ingest.writer import BatchWriter, Reading, Rejected
+from telecare.mqtt import AsyncMqttClient, Inbox, Incoming, MqttConfig
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -38,51 +32,15 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 SESSION_EXPIRY_S = 7 * 24 * 3600
 # Parsed topics are remembered (one per device and kind): parsing two UUIDs costs more than the rest.
 TOPIC_CACHE_SIZE = 50_000
-ROUTE_YIELD_EVERY = 32
+# The router hands the writers the event loop after at most this many messages: a backlog would
+# otherwise keep it busy for tens of milliseconds and hold up the writers' database replies.
+ROUTE_AT_MOST = 64
+PRIORITY_BATCH = 50
+# Batches of ordinary readings in flight at once. A batch spends most of its time waiting for round
+# trips to the database while its messages hold part of the broker's window (receive maximum); with
+# two writers one batch is built while the other commits.
+BATCH_WRITERS = 2
 _RETRY_S = (0.5, 1, 2, 5)
-
-
-@dataclass(frozen=True, slots=True)
-class Reading:
-    """A validated reading ready to store."""
-
-    time: datetime
-    received_at: datetime
-    home_id: UUID
-    device_id: UUID
-    seq: int
-    kind: str
-    value: float | None
-    payload: dict[str, Any]
-    clock_suspect: bool
-
-    def observation(self) -> health.Observation:
-        """What the device-health fold needs from this reading."""
-        return health.Observation(
-            self.device_id, self.home_id, self.received_at, self.time, self.kind, self.payload
-        )
-
-    def row(self) -> tuple[object, ...]:
-        """The row in queries.READING_COLUMNS order."""
-        return (
-            self.time,
-            self.received_at,
-            self.home_id,
-            self.device_id,
-            self.seq,
-            self.kind,
-            self.value,
-            self.payload,
-            self.clock_suspect,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Rejected:
-    """A message that goes to the dead-letter table."""
-
-    reason: str
-    detail: str
 
 
 @dataclass(slots=True)
@@ -91,6 +49,52 @@ class Pending:
 
     message: Incoming
     outcome: Reading | Rejected | None = None
+    queued: float = 0.0  # time.monotonic() when the router handed it on
+
+
+class Lane:
+    """Messages waiting for one writer: added by the router, taken in batches by the writer.
+
+    Not bounded here: every message in it is held in the MQTT inbox until acknowledged, and the inbox
+    holds at most the broker's window (the receive maximum).
+    """
+
+    def __init__(self, *, size: int, wait_s: float) -> None:
+        self.size = size
+        self.wait_s = wait_s
+        self.items: deque[Pending] = deque()
+        self._waiting = asyncio.Event()
+        self._full = asyncio.Event()
+
+    def flush(self) -> None:
+        """Let the writer take what is waiting now, without waiting for a fuller batch."""
+        if self.items:
+            self._full.set()
+
+    def add(self, item: Pending) -> None:
+        """Queue one message for the writer."""
+        items = self.items
+        items.append(item)
+        if len(items) == 1:
+            self._waiting.set()
+        if len(items) >= self.size:
+            self._full.set()
+
+    async def take(self) -> list[Pending]:
+        """The next batch: `size` messages, or fewer once the oldest has waited `wait_s` or on flush()."""
+        items = self.items
+        while not items:
+            self._waiting.clear()
+            await self._waiting.wait()
+        remaining = items[0].queued + self.wait_s - time.monotonic()
+        if len(items) < self.size and remaining > 0:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(remaining):
+                    await self._full.wait()
+        batch = [items.popleft() for _ in range(min(len(items), self.size))]
+        if len(items) < self.size:
+            self._full.clear()
+        return batch
 
 
 CommittedHook = Callable[[Sequence[Reading]], Awaitable[None]]
@@ -142,6 +146,7 @@ class IngestWorker:
 
     def __post_init__(self) -> None:
         self.directory = DeviceDirectory(self.pool)
+        self.health = HealthKeeper()
         self.client: AsyncMqttClient | None = None
         self._addresses: dict[str, TopicAddress] = {}
         self.subscribed = asyncio.Event()
@@ -156,6 +161,9 @@ class IngestWorker:
         """Connect and process until cancelled; disconnects cleanly on the way out."""
         self.client = AsyncMqttClient(self.mqtt, manual_ack=True)
         await until_database_answers("loading the device registry", self.directory.reload)
+        # Everything alive now (modules, the registry) lives as long as the process: keep it out of the
+        # cyclic garbage collector, whose full passes over it stalled every thread for 50-60 ms.
+        gc.freeze()
         await self.client.connect()
         await self.client.subscribe(self.subscription, qos=1)
         self.subscribed.set()
@@ -166,46 +174,50 @@ class IngestWorker:
             await self.client.disconnect()
 
     async def _loop(self, client: AsyncMqttClient) -> None:
-        # Both queues are bounded by the broker's window (receive maximum), as is the inbox.
-        priority: asyncio.Queue[Pending] = asyncio.Queue(client.messages.maxsize)
-        batch: asyncio.Queue[Pending] = asyncio.Queue(client.messages.maxsize)
+        assert client.inbox is not None
+        # Alarms, falls, smoke and water leaks have their own lane and writer: they never wait behind a
+        # batch of ordinary readings. Ordinary readings are split between BATCH_WRITERS lanes by device,
+        # so each device's readings are still written in the order they came.
+        priority = Lane(size=PRIORITY_BATCH, wait_s=0)
+        lanes = [Lane(size=self.batch_size, wait_s=self.batch_ms / 1000) for _ in range(BATCH_WRITERS)]
         async with asyncio.TaskGroup() as group:
-            group.create_task(self._route(client, priority, batch), name="ingest-route")
-            group.create_task(
-                self._write(priority, max_items=50, wait_ms=0, path="priority"), name="ingest-priority"
-            )
-            group.create_task(
-                self._write(batch, max_items=self.batch_size, wait_ms=self.batch_ms, path="batch"),
-                name="ingest-batch",
-            )
+            group.create_task(self._route(client.inbox, priority, lanes), name="ingest-route")
+            group.create_task(self._write(client, priority, path="priority"), name="ingest-priority")
+            for n, lane in enumerate(lanes):
+                group.create_task(self._write(client, lane, path="batch"), name=f"ingest-batch-{n}")
 
-    async def _route(
-        self, client: AsyncMqttClient, priority: asyncio.Queue[Pending], batch: asyncio.Queue[Pending]
-    ) -> None:
-        routed = 0
+    async def _route(self, inbox: Inbox, priority: Lane, lanes: list[Lane]) -> None:
         while True:
-            message = await client.messages.get()
-            metrics.RECEIVED.inc()
-            checked = self._check(message)
-            if isinstance(checked, Rejected):
-                outcome: Reading | Rejected = checked
-            else:
-                address, parsed = checked
+            messages = await inbox.take(ROUTE_AT_MOST)
+            metrics.RECEIVED.inc(len(messages))
+            now = time.monotonic()
+            for message in messages:
+                checked = self._check(message)
+                if isinstance(checked, Rejected):
+                    lanes[0].add(Pending(message, checked, now))
+                    continue
+                address, payload = checked
                 # Known devices are answered from memory without a coroutine; the rest ask the registry.
                 route = self.directory.cached(address.device_id)
                 if route is None:
                     lookup = functools.partial(self.directory.lookup, address.device_id)
                     route = await until_database_answers("looking up a device", lookup)
-                outcome = self._decide(message, address, parsed, route)
-            urgent = isinstance(outcome, Reading) and outcome.kind in PRIORITY_KINDS
-            await (priority if urgent else batch).put(Pending(message, outcome))
-            routed += 1
-            if routed % ROUTE_YIELD_EVERY == 0:
-                # get() and put() do not yield while there are messages and room: with a backlog this
-                # loop would run for tens of milliseconds and hold up the writers' database replies.
-                await asyncio.sleep(0)
+                outcome = _decide(message, address, payload, route)
+                if type(outcome) is not Reading:
+                    lanes[0].add(Pending(message, outcome, now))  # dead letters stay in order
+                elif outcome.kind in PRIORITY_KINDS:
+                    priority.add(Pending(message, outcome, now))
+                else:
+                    lanes[address.device_id.int % len(lanes)].add(Pending(message, outcome, now))
+            if inbox.held * 2 >= inbox.maxsize:
+                # Half the broker's window is held: waiting for fuller batches would soon wait for nothing
+                # (and leave an alarm queued in the broker behind the rest), so commit what is here.
+                for lane in lanes:
+                    lane.flush()
+            # take() does not yield while messages are waiting: let the writers have their replies.
+            await asyncio.sleep(0)
 
-    def _check(self, message: Incoming) -> tuple[TopicAddress, DeviceMessage] | Rejected:
+    def _check(self, message: Incoming) -> tuple[TopicAddress, Checked] | Rejected:
         try:
             address = self._addresses.get(message.topic)
             if address is None:
@@ -213,48 +225,33 @@ class IngestWorker:
                 if len(self._addresses) >= TOPIC_CACHE_SIZE:
                     self._addresses.clear()
                 self._addresses[message.topic] = address
-            return address, parse_payload(address.kind, message.payload)
+            return address, check_payload(address.kind, message.payload)
         except ContractError as exc:
             return Rejected(exc.reason, str(exc))
 
-    def _decide(
-        self, message: Incoming, address: TopicAddress, parsed: DeviceMessage, route: Route | None
-    ) -> Reading | Rejected:
-        if route is None:
-            return Rejected("unknown_device", f"device {address.device_id} is not registered")
-        home_id, status = route
-        if home_id != address.home_id:
-            return Rejected("home_mismatch", f"device {address.device_id} belongs to another home")
-        if status != "active":
-            return Rejected("device_inactive", f"device {address.device_id} is {status}")
-        return Reading(
-            time=parsed.ts,
-            received_at=message.received_at,
-            home_id=home_id,
-            device_id=address.device_id,
-            seq=parsed.seq,
-            kind=address.kind.value,
-            value=reading_value(parsed),
-            payload=orjson.loads(message.payload),
-            clock_suspect=parsed.ts > message.received_at + FUTURE_TOLERANCE,
-        )
+    async def _write(self, client: AsyncMqttClient, lane: Lane, *, path: str) -> None:
+        writer = BatchWriter(self.pool, self.health)
+        try:
+            while True:
+                await self._write_one(client, writer, await lane.take(), path=path)
+        finally:
+            await writer.close()
 
-    async def _write(self, queue: asyncio.Queue[Pending], *, max_items: int, wait_ms: int, path: str) -> None:
-        while True:
-            items = await _take_batch(queue, max_items=max_items, wait_s=wait_ms / 1000)
-            started = time.perf_counter()
-            commit = functools.partial(self._commit_or_split, items)
-            stored = await until_database_answers("storing readings", commit)
-            metrics.COMMIT_SECONDS.observe(time.perf_counter() - started)
-            metrics.BATCH_SIZE.observe(len(items))
-            metrics.STORED.labels(path).inc(len(stored))
-            # Acknowledge only now: the rows are committed, so the broker may forget these messages.
-            for item in items:
-                item.message.ack()
-            committed = datetime.now(UTC)
-            for reading in stored:
-                metrics.LAG_SECONDS.observe(max((committed - reading.time).total_seconds(), 0.0))
-            await self._hand_on(stored)
+    async def _write_one(
+        self, client: AsyncMqttClient, writer: BatchWriter, items: list[Pending], *, path: str
+    ) -> None:
+        started = time.perf_counter()
+        commit = functools.partial(self._commit_or_split, writer, items)
+        stored = await until_database_answers("storing readings", commit)
+        metrics.COMMIT_SECONDS.observe(time.perf_counter() - started)
+        metrics.BATCH_SIZE.observe(len(items))
+        metrics.STORED.labels(path).inc(len(stored))
+        # Acknowledge only now: the rows are committed, so the broker may forget these messages.
+        client.ack_all([item.message for item in items])
+        committed = time.time()
+        for reading in stored:
+            metrics.LAG_SECONDS.observe(max(committed - reading.time.timestamp(), 0.0))
+        await self._hand_on(stored)
 
     async def _hand_on(self, stored: list[Reading]) -> None:
         for hook in self.on_committed:
@@ -263,34 +260,25 @@ class IngestWorker:
             except Exception:
                 log.exception("a committed-readings consumer failed; ingest carries on")
 
-    async def _commit_or_split(self, items: list[Pending]) -> list[Reading]:
+    async def _commit_or_split(self, writer: BatchWriter, items: list[Pending]) -> list[Reading]:
         try:
-            return await self._commit(items)
+            return await self._commit(writer, items)
         except asyncpg.DataError as exc:
             # One bad row must not block the rest: store them one by one, dead-lettering the bad ones.
             log.warning("batch refused by the database (%s); storing one by one", exc)
         stored: list[Reading] = []
         for item in items:
             try:
-                stored += await self._commit([item])
+                stored += await self._commit(writer, [item])
             except asyncpg.DataError as exc:
                 item.outcome = Rejected("storage_error", str(exc))
-                stored += await self._commit([item])
+                stored += await self._commit(writer, [item])
         return stored
 
-    async def _commit(self, items: list[Pending]) -> list[Reading]:
-        readings = [i.outcome for i in items if isinstance(i.outcome, Reading)]
+    async def _commit(self, writer: BatchWriter, items: list[Pending]) -> list[Reading]:
+        readings = [i.outcome for i in items if type(i.outcome) is Reading]
         rejected = [(i.message, i.outcome) for i in items if isinstance(i.outcome, Rejected)]
-        async with self.pool.acquire() as conn:
-            try:
-                async with conn.transaction():
-                    fresh = await _write(conn, readings, rejected)
-            except asyncpg.DataError:
-                raise
-            except BaseException:
-                # Never hand a connection that failed mid-operation back to the pool.
-                conn.terminate()
-                raise
+        fresh = await writer.store(readings, rejected)
         for _, r in rejected:
             metrics.DEAD_LETTERS.labels(r.reason).inc()
         metrics.DUPLICATES.inc(len(readings) - len(fresh))
@@ -300,30 +288,25 @@ class IngestWorker:
         return fresh
 
 
-async def _write(
-    conn: asyncpg.Connection, readings: list[Reading], rejected: list[tuple[Incoming, Rejected]]
-) -> list[Reading]:
-    """Write one batch in the caller's transaction; returns the readings that were new."""
-    rows = [r.row() for r in readings]
-    new = set(await queries.insert_readings(conn, rows=rows)) if rows else set()
-    fresh = [r for r in readings if (r.device_id, r.seq) in new]
-    await health.apply_batch(conn, [r.observation() for r in fresh])
-    await handoff.record_batch(conn, keys=[(r.device_id, r.seq, r.time) for r in fresh])
-    if rejected:
-        await queries.insert_dead_letters(
-            conn, rows=[(m.received_at, m.topic, m.payload, r.reason, r.detail) for m, r in rejected]
-        )
-    return fresh
-
-
-async def _take_batch(queue: asyncio.Queue[Pending], *, max_items: int, wait_s: float) -> list[Pending]:
-    """Wait for one item, then gather more for up to wait_s or until max_items."""
-    items = [await queue.get()]
-    if wait_s > 0:
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(wait_s):
-                while len(items) < max_items:
-                    items.append(await queue.get())
-    while len(items) < max_items and not queue.empty():
-        items.append(queue.get_nowait())
-    return items
+def _decide(
+    message: Incoming, address: TopicAddress, checked: Checked, route: Route | None
+) -> Reading | Rejected:
+    """The reading a valid message becomes, or why it is refused (unknown, moved or inactive device)."""
+    if route is None:
+        return Rejected("unknown_device", f"device {address.device_id} is not registered")
+    home_id, status = route
+    if home_id != address.home_id:
+        return Rejected("home_mismatch", f"device {address.device_id} belongs to another home")
+    if status != "active":
+        return Rejected("device_inactive", f"device {address.device_id} is {status}")
+    return Reading(
+        time=checked.ts,
+        received_at=message.received_at,
+        home_id=home_id,
+        device_id=address.device_id,
+        seq=checked.seq,
+        kind=address.kind.value,
+        value=checked.value,
+        payload=checked.data,
+        clock_suspect=checked.ts > message.received_at + FUTURE_TOLERANCE,
+    )

@@ -1,8 +1,9 @@
 """The one adapter between paho-mqtt's network thread and asyncio.
 
 paho runs its own thread (loop_start). Every callback does nothing but hand its result to the
-event loop with call_soon_threadsafe: messages into a bounded asyncio.Queue, acknowledgements into
-futures. Callback code is wrapped so that an exception is logged and never kills paho's thread.
+event loop with call_soon_threadsafe: messages into a bounded queue, acknowledgements into futures.
+Callback code is wrapped so that an exception is logged and never kills paho's thread.
+The paho client itself is telecare.mqtt_wire's, which reads and acknowledges more cheaply.
 """
 
 from __future__ import annotations
@@ -10,10 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-import threading
 from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,19 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
+
+from telecare.mqtt_wire import Inbox, Incoming, LeanClient
+
+__all__ = [
+    "SESSION_NEVER_EXPIRES",
+    "AsyncMqttClient",
+    "Inbox",
+    "Incoming",
+    "MqttConfig",
+    "MqttError",
+    "MqttRefused",
+    "Will",
+]
 
 log = logging.getLogger(__name__)
 
@@ -85,37 +98,6 @@ class Will:
     retain: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class Incoming:
-    """One received message; `ack()` it when it is safely handled (manual acknowledgement)."""
-
-    topic: str
-    payload: bytes
-    qos: int
-    mid: int
-    retain: bool
-    received_at: datetime
-    _acker: Callable[[int, int], object] | None = field(default=None, repr=False, compare=False)
-
-    def ack(self) -> None:
-        """Acknowledge to the broker; the broker will not redeliver this message."""
-        if self._acker is not None and self.qos > 0:
-            self._acker(self.mid, self.qos)
-
-
-class _Inbox(asyncio.Queue["Incoming"]):
-    """A bounded queue whose free room paho's thread can wait for (a thread-safe count of it)."""
-
-    def __init__(self, maxsize: int) -> None:
-        super().__init__(maxsize)
-        self.room = threading.Semaphore(maxsize)
-
-    def _get(self) -> Incoming:
-        item = super()._get()
-        self.room.release()
-        return item
-
-
 class AsyncMqttClient:
     """A paho client driven from asyncio: connect, subscribe, publish-and-wait, a bounded inbox."""
 
@@ -135,14 +117,15 @@ class AsyncMqttClient:
         # thread waits for room in the inbox (it stops reading, and TCP holds the broker back) instead
         # of dropping a message that would stay unacknowledged, holding its slot, until a reconnect.
         size = queue_size or config.receive_maximum
-        self.messages: asyncio.Queue[Incoming] = _Inbox(size) if manual_ack else asyncio.Queue(size)
+        self._loop = asyncio.get_running_loop()
+        self.inbox: Inbox | None = Inbox(size, self._loop) if manual_ack else None
+        self._queue: asyncio.Queue[Incoming] | None = None if manual_ack else asyncio.Queue(size)
         self.dropped = 0
         self._closing = False
-        # Messages from paho's thread wait here until the event loop moves them into the inbox: one
+        # Messages from paho's thread wait here until the event loop moves them into the queue: one
         # wake-up of the loop for each burst instead of one for each message.
         self._arrived: deque[Incoming] = deque()
         self._wake_pending = False
-        self._loop = asyncio.get_running_loop()
         # Only touched on the event loop's thread: paho's callbacks hand acks over with
         # call_soon_threadsafe, which runs after the publish/subscribe call that registered the future.
         self._pending: dict[int, asyncio.Future[Any]] = {}
@@ -156,13 +139,38 @@ class AsyncMqttClient:
         """True while the connection to the broker is up."""
         return self._connected.is_set()
 
-    def _build(self, will: Will | None) -> paho.Client:
+    @property
+    def messages(self) -> asyncio.Queue[Incoming]:
+        """Received messages (automatic acknowledgement); a manual-ack client takes from `inbox` instead."""
+        if self._queue is None:
+            raise RuntimeError("a manual-ack client receives through its inbox")
+        return self._queue
+
+    def ack_all(self, messages: Sequence[Incoming]) -> None:
+        """Acknowledge handled messages of a manual-ack client (one write for all) and free their room."""
+        self._client.ack_many([m.mid for m in messages if m.qos == 1])
+        for m in messages:
+            if m.qos == 2:
+                self._client.ack(m.mid, 2)
+        if self.inbox is not None:
+            self.inbox.release(len(messages))
+
+    def _ack_one(self, mid: int, qos: int) -> None:
+        if qos == 1:
+            self._client.ack_many([mid])
+        elif qos == 2:
+            self._client.ack(mid, 2)
+        if self.inbox is not None:
+            self.inbox.release(1)
+
+    def _build(self, will: Will | None) -> LeanClient:
         cfg = self.config
-        client = paho.Client(
+        client = LeanClient(
             CallbackAPIVersion.VERSION2,
             client_id=cfg.client_id,
             protocol=paho.MQTTv5,
             manual_ack=self.manual_ack,
+            deliver=self._guard(self._on_publish_received),
         )
         if cfg.username is not None:
             client.username_pw_set(cfg.username, cfg.password)
@@ -180,7 +188,7 @@ class AsyncMqttClient:
         client.reconnect_delay_set(min_delay=1, max_delay=10)
         client.on_connect = self._guard(self._on_connect)
         client.on_disconnect = self._guard(self._on_disconnect)
-        client.on_message = self._guard(self._on_message)
+        client.on_message = self._guard(self._on_message)  # the few messages LeanClient leaves to paho
         client.on_publish = self._guard(self._on_ack)
         client.on_subscribe = self._guard(self._on_subscribe)
         return client
@@ -304,20 +312,16 @@ class AsyncMqttClient:
             log.warning("MQTT connection lost (%s); reconnecting", code)
 
     def _on_message(self, _c: Any, _u: Any, msg: paho.MQTTMessage) -> None:
-        if isinstance(self.messages, _Inbox):
-            while not self.messages.room.acquire(timeout=0.25):
-                if self._closing:
-                    return  # not acknowledged: the broker sends it again in the next session
-        item = Incoming(
-            topic=msg.topic,
-            payload=bytes(msg.payload),
-            qos=msg.qos,
-            mid=msg.mid,
-            retain=bool(msg.retain),
-            received_at=datetime.now(UTC),
-            _acker=self._client.ack if self.manual_ack else None,
-        )
-        self._arrived.append(item)
+        self._on_publish_received(msg.topic, bytes(msg.payload), msg.qos, msg.mid, bool(msg.retain))
+
+    def _on_publish_received(self, topic: str, payload: bytes, qos: int, mid: int, retain: bool) -> None:
+        inbox = self.inbox
+        if inbox is not None:
+            if not inbox.wait_for_room(lambda: self._closing):
+                return  # not acknowledged: the broker sends it again in the next session
+            inbox.put(Incoming(topic, payload, qos, mid, retain, datetime.now(UTC), self._ack_one))
+            return
+        self._arrived.append(Incoming(topic, payload, qos, mid, retain, datetime.now(UTC)))
         # Appended before the flag is read, and the loop clears the flag before it empties the deque,
         # so either a wake-up is already pending that will see this message, or this one schedules it.
         if not self._wake_pending:
@@ -340,10 +344,10 @@ class AsyncMqttClient:
         try:
             self.messages.put_nowait(item)
         except asyncio.QueueFull:
-            # Only possible without manual acks; with them paho's thread waits for room.
-            # The message is not acknowledged, so the broker redelivers it on the next session.
+            # Only possible without manual acks (with them paho's thread waits for room in the inbox),
+            # so the broker has had its acknowledgement: the message is lost, and counted.
             self.dropped += 1
-            log.error("MQTT inbox full (%d); message on %s not taken", self.messages.maxsize, item.topic)
+            log.error("MQTT queue full (%d); message on %s not taken", self.messages.maxsize, item.topic)
 
 
 def _set_result(fut: asyncio.Future[Any], value: Any) -> None:

@@ -1,0 +1,54 @@
+"""The batch writer's one transaction, on both storage paths: new rows only, logged once, health folded."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from devices import queries as device_queries
+from devices.health import HealthKeeper
+from ingest import handoff
+from ingest.writer import BatchWriter, Reading
+from telecare.db import create_pool
+
+T0 = datetime.now(UTC).replace(microsecond=0)
+
+
+def _reading(home: uuid.UUID, device: uuid.UUID, seq: int) -> Reading:
+    at = T0 + timedelta(seconds=seq)
+    return Reading(at, at, home, device, seq, "motion", 1.0, {"ts": at.isoformat(), "seq": seq}, False)
+
+
+async def test_a_batch_stores_new_readings_once_and_logs_them(db_url: str) -> None:
+    await _stores_new_readings_once_and_logs_them(db_url)
+
+
+async def test_the_same_on_timescaledb(ts_db_url: str) -> None:
+    await _stores_new_readings_once_and_logs_them(ts_db_url)
+
+
+async def _stores_new_readings_once_and_logs_them(url: str) -> None:
+    pool = await create_pool(url, min_size=1, max_size=2)
+    writer = BatchWriter(pool, HealthKeeper())
+    try:
+        async with pool.acquire() as conn:
+            org = await device_queries.insert_organisation(conn, name="Org")
+            home = await device_queries.insert_home(conn, organisation_id=org, name="Home")
+            device = await device_queries.insert_device(conn, home_id=home, device_type="motion_sensor")
+        first = [_reading(home, device, seq) for seq in (1, 2, 2, 3)]  # seq 2 twice in one batch
+        stored = await writer.store(first, [])
+        assert sorted({r.seq for r in stored}) == [1, 2, 3]
+        again = await writer.store([_reading(home, device, seq) for seq in (3, 4)], [])  # 3 is redelivered
+        assert [r.seq for r in again] == [4]
+        async with pool.acquire() as conn:
+            seqs = [r["seq"] for r in await conn.fetch("SELECT seq FROM readings ORDER BY seq")]
+            logged = await handoff.read_committed(conn, handoff.BatchCursor())
+            health = await conn.fetchrow("SELECT online, last_seen_at FROM device_health")
+            events = await conn.fetchval("SELECT count(*) FROM device_health_events")
+        assert seqs == [1, 2, 3, 4]
+        assert sorted(r["seq"] for r in logged) == [1, 2, 3, 4]
+        assert health is not None and health["online"] and health["last_seen_at"] == T0 + timedelta(seconds=3)
+        assert events == 1
+    finally:
+        await writer.close()
+        await pool.close()
