@@ -7,12 +7,14 @@ import os
 import sys
 from typing import Any
 
+import asyncpg
 import orjson
 
+from accounts.passwords import verify_password
 from telecare.settings import Settings
 
 
-async def _telecare(settings: Settings, *args: str) -> tuple[int, Any, str]:
+async def _telecare(settings: Settings, *args: str, stdin: bytes = b"") -> tuple[int, Any, str]:
     env = {
         **os.environ,
         "TELECARE_DATABASE_URL": settings.database_url or "",
@@ -28,10 +30,11 @@ async def _telecare(settings: Settings, *args: str) -> tuple[int, Any, str]:
         "telecare.cli",
         *args,
         env=env,
+        stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await proc.communicate()
+    out, err = await proc.communicate(stdin)
     body = orjson.loads(out) if out.strip().startswith((b"{", b"[")) else out.decode()
     return proc.returncode or 0, body, err.decode()
 
@@ -67,3 +70,35 @@ async def test_bad_settings_and_unknown_ids_fail_with_a_clear_message(settings: 
     )
     _, err_bytes = await proc.communicate()
     assert proc.returncode == 2 and "TELECARE_API_PORT" in err_bytes.decode()
+
+
+async def test_accounts_from_the_command_line(settings: Settings) -> None:
+    code, admin, _ = await _telecare(
+        settings,
+        *("user", "create", "--email", "ops@example.org", "--role", "platform_admin", "--password-stdin"),
+        stdin=b"a long enough password\n",
+    )
+    assert code == 0 and admin["role"] == "platform_admin"
+    conn = await asyncpg.connect(settings.database_url)
+    try:
+        stored = await conn.fetchval("SELECT password_hash FROM users WHERE email = $1", "ops@example.org")
+    finally:
+        await conn.close()
+    assert verify_password(stored, "a long enough password")
+    assert not verify_password(stored, "another password")
+
+    code, org, _ = await _telecare(settings, "org", "create", "Hillside Care")
+    code, invited, _ = await _telecare(
+        settings,
+        "user",
+        "create",
+        "--email",
+        "coord@hillside.example",
+        "--role",
+        "coordinator",
+        "--org",
+        org["id"],
+    )
+    assert code == 0 and invited["invitation_token"] and invited["user"]["organisation_id"] == org["id"]
+    code, _, err = await _telecare(settings, "user", "create", "--email", "x@example.org", "--role", "carer")
+    assert code == 2 and "organisation" in err
