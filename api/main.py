@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -22,6 +21,7 @@ from api.routes import alerts, auth, contract, health, homes, metrics, readings,
 from api.security import Gatekeeper
 from api.stream import Broadcaster
 from devices.dynsec import DynsecAdmin
+from telecare import heap
 from telecare.connect import mqtt_config, require_database_url
 from telecare.db import create_pool
 from telecare.logs import configure_logging
@@ -33,6 +33,7 @@ from telecare.storage import detect_storage
 log = logging.getLogger(__name__)
 
 # Allocations (net of frees) between young collections; the default is 700.
+# A page's rows are freed by reference counting; young collections every few requests cost CPU.
 _GC_YOUNG_THRESHOLD = 10_000
 
 DESCRIPTION = """Alerts, readings and homes for families and care providers.
@@ -65,7 +66,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True, settle_heap: 
     """Build the app; the lifespan opens the pool, broker connection and alert stream and closes them at exit.
 
     The settings must name the database and broker (the runtime fills them in for embedded servers) and
-    a JWT secret. settle_heap: a serving process tunes its garbage collector once started (settle_gc).
+    a JWT secret. settle_heap: a serving process tunes its garbage collector once started (telecare.heap).
     """
     database_url = require_database_url(settings)
     config = auth_config(settings)
@@ -100,7 +101,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True, settle_heap: 
                     settings, pool, client, dynsec, storage, config, gate, streams
                 )
                 if settle_heap:
-                    settle_gc()
+                    heap.settle(young_threshold=_GC_YOUNG_THRESHOLD)
                 try:
                     yield
                 finally:
@@ -118,16 +119,6 @@ def create_app(settings: Settings, *, run_migrations: bool = True, settle_heap: 
         app.include_router(module.router)
     _document_problems(app)
     return app
-
-
-def settle_gc() -> None:
-    """Exempt everything built at start from garbage collection, and collect young objects less often."""
-    # Profiled (issue 6): with the defaults a quarter of a request's CPU went to the cyclic collector,
-    # mostly full collections walking the app's long-lived objects, and young collections every few
-    # requests. A page's rows are freed by reference counting; cycles are still collected, just later.
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(_GC_YOUNG_THRESHOLD)
 
 
 async def _bootstrap(pool: Any, settings: Settings) -> None:

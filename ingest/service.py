@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import gc
 import logging
 import time
 from collections import deque
@@ -161,9 +160,6 @@ class IngestWorker:
         """Connect and process until cancelled; disconnects cleanly on the way out."""
         self.client = AsyncMqttClient(self.mqtt, manual_ack=True)
         await until_database_answers("loading the device registry", self.directory.reload)
-        # Everything alive now (modules, the registry) lives as long as the process: keep it out of the
-        # cyclic garbage collector, whose full passes over it stalled every thread for 50-60 ms.
-        gc.freeze()
         await self.client.connect()
         await self.client.subscribe(self.subscription, qos=1)
         self.subscribed.set()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import logging
 import signal
 import sys
@@ -191,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
             _service(services.run_detector, settings)
         elif args.command == "ingest":
             services.serve_ingest_metrics(settings)
-            _service(services.run_ingest, settings)
+            _service(functools.partial(services.run_ingest, settle_heap=True), settings)
         elif args.command in ("org", "home", "device", "user"):
             run_command(args, settings)
         elif args.command == "simulate":

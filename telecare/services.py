@@ -18,6 +18,7 @@ from api.main import create_app, end_streams
 from devices.dynsec import DynsecAdmin, connect_admin
 from ingest.service import SESSION_EXPIRY_S, IngestWorker
 from simulators.service import SimOptions, Summary, simulate
+from telecare import heap
 from telecare.connect import mqtt_config, require_database_url
 from telecare.db import create_pool
 from telecare.maintenance import health_loop, maintenance_loop
@@ -105,8 +106,13 @@ def serve_ingest_metrics(settings: Settings) -> None:
         log.info("ingest metrics on http://%s:%d/metrics", settings.api_host, settings.ingest_metrics_port)
 
 
-async def run_ingest(settings: Settings, *, subscribed: asyncio.Event | None = None) -> None:
-    """Run migrations, storage upkeep and an ingest worker until cancelled (`subscribed` set on listening)."""
+async def run_ingest(
+    settings: Settings, *, subscribed: asyncio.Event | None = None, settle_heap: bool = False
+) -> None:
+    """Run migrations, storage upkeep and an ingest worker until cancelled (`subscribed` set on listening).
+
+    settle_heap: the process is the worker's own, so tune its garbage collector once subscribed.
+    """
     pool = await create_pool(require_database_url(settings), min_size=2, max_size=settings.db_pool_max)
     try:
         async with pool.acquire() as conn:
@@ -130,6 +136,8 @@ async def run_ingest(settings: Settings, *, subscribed: asyncio.Event | None = N
             worker.subscribed = subscribed
         async with asyncio.TaskGroup() as group:
             group.create_task(worker.run(), name="ingest")
+            if settle_heap:
+                group.create_task(_settle_when(worker.subscribed), name="settle-heap")
             group.create_task(
                 maintenance_loop(
                     pool,
@@ -178,3 +186,8 @@ async def run_detector(settings: Settings, *, ready: asyncio.Event | None = None
     from anomaly.service import serve
 
     await serve(settings, ready=ready)
+
+
+async def _settle_when(started: asyncio.Event) -> None:
+    await started.wait()
+    heap.settle()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -96,3 +97,18 @@ async def wait_until(pool: asyncpg.Pool, sql: str, *args: object, at_least: int,
             if count >= at_least:
                 return count
             await asyncio.sleep(0.05)
+
+
+def telecare_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The environment for a `telecare` process using this test's database, broker and topic root."""
+    password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else ""
+    return {
+        **os.environ,
+        "TELECARE_DATABASE_URL": settings.database_url or "",
+        "TELECARE_MQTT_URL": settings.mqtt_url or "",
+        "TELECARE_MQTT_USERNAME": settings.mqtt_username or "",
+        "TELECARE_MQTT_PASSWORD": password,
+        "TELECARE_MQTT_TOPIC_ROOT": settings.mqtt_topic_root,
+        "TELECARE_LOG_LEVEL": "WARNING",
+        **extra,
+    }

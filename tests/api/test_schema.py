@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import sys
 from collections.abc import AsyncIterator
 from typing import Any
@@ -30,6 +29,7 @@ from schemathesis.specs.openapi.checks import (
 from telecare.embedded.process import free_port
 from telecare.settings import Settings
 from tests.conftest import ADMIN_TOKEN, JWT_SECRET
+from tests.support import telecare_env
 
 EXAMPLES = 20
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -40,17 +40,7 @@ ENDLESS = {("GET", "/v1/alerts/stream")}
 async def api_process(settings: Settings) -> AsyncIterator[str]:
     """`telecare api` on a free port against this test's database and broker; its base URL."""
     port = free_port()
-    env = {
-        **os.environ,
-        "TELECARE_DATABASE_URL": settings.database_url or "",
-        "TELECARE_MQTT_URL": settings.mqtt_url or "",
-        "TELECARE_MQTT_USERNAME": settings.mqtt_username or "",
-        "TELECARE_MQTT_PASSWORD": settings.mqtt_password.get_secret_value() if settings.mqtt_password else "",
-        "TELECARE_MQTT_TOPIC_ROOT": settings.mqtt_topic_root,
-        "TELECARE_JWT_SECRET": JWT_SECRET,
-        "TELECARE_API_PORT": str(port),
-        "TELECARE_LOG_LEVEL": "WARNING",
-    }
+    env = telecare_env(settings, TELECARE_JWT_SECRET=JWT_SECRET, TELECARE_API_PORT=str(port))
     proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "telecare.cli", "api", env=env)
     url = f"http://127.0.0.1:{port}"
     try:

@@ -12,18 +12,11 @@ import orjson
 
 from accounts.passwords import verify_password
 from telecare.settings import Settings
+from tests.support import telecare_env
 
 
 async def _telecare(settings: Settings, *args: str, stdin: bytes = b"") -> tuple[int, Any, str]:
-    env = {
-        **os.environ,
-        "TELECARE_DATABASE_URL": settings.database_url or "",
-        "TELECARE_MQTT_URL": settings.mqtt_url or "",
-        "TELECARE_MQTT_USERNAME": settings.mqtt_username or "",
-        "TELECARE_MQTT_PASSWORD": settings.mqtt_password.get_secret_value() if settings.mqtt_password else "",
-        "TELECARE_MQTT_TOPIC_ROOT": settings.mqtt_topic_root,
-        "TELECARE_LOG_LEVEL": "WARNING",
-    }
+    env = telecare_env(settings)
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
