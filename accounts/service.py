@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import math
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
-from accounts import queries, tenancy_queries
-from accounts.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, RateLimited
+from accounts import queries, tenancy_queries, throttle, throttle_queries
+from accounts.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 from accounts.passwords import MIN_LENGTH, hash_async, verify_async
 from accounts.tenancy import Principal, Role, Scope, scope_without_lookup
+from accounts.throttle import ThrottleConfig
 from accounts.tokens import digest, issue_access, new_secret
 
 REFRESH_PREFIX = "tcr_"
@@ -30,9 +30,7 @@ class AuthConfig:
     access_lifetime: timedelta = timedelta(minutes=15)
     refresh_lifetime: timedelta = timedelta(days=30)
     invitation_lifetime: timedelta = timedelta(days=7)
-    login_window_s: int = 900
-    login_max_per_user: int = 5
-    login_max_per_address: int = 50
+    throttle: ThrottleConfig = field(default_factory=ThrottleConfig)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,37 +72,27 @@ class Origin:
 async def login(
     pool: asyncpg.Pool, config: AuthConfig, *, email: str, password: str, client_addr: str
 ) -> TokenPair:
-    """Exchange email and password for tokens; failures count towards the per-user and per-address limits."""
+    """Exchange email and password for tokens; failures slow further attempts (accounts.throttle)."""
     email = email.strip().lower()
-    user_key, addr_key = f"user:{email}", f"addr:{client_addr}"
+    keys = throttle.keys_for(email, client_addr)
     async with pool.acquire() as conn:
-        failures = await queries.recent_failures(
-            conn, keys=[user_key, addr_key], window_s=config.login_window_s
-        )
-        _check_limits(failures, config, user_key=user_key, addr_key=addr_key)
         row = await queries.get_login(conn, email=email)
+        # Asked for unknown emails too (of no user), so that the answer takes as long either way.
+        known = await throttle_queries.is_known(
+            conn,
+            user_id=row["id"] if row else None,
+            network=keys.network,
+            max_age_days=config.throttle.known_network_days,
+        )
+        await throttle.check(conn, config.throttle, keys, known=known)
     valid = await verify_async(row["password_hash"] if row else None, password)
     if row is None or not valid or not row["active"]:
-        async with pool.acquire() as conn:
-            await queries.record_failure(conn, keys=[user_key, addr_key], window_s=config.login_window_s)
+        async with pool.acquire() as conn, conn.transaction():
+            await throttle.failed(conn, config.throttle, keys)
         raise NotAuthenticated("wrong email or password")
     async with pool.acquire() as conn, conn.transaction():
-        await queries.clear_failures(conn, key=user_key)
+        await throttle.succeeded(conn, keys, user_id=row["id"])
         return await _issue(conn, config, User.from_row(row), family_id=uuid.uuid4())
-
-
-def _check_limits(
-    failures: dict[str, tuple[int, datetime]], config: AuthConfig, *, user_key: str, addr_key: str
-) -> None:
-    now = datetime.now(UTC)
-    for key, limit in ((user_key, config.login_max_per_user), (addr_key, config.login_max_per_address)):
-        count, oldest = failures.get(key, (0, now))
-        if count >= limit:
-            wait = (oldest + timedelta(seconds=config.login_window_s) - now).total_seconds()
-            what = "this account" if key == user_key else "this address"
-            raise RateLimited(
-                f"too many failed logins for {what}; try again later", retry_after=max(1, math.ceil(wait))
-            )
 
 
 async def refresh(pool: asyncpg.Pool, config: AuthConfig, *, refresh_token: str) -> TokenPair:
