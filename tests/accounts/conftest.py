@@ -12,12 +12,14 @@ from telecare.settings import Settings
 from tests.api.world import running_app
 
 # Small enough to reach in a few requests; delays long enough that no test depends on its own speed.
+FREE_PER_PAIR, FREE_PER_NETWORK, FREE_PER_EMAIL = 2, 5, 8
+BASE_DELAY_S, MAX_DELAY_S = 30.0, 240.0
 TIGHT = {
-    "login_free_failures": 2,
-    "login_network_free_failures": 5,
-    "login_email_free_failures": 8,
-    "login_base_delay_s": 30.0,
-    "login_max_delay_s": 240.0,
+    "login_free_failures": FREE_PER_PAIR,
+    "login_network_free_failures": FREE_PER_NETWORK,
+    "login_email_free_failures": FREE_PER_EMAIL,
+    "login_base_delay_s": BASE_DELAY_S,
+    "login_max_delay_s": MAX_DELAY_S,
     "scope_cache_s": 0,
 }
 

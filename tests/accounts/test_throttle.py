@@ -8,12 +8,13 @@ import asyncpg
 import httpx
 from fastapi import FastAPI
 
-from tests.accounts.conftest import TIGHT
+from tests.accounts.conftest import BASE_DELAY_S as BASE
+from tests.accounts.conftest import FREE_PER_NETWORK, FREE_PER_PAIR
+from tests.accounts.conftest import MAX_DELAY_S as CAP
 from tests.accounts.test_auth import ADMIN, login
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
 
 Clients = Callable[[str], httpx.AsyncClient]
-BASE, CAP = TIGHT["login_base_delay_s"], TIGHT["login_max_delay_s"]
 
 
 def _pool(app: FastAPI) -> asyncpg.Pool:
@@ -71,7 +72,7 @@ async def test_one_address_guessing_many_emails_is_slowed_but_known_owners_pass(
     await _user_with_password(client, "ops@test.example", "a quiet harbour at dusk")
     shared = client_from("192.0.2.50")  # one address (a care home's network, or an attacker)
     assert (await login(shared, ADMIN_EMAIL, ADMIN_PASSWORD)).status_code == 200
-    for n in range(TIGHT["login_network_free_failures"] + 1):
+    for n in range(FREE_PER_NETWORK + 1):
         assert (await login(shared, f"guess{n}@test.example", "Summer2026!")).status_code == 401
     new_guess = await login(shared, "guess-next@test.example", "Summer2026!")
     assert new_guess.status_code == 429
@@ -92,7 +93,7 @@ async def test_the_same_email_and_address_get_growing_delays_not_a_lock(
 ) -> None:
     app = app_client[0]
     guesser = client_from("203.0.113.20")
-    for _ in range(TIGHT["login_free_failures"]):
+    for _ in range(FREE_PER_PAIR):
         assert (await login(guesser, ADMIN_EMAIL, "wrong password")).status_code == 401
     waits = []
     for _ in range(5):
@@ -111,7 +112,7 @@ async def test_the_same_email_and_address_get_growing_delays_not_a_lock(
 async def test_the_same_limits_hold_for_an_ipv6_subscriber_across_its_addresses(
     client_from: Clients,
 ) -> None:
-    for n in range(TIGHT["login_free_failures"] + 1):
+    for n in range(FREE_PER_PAIR + 1):
         assert (await login(client_from(f"2001:db8:1:2::{n + 1}"), ADMIN_EMAIL, "wrong")).status_code == 401
     same_subscriber = await login(client_from("2001:db8:1:2:ffff::9"), ADMIN_EMAIL, "wrong")
     assert same_subscriber.status_code == 429
