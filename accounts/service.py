@@ -88,14 +88,14 @@ async def login(
             network=keys.network,
             max_age_days=config.throttle.known_network_days,
         )
-        await throttle.check(conn, config.throttle, keys, known=known)
+        await throttle.claim(conn, config.throttle, keys, known=known)
     valid = await verify_async(row["password_hash"] if row else None, password)
     if row is None or not valid or not row["active"]:
         async with pool.acquire() as conn, conn.transaction():
-            await throttle.failed(conn, config.throttle, keys)
+            await throttle.failed(conn, config.throttle, keys, known=known)
         raise NotAuthenticated("wrong email or password")
     async with pool.acquire() as conn, conn.transaction():
-        await throttle.succeeded(conn, keys, user_id=row["id"])
+        await throttle.succeeded(conn, keys, user_id=row["id"], known=known)
         return await _issue(conn, config, User.from_row(row), family_id=uuid.uuid4())
 
 

@@ -3,7 +3,9 @@
 Three keys count failed logins: the email and client network together, the client network alone (many
 emails from one place: credential stuffing) and the email alone (one account from many places). Each
 key has some free failures; after those every failure doubles the key's delay, up to a cap, and an
-attempt within a delay answers 429 with Retry-After without the password being looked at. Nothing locks:
+attempt within a delay answers 429 with Retry-After without the password being looked at. An attempt
+is counted before its password is checked (and taken back if it succeeds), so that parallel guesses
+cannot slip through together. Nothing locks:
 when the delay has passed, the next attempt is heard. From a network where the user has logged in
 before, only the first key applies, so failures elsewhere never stop the owner there. The state is in
 PostgreSQL, so every API process applies the same delays. See docs/production.md, "Login throttling".
@@ -72,20 +74,50 @@ def delay_after(failures: int, *, free: int, config: ThrottleConfig) -> float:
     return min(config.max_delay_s, config.base_delay_s * 2.0 ** min(failures - free - 1, 40))
 
 
-async def check(conn: asyncpg.Connection, config: ThrottleConfig, keys: Keys, *, known: bool) -> None:
-    """RateLimited with Retry-After if a key that applies is within its delay."""
-    applying = [keys.pair] if known else [keys.pair, keys.by_network, keys.by_email]
-    until = await throttle_queries.blocked(conn, keys=applying, window_s=config.window_s)
-    if until is not None:
-        wait = max(1, math.ceil((until - datetime.now(UTC)).total_seconds()))
-        raise RateLimited(f"too many failed logins; try again in {wait} s", retry_after=wait)
+def _applying(keys: Keys, *, known: bool) -> list[str]:
+    return [keys.pair] if known else [keys.pair, keys.by_network, keys.by_email]
 
 
-async def failed(conn: asyncpg.Connection, config: ThrottleConfig, keys: Keys) -> None:
-    """Count a failed login against every key and start the delays it earned."""
-    counts = await throttle_queries.count_failure(
-        conn, keys=[keys.pair, keys.by_network, keys.by_email], window_s=config.window_s
-    )
+async def claim(conn: asyncpg.Connection, config: ThrottleConfig, keys: Keys, *, known: bool) -> None:
+    """Count this attempt as a failure before its password is checked; RateLimited if a key delays it.
+
+    Counting first, under the keys' row locks, is what stops parallel guesses from all passing before
+    the first of them has counted. A delayed attempt counts nothing (its transaction is rolled back).
+    """
+    async with conn.transaction():
+        counts = await throttle_queries.count_attempt(
+            conn, keys=_applying(keys, known=known), window_s=config.window_s
+        )
+        delayed = [until for _, until in counts.values() if until is not None]
+        if delayed:
+            wait = max(1, math.ceil((max(delayed) - datetime.now(UTC)).total_seconds()))
+            raise RateLimited(f"too many failed logins; try again in {wait} s", retry_after=wait)
+        await _start_delays(conn, config, keys, {k: n for k, (n, _) in counts.items()})
+
+
+async def failed(conn: asyncpg.Connection, config: ThrottleConfig, keys: Keys, *, known: bool) -> None:
+    """The claimed attempt failed: count it against the keys that did not apply to it as well."""
+    if known:
+        others = [keys.by_network, keys.by_email]
+        counts = await throttle_queries.count_attempt(conn, keys=others, window_s=config.window_s)
+        await _start_delays(conn, config, keys, {k: n for k, (n, _) in counts.items()})
+    await throttle_queries.prune(conn, window_s=config.window_s)
+
+
+async def succeeded(conn: asyncpg.Connection, keys: Keys, *, user_id: UUID, known: bool) -> None:
+    """The claimed attempt succeeded: forget the email's failures, remember the network as the user's.
+
+    The network's count only loses this attempt: one known password must not reset a stuffing run.
+    """
+    await throttle_queries.forget(conn, keys=[keys.pair, keys.by_email])
+    if not known:
+        await throttle_queries.uncount(conn, key=keys.by_network)
+    await throttle_queries.remember(conn, user_id=user_id, network=keys.network)
+
+
+async def _start_delays(
+    conn: asyncpg.Connection, config: ThrottleConfig, keys: Keys, counts: dict[str, int]
+) -> None:
     free = {
         keys.pair: config.free_per_pair,
         keys.by_network: config.free_per_network,
@@ -93,13 +125,3 @@ async def failed(conn: asyncpg.Connection, config: ThrottleConfig, keys: Keys) -
     }
     delays = {k: delay_after(n, free=free[k], config=config) for k, n in counts.items()}
     await throttle_queries.delay(conn, delays={k: s for k, s in delays.items() if s > 0})
-    await throttle_queries.prune(conn, window_s=config.window_s)
-
-
-async def succeeded(conn: asyncpg.Connection, keys: Keys, *, user_id: UUID) -> None:
-    """Forget the email's failures and remember the network as one this user logs in from.
-
-    The network's own count stays: an attacker who knows one password must not reset it for the others.
-    """
-    await throttle_queries.forget(conn, keys=[keys.pair, keys.by_email])
-    await throttle_queries.remember(conn, user_id=user_id, network=keys.network)

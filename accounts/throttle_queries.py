@@ -8,38 +8,41 @@ from uuid import UUID
 import asyncpg
 
 
-async def blocked(conn: asyncpg.Connection, *, keys: list[str], window_s: int) -> datetime | None:
-    """The latest time until which one of the keys is delayed, or None if none is."""
-    value: datetime | None = await conn.fetchval(
-        """
-        SELECT max(not_before) FROM login_throttle
-        WHERE key = ANY($1::text[]) AND not_before > now()
-          AND last_failure_at > now() - make_interval(secs => $2)
-        """,
-        keys,
-        window_s,
-    )
-    return value
+async def count_attempt(
+    conn: asyncpg.Connection, *, keys: list[str], window_s: int
+) -> dict[str, tuple[int, datetime | None]]:
+    """Count an attempt against each key (afresh after a quiet window), locking the keys' rows.
 
-
-async def count_failure(conn: asyncpg.Connection, *, keys: list[str], window_s: int) -> dict[str, int]:
-    """Count a failure against each key (starting again after a quiet window); the new counts."""
+    Per key: the new count, and until when the key was already delayed (None if it was not), which
+    only this count's transaction could see, as concurrent attempts wait for its row locks.
+    """
     rows = await conn.fetch(
         """
         INSERT INTO login_throttle AS t (key, failures, last_failure_at, not_before)
-        SELECT k, 1, now(), now() FROM unnest($1::text[]) AS k
+        SELECT k, 1, now(), now() FROM unnest($1::text[]) AS k ORDER BY k
         ON CONFLICT (key) DO UPDATE SET
             failures = CASE WHEN t.last_failure_at < now() - make_interval(secs => $2) THEN 1
                             ELSE t.failures + 1 END,
             not_before = CASE WHEN t.last_failure_at < now() - make_interval(secs => $2) THEN now()
                               ELSE t.not_before END,
             last_failure_at = now()
-        RETURNING key, failures
+        RETURNING key, failures, CASE WHEN not_before > now() THEN not_before END AS delayed_until
         """,
         keys,
         window_s,
     )
-    return {r["key"]: int(r["failures"]) for r in rows}
+    return {r["key"]: (int(r["failures"]), r["delayed_until"]) for r in rows}
+
+
+async def uncount(conn: asyncpg.Connection, *, key: str) -> None:
+    """Take back one counted attempt of a key (it turned out to be a successful login)."""
+    await conn.execute(
+        """
+        WITH gone AS (DELETE FROM login_throttle WHERE key = $1 AND failures <= 1)
+        UPDATE login_throttle SET failures = failures - 1 WHERE key = $1 AND failures > 1
+        """,
+        key,
+    )
 
 
 async def delay(conn: asyncpg.Connection, *, delays: dict[str, float]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 import asyncpg
@@ -107,6 +108,14 @@ async def test_the_same_email_and_address_get_growing_delays_not_a_lock(
     assert all(d / 2 < w <= d for w, d in zip(waits, expected, strict=True)), waits
     # Once the delay has passed the right password is heard: a delay, never a lock.
     assert (await login(guesser, ADMIN_EMAIL, ADMIN_PASSWORD)).status_code == 200
+
+
+async def test_parallel_guesses_do_not_slip_through_together(client_from: Clients) -> None:
+    guesser = client_from("203.0.113.30")
+    answers = await asyncio.gather(*(login(guesser, ADMIN_EMAIL, f"guess number {n}") for n in range(12)))
+    statuses = sorted(r.status_code for r in answers)
+    # The free failures and the one that starts the delay are heard; every other one waits.
+    assert statuses == [401] * (FREE_PER_PAIR + 1) + [429] * (11 - FREE_PER_PAIR), statuses
 
 
 async def test_the_same_limits_hold_for_an_ipv6_subscriber_across_its_addresses(
