@@ -95,7 +95,7 @@ async def login(
             await throttle.failed(conn, config.throttle, keys, known=known)
         raise NotAuthenticated("wrong email or password")
     async with pool.acquire() as conn, conn.transaction():
-        await throttle.succeeded(conn, keys, user_id=row["id"], known=known)
+        await throttle.succeeded(conn, config.throttle, keys, user_id=row["id"], known=known)
         return await _issue(conn, config, User.from_row(row), family_id=uuid.uuid4())
 
 

@@ -104,7 +104,9 @@ async def failed(conn: asyncpg.Connection, config: ThrottleConfig, keys: Keys, *
     await throttle_queries.prune(conn, window_s=config.window_s)
 
 
-async def succeeded(conn: asyncpg.Connection, keys: Keys, *, user_id: UUID, known: bool) -> None:
+async def succeeded(
+    conn: asyncpg.Connection, config: ThrottleConfig, keys: Keys, *, user_id: UUID, known: bool
+) -> None:
     """The claimed attempt succeeded: forget the email's failures, remember the network as the user's.
 
     The network's count only loses this attempt: one known password must not reset a stuffing run.
@@ -112,7 +114,9 @@ async def succeeded(conn: asyncpg.Connection, keys: Keys, *, user_id: UUID, know
     await throttle_queries.forget(conn, keys=[keys.pair, keys.by_email])
     if not known:
         await throttle_queries.uncount(conn, key=keys.by_network)
-    await throttle_queries.remember(conn, user_id=user_id, network=keys.network)
+    await throttle_queries.remember(
+        conn, user_id=user_id, network=keys.network, max_age_days=config.known_network_days
+    )
 
 
 async def _start_delays(

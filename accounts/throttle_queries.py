@@ -92,8 +92,16 @@ async def is_known(
     )
 
 
-async def remember(conn: asyncpg.Connection, *, user_id: UUID, network: str) -> None:
-    """Record a successful login of the user from this network."""
+async def remember(conn: asyncpg.Connection, *, user_id: UUID, network: str, max_age_days: int) -> None:
+    """Record a successful login of the user from this network, forgetting their networks that aged out."""
+    await conn.execute(
+        """
+        DELETE FROM login_known_networks
+        WHERE user_id = $1 AND last_login_at < now() - make_interval(days => $2)
+        """,
+        user_id,
+        max_age_days,
+    )
     await conn.execute(
         """
         INSERT INTO login_known_networks (user_id, network) VALUES ($1, $2)
