@@ -15,7 +15,7 @@ from fastapi.security.utils import get_authorization_scheme_param
 from accounts.errors import NotAuthenticated
 from accounts.service import AuthConfig, Origin
 from api.resources import Resources
-from api.security import Caller
+from api.security import Caller, Credential
 from api.stream import Broadcaster
 from devices.dynsec import DynsecAdmin
 from telecare.settings import Settings
@@ -91,15 +91,15 @@ async def request_caller(request: Request) -> Caller:
 
 
 async def _caller(request: Request, token: str | None, api_key: str | None) -> Caller:
-    gate = _resources(request).gate
     if api_key:
-        principal, scope = await gate.from_api_key(api_key)
+        credential = Credential("api_key", api_key)
     elif token:
-        principal, scope = await gate.from_token(token)
+        credential = Credential("token", token)
     else:
         raise NotAuthenticated("log in: send `Authorization: Bearer <access token>` or an X-API-Key header")
+    grant = await _resources(request).gate.authenticate(credential)
     origin = Origin(client_address(request), request.headers.get("user-agent"))
-    return Caller(principal, scope, origin)
+    return Caller(grant.principal, grant.scope, origin, credential, grant.expires_at)
 
 
 ResourcesDep = Annotated[Resources, Depends(get_resources)]

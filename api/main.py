@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from accounts import queries as account_queries
 from accounts import service as accounts
 from accounts.service import AuthConfig
 from api.errors import Problem, install_error_handlers
@@ -87,7 +88,10 @@ def create_app(settings: Settings, *, run_migrations: bool = True, settle_heap: 
                 report = await migrate(conn, storage=settings.storage) if run_migrations else None
                 storage = report.storage if report else await detect_storage(conn)
             await _bootstrap(pool, settings)
+            gate = Gatekeeper(pool, config, cache_s=settings.scope_cache_s)
             streams = Broadcaster(database_url, pool)
+            # Revocations made by any API process reach this one's caches; after a gap, start over.
+            streams.listen(account_queries.ACCESS_CHANNEL, gate.heard, missed=gate.forget)
             await streams.start()
             try:
                 client = AsyncMqttClient(
@@ -96,7 +100,6 @@ def create_app(settings: Settings, *, run_migrations: bool = True, settle_heap: 
                 await client.connect()
                 dynsec = DynsecAdmin(client)
                 await dynsec.start()
-                gate = Gatekeeper(pool, config, cache_s=settings.scope_cache_s)
                 app.state.resources = Resources(
                     settings, pool, client, dynsec, storage, config, gate, streams
                 )
