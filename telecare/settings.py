@@ -73,7 +73,9 @@ class Settings(BaseSettings):
     jwt_secret: SecretStr | None = Field(
         default=None, description="HS256 key of access tokens (32+ characters); required by the API"
     )
-    access_token_minutes: int = Field(default=15, ge=1, le=1440)
+    access_token_minutes: float = Field(
+        default=15, gt=0, le=1440, description="access token lifetime (fractions allowed: 0.5 is 30 s)"
+    )
     refresh_token_days: int = Field(default=30, ge=1, le=365)
     invitation_days: int = Field(default=7, ge=1, le=90)
     login_window_s: int = Field(default=900, ge=10, le=86400, description="failed-login counting window")
