@@ -5,12 +5,15 @@
 
 from __future__ import annotations
 
+import hmac
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 import asyncpg
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from fastapi.security.utils import get_authorization_scheme_param
+from pydantic import SecretStr
 
 from accounts.errors import NotAuthenticated
 from accounts.service import AuthConfig, Origin
@@ -100,6 +103,20 @@ async def _caller(request: Request, token: str | None, api_key: str | None) -> C
     grant = await _resources(request).gate.authenticate(credential)
     origin = Origin(client_address(request), request.headers.get("user-agent"))
     return Caller(grant.principal, grant.scope, origin, credential, grant.expires_at)
+
+
+def metrics_guard(token: SecretStr | None) -> Callable[[Request], Awaitable[None]]:
+    """A dependency for /metrics: with a token set, only a request bearing it gets through (else 401)."""
+    expected = token.get_secret_value().encode() if token else None
+
+    async def guard(request: Request) -> None:
+        if expected is None:
+            return
+        scheme, given = get_authorization_scheme_param(request.headers.get("authorization"))
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), expected):
+            raise NotAuthenticated("/metrics wants `Authorization: Bearer <TELECARE_METRICS_TOKEN>`")
+
+    return guard
 
 
 ResourcesDep = Annotated[Resources, Depends(get_resources)]

@@ -9,11 +9,12 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from accounts import queries as account_queries
 from accounts import service as accounts
 from accounts.service import AuthConfig
+from api.deps import metrics_guard
 from api.errors import Problem, install_error_handlers
 from api.openapi import restore_examples, route_models
 from api.resources import Resources
@@ -115,11 +116,22 @@ def create_app(settings: Settings, *, run_migrations: bool = True, settle_heap: 
         finally:
             await pool.close()
 
-    app = FastAPI(title="Telecare API", version="0.2.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="Telecare API",
+        version="0.2.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        # In production the schema can stay private (TELECARE_API_DOCS=false; docs/production.md).
+        docs_url="/docs" if settings.api_docs else None,
+        redoc_url="/redoc" if settings.api_docs else None,
+        openapi_url="/openapi.json" if settings.api_docs else None,
+    )
     install_error_handlers(app)
     # Routes are matched in order: the hot listing comes first.
-    for module in (alerts, health, metrics, contract, auth, accounts_routes, homes, registry, readings):
+    for module in (alerts, health, contract, auth, accounts_routes, homes, registry, readings):
         app.include_router(module.router)
+    if settings.api_metrics:
+        app.include_router(metrics.router, dependencies=[Depends(metrics_guard(settings.metrics_token))])
     _document_problems(app)
     return app
 

@@ -17,6 +17,7 @@ from telecare.embedded.process import free_port
 from telecare.services import serve_api
 from telecare.settings import Settings
 from tests.api.world import World, build_world
+from tests.support import wait_for_http
 
 
 @dataclass
@@ -46,12 +47,7 @@ async def serving(settings: Settings) -> AsyncIterator[Server]:
     url = f"http://127.0.0.1:{port}"
     pool = await create_pool(settings.database_url or "", min_size=1, max_size=2)
     try:
-        async with httpx.AsyncClient(base_url=url) as probe, asyncio.timeout(20):
-            while True:
-                with contextlib.suppress(httpx.TransportError):
-                    if (await probe.get("/health")).status_code == 200:
-                        break
-                await asyncio.sleep(0.05)
+        await wait_for_http(url, "/health")
         yield Server(url, pool, await build_world(pool), task)
     finally:
         task.cancel()
