@@ -108,6 +108,9 @@ class _Verified:
     principal: Principal
     session_id: UUID
     expires_at: datetime
+    # The whole answer, when the principal alone decides the scope (admins, coordinators): the hot
+    # path then builds nothing per request.
+    grant: Grant | None
 
 
 class Gatekeeper:
@@ -147,9 +150,13 @@ class Gatekeeper:
             principal = Principal("user", claims.user_id, claims.name, claims.role, claims.organisation_id)
             # Verified once per few seconds, never past the token's own expiry.
             lifetime = min(self.cache_s, (claims.expires_at - datetime.now(UTC)).total_seconds())
-            cached = _Verified(now + lifetime, principal, claims.session_id, claims.expires_at)
+            fixed = scope_without_lookup(principal)
+            grant = Grant(principal, fixed, claims.expires_at) if fixed is not None else None
+            cached = _Verified(now + lifetime, principal, claims.session_id, claims.expires_at, grant)
             self._tokens[token] = cached
             _bound(self._tokens)
+        if cached.grant is not None:
+            return cached.grant
         return Grant(cached.principal, await self._scope(cached.principal), cached.expires_at)
 
     async def from_api_key(self, key: str) -> Grant:
