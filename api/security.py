@@ -214,25 +214,20 @@ class Gatekeeper:
 
     def watch(self, caller: Caller) -> Watch:
         """A renewable view of the caller's grant, for a response that outlives its request."""
-        return Watch(self, caller.credential, time.monotonic(), self.generation, caller.expires_at)
+        # No generation yet: whatever was revoked since the request was authenticated, the first
+        # wake-up checks again (a cache hit when nothing was).
+        return Watch(self, caller.credential, time.monotonic(), -1, caller.expires_at)
 
 
+@dataclass(slots=True, eq=False)
 class Watch:
     """The grant of a long-lived response, checked again when the cache is stale or anything was revoked."""
 
-    def __init__(
-        self,
-        gate: Gatekeeper,
-        credential: Credential,
-        checked: float,
-        generation: int,
-        expires: datetime | None,
-    ) -> None:
-        self._gate = gate
-        self._credential = credential
-        self._checked = checked
-        self._generation = generation
-        self._expires = expires
+    _gate: Gatekeeper
+    _credential: Credential = field(repr=False)
+    _checked: float
+    _generation: int
+    _expires: datetime | None
 
     def due(self) -> bool:
         """Whether the grant must be checked before anything more is sent."""
