@@ -124,6 +124,9 @@ async def refresh(
             # Committed before refusing: whoever holds the newer token must log in again too.
             await queries.revoke_family(conn, family_id=row["family_id"])
             ended(row["family_id"])
+        elif not await queries.session_valid(conn, session_id=row["family_id"], user_id=row["user_id"]):
+            # A token refreshed while its login was being revoked escaped that UPDATE; its login is over.
+            raise NotAuthenticated("the refresh token is not valid; log in again")
         else:
             await queries.mark_refresh_used(conn, token_id=row["id"])
             user = await queries.get_user(conn, user_id=row["user_id"])
