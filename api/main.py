@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from accounts import service as accounts
 from accounts.service import AuthConfig
 from api.errors import Problem, install_error_handlers
+from api.limits import BodyLimit
 from api.openapi import restore_examples, route_models
 from api.resources import Resources
 from api.routes import accounts as accounts_routes
@@ -114,6 +115,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True, settle_heap: 
 
     app = FastAPI(title="Telecare API", version="0.2.0", description=DESCRIPTION, lifespan=lifespan)
     install_error_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
     # Routes are matched in order: the hot listing comes first.
     for module in (alerts, health, metrics, contract, auth, accounts_routes, homes, registry, readings):
         app.include_router(module.router)

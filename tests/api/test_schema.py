@@ -7,13 +7,9 @@ operation gets a bounded number of generated requests, authenticated as the plat
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import sys
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
@@ -26,34 +22,11 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from telecare.embedded.process import free_port
-from telecare.settings import Settings
-from tests.conftest import ADMIN_TOKEN, JWT_SECRET
-from tests.support import telecare_env
+from tests.conftest import ADMIN_TOKEN
 
 EXAMPLES = 20
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 ENDLESS = {("GET", "/v1/alerts/stream")}
-
-
-@pytest.fixture
-async def api_process(settings: Settings) -> AsyncIterator[str]:
-    """`telecare api` on a free port against this test's database and broker; its base URL."""
-    port = free_port()
-    env = telecare_env(settings, TELECARE_JWT_SECRET=JWT_SECRET, TELECARE_API_PORT=str(port))
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "telecare.cli", "api", env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        async with httpx.AsyncClient(base_url=url) as probe, asyncio.timeout(30):
-            while True:
-                with contextlib.suppress(httpx.TransportError):
-                    if (await probe.get("/ready")).status_code == 200:
-                        break
-                await asyncio.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        await proc.wait()
 
 
 def _fuzz(url: str, mode: GenerationMode, checks: list[Any]) -> list[str]:
