@@ -10,8 +10,8 @@ from telecare.strict import RequestBody
 from tests.api.conftest import Api
 
 
-def _subclasses(cls: type) -> set[str]:
-    found = set()
+def _subclasses(cls: type[RequestBody]) -> set[str]:
+    found: set[str] = set()
     for sub in cls.__subclasses__():
         found |= {sub.__name__} | _subclasses(sub)
     return found
