@@ -69,12 +69,15 @@ async def _chunked(url: str, payload: bytes, *, piece: int = 65536) -> tuple[int
         while sent < len(payload) and not answer.done():
             chunk = payload[sent : sent + piece]
             writer.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
-            try:
-                await writer.drain()
-            except ConnectionError:
+            # Until the chunk is taken or the server answers (it may stop reading once it has).
+            drained = asyncio.ensure_future(writer.drain())
+            await asyncio.wait({drained, answer}, timeout=60, return_when=asyncio.FIRST_COMPLETED)
+            if not drained.done():
+                drained.cancel()
+                break
+            if drained.exception() is not None:
                 break  # the server answered and closed: the rest is not read
             sent += len(chunk)
-            await asyncio.sleep(0)
         if not answer.done():
             with contextlib.suppress(ConnectionError):
                 writer.write(b"0\r\n\r\n")
