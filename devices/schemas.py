@@ -43,6 +43,7 @@ from devices.contract import (
     parse_topic,
     reading_value,
 )
+from telecare.strict import EnumValue, RequestBody
 
 __all__ = [
     "CONTRACT_ERROR_REASONS",
@@ -174,10 +175,10 @@ def _known_zone(value: str) -> str:
     return value
 
 
-class OrganisationIn(BaseModel):
+class OrganisationIn(RequestBody):
     """A care-provider organisation to create."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "Riverside Care"}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Riverside Care"}]})
     name: Name
 
 
@@ -195,10 +196,10 @@ class OrganisationOut(BaseModel):
     created_at: datetime
 
 
-class HomeIn(BaseModel):
+class HomeIn(RequestBody):
     """A home to create: where it is and its time zone (routines are judged in local time)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_HOME_IN]})
+    model_config = ConfigDict(json_schema_extra={"examples": [_HOME_IN]})
     name: Name
     address: Annotated[str, StringConstraints(max_length=500)] = ""
     timezone: Annotated[str, AfterValidator(_known_zone)] = "Europe/London"
@@ -221,20 +222,17 @@ class HomeOut(BaseModel):
     created_at: datetime
 
 
-class ResidentIn(BaseModel):
+class ResidentIn(RequestBody):
     """A resident of a home."""
 
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"display_name": "Grace Okafor"}]}
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [{"display_name": "Grace Okafor"}]})
     display_name: Name
 
 
-class DeviceIn(BaseModel):
+class DeviceIn(RequestBody):
     """A device to register in a home."""
 
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {"type": "pendant", "model": "CareCall P2", "room": "", "firmware": "1.7.0"},
@@ -242,7 +240,7 @@ class DeviceIn(BaseModel):
             ]
         },
     )
-    type: DeviceType
+    type: EnumValue[DeviceType]
     model: Short = ""
     room: Short = ""
     firmware: Short = ""

@@ -16,8 +16,7 @@ from fastapi import APIRouter, Body, HTTPException, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from accounts import queries as account_queries
-from accounts.errors import InvalidInput, NotFound
+from accounts.errors import NotFound
 from accounts.tenancy import Role
 from alerts import queries
 from alerts import service as alerts
@@ -38,6 +37,7 @@ from api.hotpath import query_model, resolved_by
 from api.routes.homes import visible_home
 from api.security import Caller
 from api.stream import sse_frames
+from api.tenants import member_of
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"], responses=problems(401, 403, 404, 422))
 
@@ -218,12 +218,9 @@ async def assign(alert_id: UUID, body: AssignIn, pool: PoolDep, caller: CallerDe
         row = await _visible(conn, caller, alert_id)
         caller.require_role(Role.PLATFORM_ADMIN, Role.COORDINATOR, Role.INTEGRATION)
         if body.assignee is not None:
-            person = await account_queries.get_user(conn, user_id=body.assignee)
-            staff = person is not None and person["active"] and person["role"] in ("coordinator", "carer")
-            if person is None or not staff or person["organisation_id"] != row["organisation_id"]:
-                raise InvalidInput(
-                    f"user {body.assignee} is not an active member of the alert's organisation"
-                )
+            staff = (Role.COORDINATOR, Role.CARER)
+            org = row["organisation_id"]
+            await member_of(conn, caller, body.assignee, organisation_id=org, roles=staff, active=True)
         alert = await alerts.assign(conn, alert_id=alert_id, actor=caller.actor, assignee=body.assignee)
         await caller.audit(
             conn,

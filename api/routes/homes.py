@@ -10,15 +10,15 @@ import asyncpg
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict
 
-from accounts import queries as account_queries
 from accounts import tenancy_queries as tenancy
-from accounts.errors import InvalidInput, NotFound
+from accounts.errors import NotFound
 from accounts.schemas import CarerIn, CarerOut, CircleIn, CircleMemberOut
 from accounts.tenancy import Role
 from api import pagination
 from api.deps import CallerDep, PoolDep, ResourcesDep
 from api.errors import problems
 from api.security import Caller
+from api.tenants import member_of
 from devices import queries as registry
 from devices.schemas import HomeIn, HomeOut, ResidentIn
 
@@ -154,23 +154,15 @@ async def list_residents(home_id: UUID, pool: PoolDep, caller: CallerDep) -> lis
     return [ResidentOut(**dict(r)) for r in rows]
 
 
-async def _member(conn: asyncpg.Connection, user_id: UUID, role: Role) -> None:
-    row = await account_queries.get_user(conn, user_id=user_id)
-    if row is None:
-        raise NotFound(f"user {user_id} not found")
-    if row["role"] != role.value:
-        raise InvalidInput(f"user {user_id} is not a {role.value}")
-
-
 @router.post("/homes/{home_id}/circle", response_model=list[CircleMemberOut])
 async def put_circle_member(
     home_id: UUID, body: CircleIn, resources: ResourcesDep, caller: CallerDep
 ) -> list[CircleMemberOut]:
-    """Put a family member in the home's circle of care (or change their relationship or alerts)."""
+    """Put a family member of the home's organisation in its circle of care (or change their place in it)."""
     user_id = body.user_id
     async with resources.pool.acquire() as conn, conn.transaction():
         home = await managed_home(conn, caller, home_id)
-        await _member(conn, user_id, Role.FAMILY)
+        await member_of(conn, caller, user_id, organisation_id=home["organisation_id"], roles=(Role.FAMILY,))
         await tenancy.upsert_circle(
             conn,
             home_id=home_id,
@@ -232,10 +224,7 @@ async def assign_carer(
     user_id = body.user_id
     async with resources.pool.acquire() as conn, conn.transaction():
         home = await managed_home(conn, caller, home_id)
-        await _member(conn, user_id, Role.CARER)
-        carer = await account_queries.get_user(conn, user_id=user_id)
-        if carer is None or carer["organisation_id"] != home["organisation_id"]:
-            raise NotFound(f"user {user_id} not found")
+        await member_of(conn, caller, user_id, organisation_id=home["organisation_id"], roles=(Role.CARER,))
         await tenancy.insert_assignment(conn, home_id=home_id, user_id=user_id)
         await caller.audit(
             conn,
