@@ -5,20 +5,29 @@ possible: BEGIN, one statement that stores the new readings and logs them for th
 health (one locking read, and a write when something changed), and COMMIT. While a round trip is
 out the event loop routes messages, so every one saved shortens the time a batch holds the broker's
 window.
+
+A message is identified by its device and seq (docs/mqtt-contract.md, Delivery semantics). One that
+finds its seq already taken is a redelivery when its ts is the same, and is dropped; with another ts the
+device has reused a seq, and the message is dead-lettered as `seq_reused`, except an alarm, fall, smoke
+or water-leak message, which is stored all the same: a device whose counter went back (a factory reset)
+must still be heard. Those costs only arise for messages whose seq is taken, never on the common path.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import asyncpg
+import orjson
 
+from devices.contract import PRIORITY_KINDS
 from devices.health import HealthKeeper, HealthUpdate
-from ingest import queries
+from ingest import metrics, queries
 from telecare.mqtt import Incoming
 
 log = logging.getLogger(__name__)
@@ -37,6 +46,8 @@ class Reading:
     value: float | None
     payload: dict[str, Any]
     clock_suspect: bool
+    # The message it came from, for a dead letter if its seq turns out to be reused.
+    source: Incoming | None = field(default=None, compare=False, repr=False)
 
 
 def columns(readings: list[Reading]) -> list[list[Any]]:
@@ -102,6 +113,9 @@ class BatchWriter:
         await self._drop(terminate=False)
 
     async def _connection(self) -> asyncpg.Connection:
+        if self._conn is not None and not _attached(self._conn):
+            # Lost while idle: the pool has already taken it back; forget it and take another.
+            self._conn = None
         if self._conn is None:
             self._conn = await self.pool.acquire()
             try:
@@ -114,9 +128,22 @@ class BatchWriter:
     async def _drop(self, *, terminate: bool) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
-            if terminate:
+            if terminate and _attached(conn):
                 conn.terminate()
             await self.pool.release(conn)
+
+
+def _attached(conn: asyncpg.Connection) -> bool:
+    """Whether a connection acquired from the pool is still ours to use.
+
+    When the server goes away asyncpg closes the connection and hands its slot back to the pool by
+    itself, detaching the proxy we hold: any call on it then raises InterfaceError ("connection has
+    been released back to the pool"), terminate() included.
+    """
+    try:
+        return not conn.is_closed()
+    except asyncpg.InterfaceError:
+        return False
 
 
 async def _write(
@@ -127,12 +154,72 @@ async def _write(
 ) -> tuple[list[Reading], HealthUpdate]:
     """Write one batch in the caller's transaction; returns the readings that were new."""
     fresh: list[Reading] = []
+    letters = [(m.received_at, m.topic, m.payload, r.reason, r.detail) for m, r in rejected]
     if readings:
-        new = await queries.store_readings(conn, columns=columns(readings))
-        fresh = [r for r in readings if (r.device_id, r.seq) in new]
+        fresh, reused = await _store_once(conn, readings)
+        letters += reused
     update = await health.apply(conn, fresh)
-    if rejected:
-        await queries.insert_dead_letters(
-            conn, rows=[(m.received_at, m.topic, m.payload, r.reason, r.detail) for m, r in rejected]
-        )
+    if letters:
+        await queries.insert_dead_letters(conn, rows=letters)
     return fresh, update
+
+
+DeadLetter = tuple[datetime, str, bytes, str, str]
+
+
+async def _store_once(
+    conn: asyncpg.Connection, readings: list[Reading]
+) -> tuple[list[Reading], list[DeadLetter]]:
+    """Store the readings whose (device, seq) is new; the stored ones, and dead letters for reused seqs."""
+    stored = await queries.store_readings(conn, columns=columns(readings))
+    fresh, taken = _first_of_each(readings, {(d, s, None) for d, s in stored}, with_time=False)
+    if not taken:
+        return fresh, []
+    claims = await queries.claimed_times(conn, keys=[(r.device_id, r.seq) for r in taken])
+    reused = [r for r in taken if claims.get((r.device_id, r.seq), r.time) != r.time]
+    alarms = [r for r in reused if r.kind in PRIORITY_KINDS]
+    if alarms:
+        log.warning(
+            "%d alarm message(s) reuse a seq their device already used with another ts (a counter reset?);"
+            " stored all the same: %s",
+            len(alarms),
+            ", ".join(f"device {r.device_id} seq {r.seq}" for r in alarms[:5]),
+        )
+        again = await queries.store_unclaimed(conn, columns=columns(alarms))
+        fresh += _first_of_each(alarms, again, with_time=True)[0]
+    letters = [
+        _reused_letter(r, claims[(r.device_id, r.seq)]) for r in reused if r.kind not in PRIORITY_KINDS
+    ]
+    if letters:
+        metrics.DEAD_LETTERS.labels("seq_reused").inc(len(letters))
+    return fresh, letters
+
+
+def _first_of_each(
+    readings: list[Reading], stored: Collection[tuple[UUID, int, datetime | None]], *, with_time: bool
+) -> tuple[list[Reading], list[Reading]]:
+    """The first reading of each stored key (device, seq[, time]), and all the others, in order."""
+    first: list[Reading] = []
+    rest: list[Reading] = []
+    seen: set[tuple[UUID, int, datetime | None]] = set()
+    for r in readings:
+        key = (r.device_id, r.seq, r.time if with_time else None)
+        if key in stored and key not in seen:
+            seen.add(key)
+            first.append(r)
+        else:
+            rest.append(r)
+    return first, rest
+
+
+def _reused_letter(reading: Reading, first_ts: datetime) -> DeadLetter:
+    """The dead letter of a message whose seq an earlier message with another ts already used."""
+    detail = (
+        f"seq {reading.seq} of device {reading.device_id} was already used by a message with ts"
+        f" {first_ts.isoformat()}; this one has ts {reading.time.isoformat()} and is not stored"
+        " (a device must never reuse a seq)"
+    )
+    source = reading.source
+    if source is None:
+        return (reading.received_at, "", orjson.dumps(reading.payload), "seq_reused", detail)
+    return (source.received_at, source.topic, source.payload, "seq_reused", detail)
