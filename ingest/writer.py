@@ -160,11 +160,23 @@ async def _write(
         letters += reused
     update = await health.apply(conn, fresh)
     if letters:
-        await queries.insert_dead_letters(conn, rows=letters)
+        rows = [(at, storable(topic), raw, reason, storable(why)) for at, topic, raw, reason, why in letters]
+        await queries.insert_dead_letters(conn, rows=rows)
     return fresh, update
 
 
 DeadLetter = tuple[datetime, str, bytes, str, str]
+
+
+def storable(text: str) -> str:
+    """The text as PostgreSQL can store it: NUL and lone surrogates (which its text has not) escaped.
+
+    The contract's checks keep both out of every reason they give, and Mosquitto out of topics; this
+    is the last guard, so that a dead letter (the payload is kept whole as bytes) is always written.
+    """
+    if "\x00" not in text and text.isascii():
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
 
 
 async def _store_once(
