@@ -73,6 +73,16 @@ class Rejected:
     detail: str
 
 
+class ConnectionLost(ConnectionError):
+    """The server ended the writer's connection in the middle of a batch; nothing of it was committed.
+
+    asyncpg reports a connection the server cut off between two statements of a transaction (a FATAL
+    such as PostgreSQL's shutdown, read while the connection was idle) as "cannot switch to state N;
+    another operation is in progress" on the next statement: an InternalClientError that says nothing
+    of the outage. A ConnectionError, it is retried as any other sign that the database is down.
+    """
+
+
 class BatchWriter:
     """One writer's connection, and the transaction that stores a batch on it."""
 
@@ -90,10 +100,9 @@ class BatchWriter:
         that failed otherwise is dropped, and the error raised for the caller to retry.
         """
         while True:
-            conn = await self._connection()
             try:
-                async with conn.transaction():
-                    fresh, update = await _write(conn, self.health, readings, rejected)
+                conn = await self._connection()
+                fresh, update = await _transaction(conn, self.health, readings, rejected)
             except asyncpg.DataError:
                 raise
             except asyncpg.exceptions.DeadlockDetectedError as exc:
@@ -101,6 +110,9 @@ class BatchWriter:
                 # round): nothing was written or learned, so do it again.
                 log.info("batch chosen as a deadlock victim (%s); writing it again", exc)
                 continue
+            except asyncpg.exceptions.InternalClientError as exc:
+                await self._drop(terminate=True)
+                raise ConnectionLost("PostgreSQL closed the connection during a batch") from exc
             except BaseException:
                 # Never keep (or hand back to the pool) a connection that failed mid-operation.
                 await self._drop(terminate=True)
@@ -131,6 +143,34 @@ class BatchWriter:
             if terminate and _attached(conn):
                 conn.terminate()
             await self.pool.release(conn)
+
+
+# Errors after which the connection is sound and only the transaction is lost: rolled back, then raised.
+_ROLL_BACK = (asyncpg.DataError, asyncpg.exceptions.DeadlockDetectedError)
+
+
+async def _transaction(
+    conn: asyncpg.Connection,
+    health: HealthKeeper,
+    readings: list[Reading],
+    rejected: list[tuple[Incoming, Rejected]],
+) -> tuple[list[Reading], HealthUpdate]:
+    """_write in a transaction of its own.
+
+    Not `async with conn.transaction()`: on any error that sends a ROLLBACK, and on a connection the
+    server has just cut off (PostgreSQL shutting down) the ROLLBACK fails as "another operation is in
+    progress" and hides the real error. Such a connection is terminated by the caller instead, which
+    ends its transaction just as well.
+    """
+    transaction = conn.transaction()
+    await transaction.start()
+    try:
+        result = await _write(conn, health, readings, rejected)
+    except _ROLL_BACK:
+        await transaction.rollback()
+        raise
+    await transaction.commit()
+    return result
 
 
 def _attached(conn: asyncpg.Connection) -> bool:
