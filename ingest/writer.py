@@ -15,11 +15,12 @@ must still be heard. Those costs only arise for messages whose seq is taken, nev
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import asyncpg
@@ -31,6 +32,7 @@ from ingest import metrics, queries
 from telecare.mqtt import Incoming
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +104,8 @@ class BatchWriter:
         while True:
             try:
                 conn = await self._connection()
-                fresh, update = await _transaction(conn, self.health, readings, rejected)
+                write = functools.partial(_write, conn, self.health, readings, rejected)
+                fresh, update = await _in_transaction(conn, write)
             except asyncpg.DataError:
                 raise
             except asyncpg.exceptions.DeadlockDetectedError as exc:
@@ -149,13 +152,8 @@ class BatchWriter:
 _ROLL_BACK = (asyncpg.DataError, asyncpg.exceptions.DeadlockDetectedError)
 
 
-async def _transaction(
-    conn: asyncpg.Connection,
-    health: HealthKeeper,
-    readings: list[Reading],
-    rejected: list[tuple[Incoming, Rejected]],
-) -> tuple[list[Reading], HealthUpdate]:
-    """_write in a transaction of its own.
+async def _in_transaction(conn: asyncpg.Connection, work: Callable[[], Awaitable[T]]) -> T:
+    """Run `work` in a transaction of its own.
 
     Not `async with conn.transaction()`: on any error that sends a ROLLBACK, and on a connection the
     server has just cut off (PostgreSQL shutting down) the ROLLBACK fails as "another operation is in
@@ -165,7 +163,7 @@ async def _transaction(
     transaction = conn.transaction()
     await transaction.start()
     try:
-        result = await _write(conn, health, readings, rejected)
+        result = await work()
     except _ROLL_BACK:
         await transaction.rollback()
         raise
