@@ -154,7 +154,7 @@ def test_any_isoformat_timestamp(moment: datetime, offset_minutes: int, kind: Me
 
 # Text drawn from every category but surrogates (which JSON text cannot hold unpaired), with the
 # characters that PostgreSQL or the contract refuse drawn often.
-TEXT = st.text(st.sampled_from("\x00\x1f\x7f\x85\x9f\u2028\ufffeaZ") | st.characters(), max_size=6)
+TEXT = st.text(st.sampled_from("\x00\x1f\x7f\x85\x9f\u2028\ufffeaZ"), max_size=4) | st.text(max_size=6)
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | TEXT,
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3),
