@@ -15,12 +15,16 @@ import asyncpg
 
 from devices import health
 from ingest import handoff
+from ingest import queries as ingest_queries
 from telecare.settings import StorageMode
 from telecare.storage import StorageInfo
 
 log = logging.getLogger(__name__)
 
 ROLLUP_WINDOW = timedelta(days=3)
+# How long ingest remembers a (device, seq) it stored, so that the same seq with another ts is not stored
+# again (docs/mqtt-contract.md); never longer than the readings themselves are kept.
+SEQ_MEMORY_DAYS = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +154,8 @@ async def maintenance_loop(
         try:
             async with pool.acquire() as conn:
                 await handoff.prune(conn)
+                keep_days = min(SEQ_MEMORY_DAYS, retention_days)
+                await ingest_queries.prune_reading_seqs(conn, keep_days=keep_days)
                 if not timescaledb:
                     result = await run_once(conn, retention_days=retention_days, ahead_days=ahead_days)
                     if result.created or result.dropped:
