@@ -38,13 +38,13 @@ class Cause:
 
     `device_types`: the incident's device must be of one of these types (an offline motion sensor
     leaves a room silent; an offline smart plug hides nobody). `rooms`: the incident's room must be one
-    of these (a fall in the bathroom is also a long bathroom stay), and not one of `other_rooms_only`.
+    of these (a fall in the bathroom is also a long bathroom stay), and not one of `except_rooms`.
     `same_device`: the alert must be about the incident's own device. Unset fields do not restrict.
     """
 
     device_types: frozenset[str] | None = None
     rooms: frozenset[str] | None = None
-    other_rooms_only: frozenset[str] = frozenset()
+    except_rooms: frozenset[str] = frozenset()
     same_device: bool = False
 
 
@@ -54,13 +54,13 @@ _HOME = Cause()
 # that rest on that device's data; a person's condition excuses the alerts that condition produces.
 CAUSES: dict[str, dict[str, Cause]] = {
     "device_offline": {
-        # The room the resident is in looks empty, so the home looks quiet.
+        # The room the resident is in looks empty, or the bed they lie in does: the home looks quiet.
         "inactivity": Cause(device_types=_PRESENCE),
         # The bed looks occupied still.
         "not_up": Cause(device_types=frozenset({"bed_sensor"})),
         # Leaving the bathroom is seen by motion in another room; that room's sensor is gone.
         "bathroom_too_long": Cause(
-            device_types=frozenset({"motion_sensor"}), other_rooms_only=frozenset({"bathroom"})
+            device_types=frozenset({"motion_sensor"}), except_rooms=frozenset({"bathroom"})
         ),
     },
     "low_battery": {"device_offline": Cause(same_device=True)},
@@ -175,7 +175,7 @@ def _can_cause(run: HomeRun, label: Incident, alert: AlertRecord) -> bool:
         return False
     if cause.rooms is not None and room not in cause.rooms:
         return False
-    if room in cause.other_rooms_only:
+    if room in cause.except_rooms:
         return False
     if cause.same_device:
         return label.device_key is not None and _alert_device(alert) == device_id(run.home, label.device_key)
