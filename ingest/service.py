@@ -165,11 +165,8 @@ class IngestWorker:
 
     @property
     def subscriptions(self) -> list[str]:
-        """Every device topic (or the priority kinds'): shared between workers, or this worker's alone."""
-        kinds = sorted(PRIORITY_TOPIC_KINDS) if self.priority_only else ["+"]
-        group = PRIORITY_SHARE_GROUP if self.priority_only else SHARE_GROUP
-        topics = [f"{self.topic_root}/v1/+/+/{kind}" for kind in kinds]
-        return [f"$share/{group}/{t}" for t in topics] if self.shared else topics
+        """This worker's topic filters (see `subscriptions`)."""
+        return subscriptions(self.topic_root, shared=self.shared, priority_only=self.priority_only)
 
     async def run(self) -> None:
         """Connect and process until cancelled; disconnects cleanly on the way out."""
@@ -310,6 +307,14 @@ class IngestWorker:
         self.duplicates += len(readings) - len(fresh)
         self.dead_lettered += len(rejected)
         return fresh
+
+
+def subscriptions(topic_root: str, *, shared: bool, priority_only: bool) -> list[str]:
+    """Every device topic (or the priority kinds'), shared between workers or this worker's alone."""
+    kinds = sorted(PRIORITY_TOPIC_KINDS) if priority_only else ["+"]
+    group = PRIORITY_SHARE_GROUP if priority_only else SHARE_GROUP
+    topics = [f"{topic_root}/v1/+/+/{kind}" for kind in kinds]
+    return [f"$share/{group}/{t}" for t in topics] if shared else topics
 
 
 def _decide(
