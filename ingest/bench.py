@@ -33,6 +33,7 @@ import shutil
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +42,10 @@ import orjson
 
 from ingest import bench_alarm as alarm
 from ingest import bench_db as db
+from ingest import bench_report
 from ingest.bench_phases import (
     OUT,
+    REPO,
     TARGETS,
     Bench,
     phase_ceiling,
@@ -58,6 +61,8 @@ from ingest.bench_phases import (
 from telecare.embedded import EmbeddedMosquitto, EmbeddedPostgres
 from telecare.embedded.process import free_port
 from telecare.settings import Settings
+
+SCALING = REPO / "docs" / "scaling.md"
 
 
 async def run_phases(bench: Bench) -> None:
@@ -128,6 +133,7 @@ def summarise(bench: Bench, started: float) -> dict[str, Any]:
         " *_stored_at_ms: stored_at (the transaction's start) - time",
         **{k: v for k, v in res.items() if k not in [*head, "peak_rss_mb", "offered_per_s", "machine"]},
         "bench_seconds": round(time.monotonic() - started, 1),
+        "run_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
 
 
@@ -269,6 +275,9 @@ def main(argv: list[str] | None = None) -> int:
         doc["bench_seconds"] = round(time.monotonic() - started, 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
+    # docs/scaling.md shows the figures of the committed full run, and only those.
+    if args.out == OUT and not args.quick and bench_report.update(doc, SCALING):
+        print(f"  table written to {SCALING}")
     print_summary(doc, args.out)
     return 0
 

@@ -243,6 +243,8 @@ async def phase_ceiling(bench: Bench, total: int, receive_maximum: int) -> None:
 async def phase_committed(bench: Bench, conn: asyncpg.Connection, total: int) -> None:
     """N messages as fast as possible through the worker, first publish to the N-th commit."""
     base = await count_readings(conn)
+    pids = [w.pid for w in bench.workers]
+    cpu_before = alarm.cpu_by_part(pids)
     task = asyncio.create_task(bench.publish(bench.plan(total=total), "committed"))
     await asyncio.sleep(0.5)
     polled = await wait_count(conn, base + total, timeout_s=max(300, total / 500))
@@ -251,6 +253,7 @@ async def phase_committed(bench: Bench, conn: asyncpg.Connection, total: int) ->
     last_commit = (await lags(conn, report.first_publish, report.last_publish))["normal"]["last_commit"]
     bench.results["committed_per_s"] = round(total / (min(polled, last_commit) - report.first_publish))
     bench.results["committed_publisher_per_s"] = round(report.offered_per_s)
+    bench.results["committed_cpu"] = alarm.cpu_delta(cpu_before, alarm.cpu_by_part(pids), total)
 
 
 async def steady(

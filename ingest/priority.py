@@ -47,7 +47,10 @@ def lane_client_id(client_id: str) -> str:
 
 async def run_priority_lane(settings: Settings, *, listening: asyncio.Event | None = None) -> None:
     """Run the priority lane until cancelled (the database is migrated by the worker that started it)."""
-    pool = await create_pool(require_database_url(settings), min_size=1, max_size=2)
+    dsn = require_database_url(settings)
+    pool = await until_database_answers(
+        "connecting the priority lane", lambda: create_pool(dsn, min_size=1, max_size=2)
+    )
     try:
         worker = IngestWorker(
             pool=pool,
