@@ -100,6 +100,15 @@ async def run_phases(bench: Bench) -> None:
         await conn.close()
 
 
+def run_mode(args: argparse.Namespace) -> str:
+    """quick, full (every phase at its default length), or custom."""
+    if args.quick:
+        return "quick"
+    defaults = parse_args([])
+    lengths = ("duration", "soak", "saturated", "messages", "rate", "homes", "hogs", "writer_rows")
+    return "full" if all(getattr(args, k) == getattr(defaults, k) for k in lengths) else "custom"
+
+
 def summarise(bench: Bench, started: float) -> dict[str, Any]:
     """The JSON document: headline figures first, then the machine, targets and details."""
     res, args = bench.results, bench.args
@@ -123,7 +132,7 @@ def summarise(bench: Bench, started: float) -> dict[str, Any]:
         "targets": {k: f"{op} {v}" for k, (op, v) in TARGETS.items()},
         "met": met,
         "all_met": all(met.values()),
-        "mode": "quick" if args.quick else "full",
+        "mode": run_mode(args),
         "workers": args.workers,
         "offered_per_s": res["offered_per_s"],
         "duration_s": args.duration,
@@ -169,7 +178,7 @@ def print_summary(doc: dict[str, Any], path: Path) -> None:
         f"  {'writers':<12}" + ", ".join(f"{k} {v['rows_per_s']}/s" for k, v in doc["writers"].items()),
         f"  took {doc['bench_seconds']} s; written to {path}",
     ]
-    if "plain_postgresql" in doc:
+    if "alarm_p99_ms" in doc.get("plain_postgresql", {}):
         pg = doc["plain_postgresql"]
         lines.insert(
             -1,
@@ -228,6 +237,9 @@ async def alarm_phases(bench: Bench) -> None:
         res["saturated"] = await steady(
             bench, conn, args.saturated / 2, args.rate, "saturated", hogs=args.hogs
         )
+        stop_workers(bench)
+        # The same rows written the same ways as on the first path: what a hypertable costs a batch.
+        res["writers"] = await db.compare_writers(bench.pg.dsn(), bench.devices, rows=args.writer_rows)
     finally:
         await conn.close()
     res["storage"] = bench.storage
@@ -259,6 +271,18 @@ def run_on_servers(args: argparse.Namespace, *, timescaledb: bool | None, phases
     return bench
 
 
+def plain_postgres_pass(args: argparse.Namespace) -> dict[str, Any]:
+    """The alarm phases on plain PostgreSQL; a failure is reported in the result, not raised, so the
+    first path's figures are still written."""
+    try:
+        second = run_on_servers(args, timescaledb=False, phases=alarm_phases).results
+    except Exception as exc:
+        print(f"plain PostgreSQL pass failed: {exc!r}", file=sys.stderr)
+        return {"error": repr(exc)}
+    second["met"] = {k: second[k] <= TARGETS[k][1] for k in ("alarm_p99_ms", "saturated_alarm_p99_ms")}
+    return second
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; servers and the worker are stopped whatever happens."""
     args = parse_args(argv)
@@ -267,16 +291,15 @@ def main(argv: list[str] | None = None) -> int:
     # Figures of the second path are taken after the first's servers are gone, so they do not compete.
     second: dict[str, Any] | None = None
     if args.plain_postgres and bench.storage.startswith("timescaledb"):
-        second = run_on_servers(args, timescaledb=False, phases=alarm_phases).results
+        second = plain_postgres_pass(args)
     doc = summarise(bench, started)
     if second is not None:
-        second["met"] = {k: second[k] <= TARGETS[k][1] for k in ("alarm_p99_ms", "saturated_alarm_p99_ms")}
         doc["plain_postgresql"] = second
         doc["bench_seconds"] = round(time.monotonic() - started, 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
     # docs/scaling.md shows the figures of the committed full run, and only those.
-    if args.out == OUT and not args.quick and bench_report.update(doc, SCALING):
+    if args.out == OUT and doc["mode"] == "full" and bench_report.update(doc, SCALING):
         print(f"  table written to {SCALING}")
     print_summary(doc, args.out)
     return 0

@@ -73,8 +73,15 @@ def rows(doc: dict[str, Any]) -> list[tuple[str, str, str]]:
         ("worker CPU per message: committed phase", _cpu(doc["committed_cpu"]), ""),
         ("the same: latency phase / saturated phase", f"{_cpu(lat)} / {_cpu(sat)}", ""),
     ]
+    return out + _second_path(doc)
+
+
+def _second_path(doc: dict[str, Any]) -> list[tuple[str, str, str]]:
+    out: list[tuple[str, str, str]] = []
     pg = doc.get("plain_postgresql")
-    if pg is not None:
+    if pg is not None and "error" in pg:
+        out.append(("plain PostgreSQL pass", f"failed: {pg['error']}", ""))
+    elif pg is not None:
         out += [
             (
                 f"plain PostgreSQL: alarm p50 / p99 ({pg['latency']['offered_per_s']:,}/s offered)",
@@ -88,6 +95,15 @@ def rows(doc: dict[str, Any]) -> list[tuple[str, str, str]]:
             ),
             ("load average (1 min) then", _load(pg["saturated"]), ""),
         ]
+    if pg is not None and "writers" in pg:
+        first, second = doc["writers"]["asyncpg_unnest"], pg["writers"]["asyncpg_unnest"]
+        out.append(
+            (
+                "the ingest statement alone, 500-row transactions: this path / plain PostgreSQL",
+                f"{first['rows_per_s']:,} / {second['rows_per_s']:,} rows/s",
+                "",
+            )
+        )
     return out
 
 
