@@ -38,6 +38,10 @@ TOPIC_CACHE_SIZE = 50_000
 # otherwise keep it busy for tens of milliseconds and hold up the writers' database replies.
 ROUTE_AT_MOST = 64
 PRIORITY_BATCH = 50
+# Beside a listening priority lane, the main worker writes its copy of a priority message this much
+# later: by then the lane has stored it, so the copy finds the row instead of taking the row's lock
+# first and making the lane's commit wait for this busier worker's.
+LANE_GRACE_S = 1.0
 # Batches of ordinary readings in flight at once. A batch spends most of its time waiting for round
 # trips to the database while its messages hold part of the broker's window (receive maximum); with
 # two writers one batch is built while the other commits.
@@ -193,13 +197,16 @@ class IngestWorker:
         lanes = [Lane(size=self.batch_size, wait_s=self.batch_ms / 1000) for _ in range(BATCH_WRITERS)]
         if self.priority_only:
             lanes = [priority]  # nothing else comes, and its dead letters are written at once too
+        later = Lane(size=PRIORITY_BATCH, wait_s=LANE_GRACE_S) if self.priority_lane_ready else None
         async with asyncio.TaskGroup() as group:
-            group.create_task(self._route(client.inbox, priority, lanes), name="ingest-route")
+            group.create_task(self._route(client.inbox, priority, lanes, later), name="ingest-route")
             group.create_task(self._write(client, priority, path="priority"), name="ingest-priority")
+            if later is not None:
+                group.create_task(self._write(client, later, path="fallback"), name="ingest-fallback")
             for n, lane in enumerate(lanes if not self.priority_only else []):
                 group.create_task(self._write(client, lane, path="batch"), name=f"ingest-batch-{n}")
 
-    async def _route(self, inbox: Inbox, priority: Lane, lanes: list[Lane]) -> None:
+    async def _route(self, inbox: Inbox, priority: Lane, lanes: list[Lane], later: Lane | None) -> None:
         while True:
             messages = await inbox.take(ROUTE_AT_MOST)
             metrics.RECEIVED.inc(len(messages))
@@ -220,7 +227,7 @@ class IngestWorker:
                     # Dead letters stay in order.
                     lanes[0].add(Pending(message, self._dead_letter(message, outcome), now))
                 elif outcome.kind in PRIORITY_KINDS:
-                    priority.add(Pending(message, outcome, now))
+                    self._priority(priority, later).add(Pending(message, outcome, now))
                 else:
                     lanes[address.device_id.int % len(lanes)].add(Pending(message, outcome, now))
             if inbox.held * 2 >= inbox.maxsize:
@@ -230,6 +237,11 @@ class IngestWorker:
                     lane.flush()
             # take() does not yield while messages are waiting: let the writers have their replies.
             await asyncio.sleep(0)
+
+    def _priority(self, priority: Lane, later: Lane | None) -> Lane:
+        """The main worker's priority writer, or while a priority lane listens the one that waits first."""
+        ready = self.priority_lane_ready
+        return later if later is not None and ready is not None and ready() else priority
 
     def _dead_letter(self, message: Incoming, rejected: Rejected) -> Rejected | None:
         """The dead letter to write, or None (only acknowledged) when the priority lane writes it."""
