@@ -25,6 +25,10 @@ ROLLUP_WINDOW = timedelta(days=3)
 # How long ingest remembers a (device, seq) it stored, so that the same seq with another ts is not stored
 # again (docs/mqtt-contract.md); never longer than the readings themselves are kept.
 SEQ_MEMORY_DAYS = 30
+# The longest a DDL statement of upkeep waits for a lock on readings (writers and readers wait behind it).
+LOCK_TIMEOUT_MS = 5000
+# After a pass that failed, the next comes this soon (at most the usual interval).
+RETRY_AFTER_FAILURE_S = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,12 +56,22 @@ async def existing_partitions(conn: asyncpg.Connection) -> dict[str, date]:
     return {r["relname"]: datetime.strptime(r["relname"][10:], "%Y%m%d").date() for r in rows}
 
 
-async def create_day_partition(conn: asyncpg.Connection, day: date) -> None:
-    """Create one day's partition, moving any rows for that day out of the default partition first."""
+async def create_day_partition(conn: asyncpg.Connection, day: date) -> bool:
+    """Create one day's partition, moving any rows for that day out of the default partition first.
+
+    False when another worker's upkeep has just created it. Writers go on meanwhile: one whose rows
+    were routed to the default partition before the attach has its batch rolled back and writes it
+    again (ingest.writer.transient).
+    """
     name = partition_name(day)
     start = datetime(day.year, day.month, day.day, tzinfo=UTC)
     end = start + timedelta(days=1)
     async with conn.transaction():
+        # Several workers' upkeep passes take turns, and each sees the partitions the others made.
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('telecare-partitions'))")
+        if await conn.fetchval("SELECT to_regclass($1)", name) is not None:
+            return False
+        await _lock_for_attach(conn)
         await conn.execute(f"CREATE TABLE {name} (LIKE readings INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
         await conn.execute(
             f"""
@@ -72,6 +86,21 @@ async def create_day_partition(conn: asyncpg.Connection, day: date) -> None:
             f"ALTER TABLE readings ATTACH PARTITION {name} FOR VALUES FROM ('{start.isoformat()}') "
             f"TO ('{end.isoformat()}')"
         )
+    return True
+
+
+async def _lock_for_attach(conn: asyncpg.Connection) -> None:
+    """Take, before moving rows out of the default partition, the locks the attach will take anyway.
+
+    Without them a writer's rows for the day, uncommitted when the move ran, would be in the default
+    partition by the time of the attach, and the attach would fail. In the attach's own order (the
+    parent, then the default partition), with a bound on the wait: behind a long query on readings,
+    the writers bound for the default partition would queue behind this pass; it gives up instead and
+    tries again on the next.
+    """
+    await conn.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_MS}ms'")
+    await conn.execute("LOCK TABLE ONLY readings IN SHARE UPDATE EXCLUSIVE MODE")
+    await conn.execute("LOCK TABLE readings_default IN ACCESS EXCLUSIVE MODE")
 
 
 async def run_once(
@@ -89,13 +118,15 @@ async def run_once(
     wanted |= {r["day"] for r in waiting}
     created = []
     for day in sorted(wanted):
-        if partition_name(day) not in have and day >= cutoff:
-            await create_day_partition(conn, day)
+        if partition_name(day) not in have and day >= cutoff and await create_day_partition(conn, day):
             created.append(partition_name(day))
     dropped = []
     for name, day in sorted(have.items(), key=lambda item: item[1]):
         if day < cutoff:
-            await conn.execute(f"DROP TABLE {name}")
+            async with conn.transaction():
+                # Dropping a partition locks the whole table: bounded as for an attach.
+                await conn.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_MS}ms'")
+                await conn.execute(f"DROP TABLE IF EXISTS {name}")
             dropped.append(name)
     await conn.execute(
         "DELETE FROM readings_default WHERE time < $1",
@@ -137,6 +168,25 @@ async def health_loop(pool: asyncpg.Pool, *, interval_s: float = 10.0) -> None:
         await asyncio.sleep(interval_s)
 
 
+async def maintain(pool: asyncpg.Pool, *, info: StorageInfo, retention_days: int, ahead_days: int) -> bool:
+    """One upkeep pass (the batch log and seq memory pruned; on plain PostgreSQL partitions and rollup).
+
+    Failures are logged, and False returned, for the caller to try again later.
+    """
+    try:
+        async with pool.acquire() as conn:
+            await handoff.prune(conn)
+            await ingest_queries.prune_reading_seqs(conn, keep_days=min(SEQ_MEMORY_DAYS, retention_days))
+            if info.mode is not StorageMode.TIMESCALEDB:
+                result = await run_once(conn, retention_days=retention_days, ahead_days=ahead_days)
+                if result.created or result.dropped:
+                    log.info("partitions created %s, dropped %s", result.created, result.dropped)
+    except (asyncpg.PostgresError, OSError) as exc:
+        log.warning("storage maintenance failed, will retry: %s", exc)
+        return False
+    return True
+
+
 async def maintenance_loop(
     pool: asyncpg.Pool,
     *,
@@ -144,22 +194,14 @@ async def maintenance_loop(
     retention_days: int,
     ahead_days: int,
     interval_s: float = 300.0,
+    first_now: bool = True,
 ) -> None:
-    """Run maintenance now and then every interval until cancelled; failures are logged and retried.
+    """Run maintenance (now unless first_now is False) and then every interval until cancelled.
 
     On TimescaleDB chunks, retention and rollup are its own policies; what is left is the batch log.
     """
-    timescaledb = info.mode is StorageMode.TIMESCALEDB
-    while True:
-        try:
-            async with pool.acquire() as conn:
-                await handoff.prune(conn)
-                keep_days = min(SEQ_MEMORY_DAYS, retention_days)
-                await ingest_queries.prune_reading_seqs(conn, keep_days=keep_days)
-                if not timescaledb:
-                    result = await run_once(conn, retention_days=retention_days, ahead_days=ahead_days)
-                    if result.created or result.dropped:
-                        log.info("partitions created %s, dropped %s", result.created, result.dropped)
-        except (asyncpg.PostgresError, OSError) as exc:
-            log.warning("storage maintenance failed, will retry: %s", exc)
+    if not first_now:
         await asyncio.sleep(interval_s)
+    while True:
+        done = await maintain(pool, info=info, retention_days=retention_days, ahead_days=ahead_days)
+        await asyncio.sleep(interval_s if done else min(RETRY_AFTER_FAILURE_S, interval_s))

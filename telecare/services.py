@@ -22,7 +22,7 @@ from simulators.service import SimOptions, Summary, simulate
 from telecare import heap
 from telecare.connect import mqtt_config, require_database_url
 from telecare.db import create_pool
-from telecare.maintenance import health_loop, maintenance_loop
+from telecare.maintenance import health_loop, maintain, maintenance_loop
 from telecare.migrate import migrate
 from telecare.settings import PriorityLane as LaneMode
 from telecare.settings import Settings
@@ -121,6 +121,10 @@ async def run_ingest(
         async with pool.acquire() as conn:
             report = await migrate(conn, storage=settings.storage)
             await apply_retention(conn, info=report.storage, retention_days=settings.retention_days)
+        # Today's partition and the next days' exist before the first message is taken: a batch then
+        # never meets their creation (a worker once died of that race; the writer now retries it too).
+        info, retention, ahead = report.storage, settings.retention_days, settings.partitions_ahead_days
+        first_pass = await maintain(pool, info=info, retention_days=retention, ahead_days=ahead)
         mode = settings.ingest_priority_lane
         lane = PriorityLane(settings, mode) if mode is not LaneMode.OFF else None
         worker = IngestWorker(
@@ -146,15 +150,10 @@ async def run_ingest(
                 group.create_task(lane.run(), name="ingest-priority-lane")
             if settle_heap:
                 group.create_task(_settle_when(worker.subscribed), name="settle-heap")
-            group.create_task(
-                maintenance_loop(
-                    pool,
-                    info=report.storage,
-                    retention_days=settings.retention_days,
-                    ahead_days=settings.partitions_ahead_days,
-                ),
-                name="maintenance",
+            upkeep = maintenance_loop(
+                pool, info=info, retention_days=retention, ahead_days=ahead, first_now=not first_pass
             )
+            group.create_task(upkeep, name="maintenance")
             group.create_task(health_loop(pool, interval_s=settings.health_check_s), name="device-health")
     finally:
         await pool.close()
