@@ -183,63 +183,6 @@ class ApiKeyCreated(ApiKeyOut):
     key: str
 
 
-class CircleIn(BaseModel):
-    """Put a family member in a home's circle of care."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "user_id": "6f1c2a9e-8d4b-4c1e-9a57-2b1f3c4d5e6f",
-                    "relationship": "daughter",
-                    "receives_alerts": True,
-                }
-            ]
-        },
-    )
-
-    user_id: UUID
-    relationship: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-    receives_alerts: bool = True
-
-
-class CircleMemberOut(BaseModel):
-    """A member of a home's circle of care."""
-
-    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [examples.CIRCLE_MEMBER]})
-
-    home_id: UUID
-    user_id: UUID
-    name: str
-    email: str
-    relationship: str
-    receives_alerts: bool
-    created_at: datetime
-
-
-class CarerIn(BaseModel):
-    """Assign a carer to a home."""
-
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"user_id": "6f1c2a9e-8d4b-4c1e-9a57-2b1f3c4d5e6f"}]}
-    )
-
-    user_id: UUID
-
-
-class CarerOut(BaseModel):
-    """A carer assigned to a home."""
-
-    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [examples.CARER]})
-
-    home_id: UUID
-    user_id: UUID
-    name: str
-    email: str
-    created_at: datetime
-
-
 class AuditOut(BaseModel):
     """One change someone made through the API."""
 

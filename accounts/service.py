@@ -11,7 +11,7 @@ from uuid import UUID
 
 import asyncpg
 
-from accounts import queries, tenancy_queries
+from accounts import queries
 from accounts.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, RateLimited
 from accounts.passwords import MIN_LENGTH, hash_async, verify_async
 from accounts.tenancy import Principal, Role, Scope, scope_without_lookup
@@ -289,7 +289,7 @@ async def scope_of(conn: asyncpg.Connection, principal: Principal) -> Scope:
         return scope
     if principal.role not in (Role.CARER, Role.FAMILY):
         return Scope()
-    homes = await tenancy_queries.linked_homes(conn, user_id=principal.id, role=principal.role.value)
+    homes = await queries.linked_homes(conn, user_id=principal.id, role=principal.role.value)
     if homes is None:
         raise NotAuthenticated("the account is deactivated")
     return Scope(home_ids=frozenset(homes))

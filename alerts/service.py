@@ -14,8 +14,10 @@ from uuid import UUID
 import asyncpg
 import orjson
 
+from accounts import queries as account_queries
+from accounts.tenancy import Scope
 from alerts import queries
-from alerts.errors import AlertNotFound, AlertStateError
+from alerts.errors import AlertNotFound, AlertStateError, InvalidAssignee
 
 Severity = Literal["critical", "high", "medium", "low"]
 Status = Literal["open", "acknowledged", "resolved"]
@@ -204,6 +206,22 @@ async def assign(conn: asyncpg.Connection, *, alert_id: UUID, actor: Actor, assi
         detail = {"assignee": str(assignee) if assignee else None, "previous": _str(current.assigned_to)}
         await _record(conn, alert, "assigned", actor, detail)
         return alert
+
+
+async def visible_alert(conn: asyncpg.Connection, *, scope: Scope, alert_id: UUID) -> asyncpg.Record:
+    """The alert (as the listing shows it) if the scope sees it; AlertNotFound otherwise."""
+    row = await queries.get_scoped(conn, alert_id=alert_id, scope=scope)
+    if row is None:
+        raise AlertNotFound(f"alert {alert_id} not found")
+    return row
+
+
+async def require_assignee(conn: asyncpg.Connection, *, organisation_id: UUID, assignee: UUID) -> None:
+    """Only an active coordinator or carer of the alert's organisation may be given an alert."""
+    person = await account_queries.get_user(conn, user_id=assignee)
+    staff = person is not None and person["active"] and person["role"] in ("coordinator", "carer")
+    if person is None or not staff or person["organisation_id"] != organisation_id:
+        raise InvalidAssignee(f"user {assignee} is not an active member of the alert's organisation")
 
 
 async def history(conn: asyncpg.Connection, *, alert_id: UUID) -> list[AlertEvent]:

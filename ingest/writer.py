@@ -19,13 +19,13 @@ import asyncpg
 
 from devices.health import HealthKeeper, HealthUpdate
 from ingest import queries
-from telecare.mqtt import Incoming
+from kernel.mqtt import Incoming
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
-class Reading:
+class ReadingRow:
     """A validated reading ready to store."""
 
     time: datetime
@@ -39,7 +39,7 @@ class Reading:
     clock_suspect: bool
 
 
-def columns(readings: list[Reading]) -> list[list[Any]]:
+def columns(readings: list[ReadingRow]) -> list[list[Any]]:
     """The readings as one list per column, in queries.READING_COLUMNS order."""
     return [
         [r.time for r in readings],
@@ -71,8 +71,8 @@ class BatchWriter:
         self._conn: asyncpg.Connection | None = None
 
     async def store(
-        self, readings: list[Reading], rejected: list[tuple[Incoming, Rejected]]
-    ) -> list[Reading]:
+        self, readings: list[ReadingRow], rejected: list[tuple[Incoming, Rejected]]
+    ) -> list[ReadingRow]:
         """Store the new readings, their health and the dead letters in one transaction; the new readings.
 
         asyncpg.DataError (a row the database refuses) rolls the batch back and is raised; a connection
@@ -122,11 +122,11 @@ class BatchWriter:
 async def _write(
     conn: asyncpg.Connection,
     health: HealthKeeper,
-    readings: list[Reading],
+    readings: list[ReadingRow],
     rejected: list[tuple[Incoming, Rejected]],
-) -> tuple[list[Reading], HealthUpdate]:
+) -> tuple[list[ReadingRow], HealthUpdate]:
     """Write one batch in the caller's transaction; returns the readings that were new."""
-    fresh: list[Reading] = []
+    fresh: list[ReadingRow] = []
     if readings:
         new = await queries.store_readings(conn, columns=columns(readings))
         fresh = [r for r in readings if (r.device_id, r.seq) in new]

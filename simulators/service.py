@@ -13,8 +13,8 @@ from uuid import UUID
 import asyncpg
 import orjson
 
-from devices import queries as device_queries
 from devices.dynsec import DynsecAdmin
+from homes import queries as home_queries
 from simulators.home import simulate_home
 from simulators.layouts import DeviceSpec
 from simulators.model import HomeStream, ScenarioItem
@@ -128,7 +128,7 @@ async def simulate(
     async with pool.acquire() as conn:
         org = await conn.fetchval("SELECT id FROM organisations WHERE name = $1", SIM_ORGANISATION)
         if org is None:
-            org = await device_queries.insert_organisation(conn, name=SIM_ORGANISATION)
+            org = await home_queries.insert_organisation(conn, name=SIM_ORGANISATION)
     homes = [await _provision(pool, admin, org, stream, specs, topic_root) for stream, specs in streams]
     summary = Summary(homes=[h.stream.home_name for h in homes])
     for home in homes:

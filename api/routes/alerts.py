@@ -16,8 +16,6 @@ from fastapi import APIRouter, Body, HTTPException, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from accounts import queries as account_queries
-from accounts.errors import InvalidInput, NotFound
 from accounts.tenancy import Role
 from alerts import queries
 from alerts import service as alerts
@@ -35,9 +33,9 @@ from api import pagination
 from api.deps import CallerDep, PoolDep, ResourcesDep, request_caller, request_pool
 from api.errors import problems
 from api.hotpath import query_model, resolved_by
-from api.routes.homes import visible_home
 from api.security import Caller
 from api.stream import sse_frames
+from homes.service import visible_home
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"], responses=problems(401, 403, 404, 422))
 
@@ -61,10 +59,7 @@ _STREAM_DOC: dict[int | str, dict[str, Any]] = {
 
 
 async def _visible(conn: asyncpg.Connection, caller: Caller, alert_id: UUID) -> asyncpg.Record:
-    row = await queries.get_scoped(conn, alert_id=alert_id, scope=caller.scope)
-    if row is None:
-        raise NotFound(f"alert {alert_id} not found")
-    return row
+    return await alerts.visible_alert(conn, scope=caller.scope, alert_id=alert_id)
 
 
 @router.get("/stream", response_class=StreamingResponse, responses=_STREAM_DOC)
@@ -212,12 +207,9 @@ async def assign(alert_id: UUID, body: AssignIn, pool: PoolDep, caller: CallerDe
         row = await _visible(conn, caller, alert_id)
         caller.require_role(Role.PLATFORM_ADMIN, Role.COORDINATOR, Role.INTEGRATION)
         if body.assignee is not None:
-            person = await account_queries.get_user(conn, user_id=body.assignee)
-            staff = person is not None and person["active"] and person["role"] in ("coordinator", "carer")
-            if person is None or not staff or person["organisation_id"] != row["organisation_id"]:
-                raise InvalidInput(
-                    f"user {body.assignee} is not an active member of the alert's organisation"
-                )
+            await alerts.require_assignee(
+                conn, organisation_id=row["organisation_id"], assignee=body.assignee
+            )
         alert = await alerts.assign(conn, alert_id=alert_id, actor=caller.actor, assignee=body.assignee)
         await caller.audit(
             conn,

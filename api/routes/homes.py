@@ -1,65 +1,39 @@
-"""Homes and residents, circles of care and carer assignments, each read through the caller's scope."""
+"""Homes and residents, circles of care and carer assignments, each read through the caller's scope.
+
+The rules (who sees or administers a home, who may join it) are in homes.service."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-import asyncpg
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, ConfigDict
 
-from accounts import queries as account_queries
-from accounts import tenancy_queries as tenancy
-from accounts.errors import InvalidInput, NotFound
-from accounts.schemas import CarerIn, CarerOut, CircleIn, CircleMemberOut
 from accounts.tenancy import Role
 from api import pagination
 from api.deps import CallerDep, PoolDep, ResourcesDep
 from api.errors import problems
-from api.security import Caller
-from devices import queries as registry
-from devices.schemas import HomeIn, HomeOut, ResidentIn
+from homes import queries as tenancy
+from homes.errors import NotFound
+from homes.schemas import (
+    CarerIn,
+    CarerOut,
+    CircleIn,
+    CircleMemberOut,
+    HomeIn,
+    HomeOut,
+    ResidentIn,
+    ResidentOut,
+)
+from homes.service import (
+    managed_home,
+    require_assignable_carer,
+    require_member,
+    require_organisation,
+    visible_home,
+)
 
 router = APIRouter(prefix="/v1", tags=["homes"], responses=problems(401, 403, 404, 422))
-
-
-class ResidentOut(BaseModel):
-    """A resident of a home."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "e7f8a9b0-c1d2-4e3f-8a4b-5c6d7e8f9a0b",
-                    "home_id": "a1b2c3d4-e5f6-4711-8899-aabbccddeeff",
-                    "display_name": "Grace Okafor",
-                    "created_at": "2026-01-05T09:50:00Z",
-                }
-            ]
-        }
-    )
-
-    id: UUID
-    home_id: UUID
-    display_name: str
-    created_at: datetime | None = None
-
-
-async def visible_home(conn: asyncpg.Connection, caller: Caller, home_id: UUID) -> asyncpg.Record:
-    """The home if the caller's scope sees it; NotFound otherwise (another tenant's home does not exist)."""
-    row = await tenancy.scoped_home(conn, home_id=home_id, scope=caller.scope)
-    if row is None:
-        raise NotFound(f"home {home_id} not found")
-    return row
-
-
-async def managed_home(conn: asyncpg.Connection, caller: Caller, home_id: UUID) -> asyncpg.Record:
-    """The home if the caller administers its organisation (404 if not visible, 403 if only visible)."""
-    row = await visible_home(conn, caller, home_id)
-    caller.require_manager(row["organisation_id"])
-    return row
 
 
 @router.post("/organisations/{organisation_id}/homes", response_model=HomeOut, status_code=201)
@@ -67,9 +41,8 @@ async def create_home(organisation_id: UUID, body: HomeIn, pool: PoolDep, caller
     """Create a home served by an organisation (its coordinators, or platform admins)."""
     caller.require_manager(organisation_id)
     async with pool.acquire() as conn, conn.transaction():
-        if await conn.fetchval("SELECT 1 FROM organisations WHERE id = $1", organisation_id) is None:
-            raise NotFound(f"organisation {organisation_id} not found")
-        home_id = await registry.insert_home(conn, organisation_id=organisation_id, **body.model_dump())
+        await require_organisation(conn, organisation_id)
+        home_id = await tenancy.insert_home(conn, organisation_id=organisation_id, **body.model_dump())
         await caller.audit(
             conn,
             action="home.create",
@@ -78,7 +51,7 @@ async def create_home(organisation_id: UUID, body: HomeIn, pool: PoolDep, caller
             organisation_id=organisation_id,
             detail={"name": body.name},
         )
-        row = await registry.get_home(conn, home_id=home_id)
+        row = await tenancy.get_home(conn, home_id=home_id)
     assert row is not None
     return HomeOut.model_validate(dict(row))
 
@@ -133,7 +106,7 @@ async def add_resident(home_id: UUID, body: ResidentIn, pool: PoolDep, caller: C
     """Add a resident to a home (coordinators)."""
     async with pool.acquire() as conn, conn.transaction():
         home = await managed_home(conn, caller, home_id)
-        resident = await registry.insert_resident(conn, home_id=home_id, display_name=body.display_name)
+        resident = await tenancy.insert_resident(conn, home_id=home_id, display_name=body.display_name)
         await caller.audit(
             conn,
             action="resident.create",
@@ -154,14 +127,6 @@ async def list_residents(home_id: UUID, pool: PoolDep, caller: CallerDep) -> lis
     return [ResidentOut(**dict(r)) for r in rows]
 
 
-async def _member(conn: asyncpg.Connection, user_id: UUID, role: Role) -> None:
-    row = await account_queries.get_user(conn, user_id=user_id)
-    if row is None:
-        raise NotFound(f"user {user_id} not found")
-    if row["role"] != role.value:
-        raise InvalidInput(f"user {user_id} is not a {role.value}")
-
-
 @router.post("/homes/{home_id}/circle", response_model=list[CircleMemberOut])
 async def put_circle_member(
     home_id: UUID, body: CircleIn, resources: ResourcesDep, caller: CallerDep
@@ -170,7 +135,7 @@ async def put_circle_member(
     user_id = body.user_id
     async with resources.pool.acquire() as conn, conn.transaction():
         home = await managed_home(conn, caller, home_id)
-        await _member(conn, user_id, Role.FAMILY)
+        await require_member(conn, user_id, Role.FAMILY)
         await tenancy.upsert_circle(
             conn,
             home_id=home_id,
@@ -232,10 +197,7 @@ async def assign_carer(
     user_id = body.user_id
     async with resources.pool.acquire() as conn, conn.transaction():
         home = await managed_home(conn, caller, home_id)
-        await _member(conn, user_id, Role.CARER)
-        carer = await account_queries.get_user(conn, user_id=user_id)
-        if carer is None or carer["organisation_id"] != home["organisation_id"]:
-            raise NotFound(f"user {user_id} not found")
+        await require_assignable_carer(conn, user_id, home)
         await tenancy.insert_assignment(conn, home_id=home_id, user_id=user_id)
         await caller.audit(
             conn,

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from telecare.settings import Settings
+from kernel.settings import Settings
 from tests.api.world import running_app
 
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from telecare.settings import Settings
+from kernel.settings import Settings
 from tests.api.world import World, build_world, running_app
 
 

@@ -26,8 +26,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from telecare.embedded.process import free_port
-from telecare.settings import Settings
+from kernel.embedded.process import free_port
+from kernel.settings import Settings
 from tests.conftest import ADMIN_TOKEN, JWT_SECRET
 from tests.support import telecare_env
 

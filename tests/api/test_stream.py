@@ -14,10 +14,10 @@ import httpx
 import orjson
 import pytest
 
-from telecare.db import create_pool
-from telecare.embedded.process import free_port
+from kernel.db import create_pool
+from kernel.embedded.process import free_port
+from kernel.settings import Settings
 from telecare.services import serve_api
-from telecare.settings import Settings
 from tests.api.world import World, build_world, raise_alert
 
 

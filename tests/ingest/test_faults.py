@@ -15,14 +15,14 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from kernel.db import create_pool
+from kernel.embedded import EmbeddedMosquitto, EmbeddedPostgres
+from kernel.embedded.mosquitto import ADMIN_USER
+from kernel.embedded.process import free_port
+from kernel.migrate import migrate
+from kernel.mqtt import MqttConfig
+from kernel.settings import Settings
 from simulators.load import LoadDevice, LoadResult, publish_load
-from telecare.db import create_pool
-from telecare.embedded import EmbeddedMosquitto, EmbeddedPostgres
-from telecare.embedded.mosquitto import ADMIN_USER
-from telecare.embedded.process import free_port
-from telecare.migrate import migrate
-from telecare.mqtt import MqttConfig
-from telecare.settings import Settings
 from tests.support import register_devices, rig_publisher
 
 TOTAL = 3000
