@@ -1,4 +1,4 @@
-"""Accounts SQL: users, refresh tokens, invitations, API keys, failed logins and the audit log."""
+"""Accounts SQL: users, refresh tokens, invitations, API keys and the audit log."""
 
 from __future__ import annotations
 
@@ -218,36 +218,6 @@ async def get_api_key_by_id(conn: asyncpg.Connection, *, key_id: UUID) -> asyncp
 async def revoke_api_key(conn: asyncpg.Connection, *, key_id: UUID) -> None:
     """Revoke an API key (a second revoke keeps the first time)."""
     await conn.execute("UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1", key_id)
-
-
-async def recent_failures(
-    conn: asyncpg.Connection, *, keys: list[str], window_s: int
-) -> dict[str, tuple[int, datetime]]:
-    """Per key: failed logins within the window and when the oldest of them was."""
-    rows = await conn.fetch(
-        """
-        SELECT key, count(*) AS n, min(at) AS oldest FROM login_failures
-        WHERE key = ANY($1::text[]) AND at > now() - make_interval(secs => $2) GROUP BY key
-        """,
-        keys,
-        window_s,
-    )
-    return {r["key"]: (int(r["n"]), r["oldest"]) for r in rows}
-
-
-async def record_failure(conn: asyncpg.Connection, *, keys: list[str], window_s: int) -> None:
-    """Count a failed login against each key, forgetting those keys' failures that aged out."""
-    await conn.execute(
-        "DELETE FROM login_failures WHERE key = ANY($1::text[]) AND at < now() - make_interval(secs => $2)",
-        keys,
-        window_s,
-    )
-    await conn.executemany("INSERT INTO login_failures (key) VALUES ($1)", [(k,) for k in keys])
-
-
-async def clear_failures(conn: asyncpg.Connection, *, key: str) -> None:
-    """Forget a key's failed logins (after a successful one)."""
-    await conn.execute("DELETE FROM login_failures WHERE key = $1", key)
 
 
 async def insert_audit(conn: asyncpg.Connection, **entry: Any) -> None:

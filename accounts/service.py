@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
-import math
+import logging
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 import asyncpg
 
-from accounts import queries
-from accounts.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, RateLimited
-from accounts.passwords import MIN_LENGTH, hash_async, verify_async
+from accounts import queries, throttle, throttle_queries
+from accounts.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
+from accounts.passwords import hash_new_password, verify_async
 from accounts.tenancy import Principal, Role, Scope, scope_without_lookup
+from accounts.throttle import ThrottleConfig
 from accounts.tokens import digest, issue_access, new_secret
 
 REFRESH_PREFIX = "tcr_"
 INVITATION_PREFIX = "tci_"
 API_KEY_PREFIX = "tck_"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,9 +34,7 @@ class AuthConfig:
     access_lifetime: timedelta = timedelta(minutes=15)
     refresh_lifetime: timedelta = timedelta(days=30)
     invitation_lifetime: timedelta = timedelta(days=7)
-    login_window_s: int = 900
-    login_max_per_user: int = 5
-    login_max_per_address: int = 50
+    throttle: ThrottleConfig = field(default_factory=ThrottleConfig)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,37 +76,27 @@ class Origin:
 async def login(
     pool: asyncpg.Pool, config: AuthConfig, *, email: str, password: str, client_addr: str
 ) -> TokenPair:
-    """Exchange email and password for tokens; failures count towards the per-user and per-address limits."""
+    """Exchange email and password for tokens; failures slow further attempts (accounts.throttle)."""
     email = email.strip().lower()
-    user_key, addr_key = f"user:{email}", f"addr:{client_addr}"
+    keys = throttle.keys_for(email, client_addr)
     async with pool.acquire() as conn:
-        failures = await queries.recent_failures(
-            conn, keys=[user_key, addr_key], window_s=config.login_window_s
-        )
-        _check_limits(failures, config, user_key=user_key, addr_key=addr_key)
         row = await queries.get_login(conn, email=email)
+        # Asked for unknown emails too (of no user), so that the answer takes as long either way.
+        known = await throttle_queries.is_known(
+            conn,
+            user_id=row["id"] if row else None,
+            network=keys.network,
+            max_age_days=config.throttle.known_network_days,
+        )
+        await throttle.claim(conn, config.throttle, keys, known=known)
     valid = await verify_async(row["password_hash"] if row else None, password)
     if row is None or not valid or not row["active"]:
-        async with pool.acquire() as conn:
-            await queries.record_failure(conn, keys=[user_key, addr_key], window_s=config.login_window_s)
+        async with pool.acquire() as conn, conn.transaction():
+            await throttle.failed(conn, config.throttle, keys, known=known)
         raise NotAuthenticated("wrong email or password")
     async with pool.acquire() as conn, conn.transaction():
-        await queries.clear_failures(conn, key=user_key)
+        await throttle.succeeded(conn, config.throttle, keys, user_id=row["id"], known=known)
         return await _issue(conn, config, User.from_row(row), family_id=uuid.uuid4())
-
-
-def _check_limits(
-    failures: dict[str, tuple[int, datetime]], config: AuthConfig, *, user_key: str, addr_key: str
-) -> None:
-    now = datetime.now(UTC)
-    for key, limit in ((user_key, config.login_max_per_user), (addr_key, config.login_max_per_address)):
-        count, oldest = failures.get(key, (0, now))
-        if count >= limit:
-            wait = (oldest + timedelta(seconds=config.login_window_s) - now).total_seconds()
-            what = "this account" if key == user_key else "this address"
-            raise RateLimited(
-                f"too many failed logins for {what}; try again later", retry_after=max(1, math.ceil(wait))
-            )
 
 
 async def refresh(pool: asyncpg.Pool, config: AuthConfig, *, refresh_token: str) -> TokenPair:
@@ -171,9 +163,9 @@ async def create_user(
         raise InvalidInput(f"a {role.value} belongs to an organisation")
     if role is Role.PLATFORM_ADMIN and organisation_id is not None:
         raise InvalidInput("a platform admin belongs to no organisation")
-    if password is not None and len(password) < MIN_LENGTH:
-        raise InvalidInput(f"a password has at least {MIN_LENGTH} characters")
-    hashed = await hash_async(password) if password is not None else None
+    hashed = None
+    if password is not None:
+        hashed = await hash_new_password(password, user_inputs=_guessable(email, name))
     try:
         row = await queries.insert_user(
             conn,
@@ -199,32 +191,62 @@ async def invite(
     role: Role,
     organisation_id: UUID | None,
     by: UUID | None,
+    reveal: Callable[[UUID | None], bool] = lambda _: True,
 ) -> tuple[User, str, datetime]:
-    """Create an account without a password and an invitation to set one; returns the token once."""
-    async with conn.transaction():
-        user = await create_user(conn, email=email, name=name, role=role, organisation_id=organisation_id)
-        token = new_secret(INVITATION_PREFIX)
-        expires = datetime.now(UTC) + lifetime
-        await queries.insert_invitation(
-            conn, user_id=user.id, token_hash=digest(token), created_by=by, expires_at=expires
+    """Create an account without a password and an invitation to set one; returns the token once.
+
+    An email already in use answers Conflict only if reveal(its account's organisation) is true (the
+    inviter may see that account); otherwise the answer looks like a new invitation but creates nothing
+    and changes nobody, so that invitations are no oracle of who has an account elsewhere.
+    """
+    try:
+        async with conn.transaction():
+            user = await create_user(conn, email=email, name=name, role=role, organisation_id=organisation_id)
+            token = new_secret(INVITATION_PREFIX)
+            expires = datetime.now(UTC) + lifetime
+            await queries.insert_invitation(
+                conn, user_id=user.id, token_hash=digest(token), created_by=by, expires_at=expires
+            )
+    except Conflict:
+        existing = await queries.get_login(conn, email=email.strip().lower())
+        if existing is None or reveal(existing["organisation_id"]):
+            raise
+        log.info(
+            "invitation by %s of account %s of another tenant answered without effect", by, existing["id"]
         )
+        return _unsent_invitation(email, name, role, organisation_id, lifetime)
     return user, token, expires
 
 
+def _unsent_invitation(
+    email: str, name: str, role: Role, organisation_id: UUID | None, lifetime: timedelta
+) -> tuple[User, str, datetime]:
+    # Shaped like a real one; its id matches no account and its token no invitation.
+    now = datetime.now(UTC)
+    user = User(uuid.uuid4(), email.strip().lower(), name, role.value, organisation_id, True, False, now)
+    return user, new_secret(INVITATION_PREFIX), now + lifetime
+
+
 async def accept_invitation(conn: asyncpg.Connection, *, token: str, password: str) -> User:
-    """Set the invited account's password; the invitation cannot be used again."""
-    if len(password) < MIN_LENGTH:
-        raise InvalidInput(f"a password has at least {MIN_LENGTH} characters")
-    hashed = await hash_async(password)
+    """Set the invited account's password (checked as every new password is); the invitation is used up."""
     async with conn.transaction():
         row = await queries.take_invitation(conn, token_hash=digest(token))
         if row is None:
             raise NotFound("the invitation is unknown, used or expired")
+        invited = await queries.get_user(conn, user_id=row["user_id"])
+        assert invited is not None
+        hashed = await hash_new_password(password, user_inputs=_guessable(invited["email"], invited["name"]))
         await queries.set_password(conn, user_id=row["user_id"], password_hash=hashed)
         await queries.mark_invitation_accepted(conn, invitation_id=row["id"])
         user = await queries.get_user(conn, user_id=row["user_id"])
     assert user is not None
     return User.from_row(user)
+
+
+def _guessable(email: str, name: str) -> list[str]:
+    # What an attacker who knows the person tries first: their email, its local part, their names.
+    email = email.strip().lower()
+    return [email, email.split("@")[0], *name.split()]
 
 
 async def set_active(conn: asyncpg.Connection, *, user_id: UUID, active: bool) -> User:

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from accounts import service as accounts
 from accounts.service import AuthConfig
+from accounts.throttle import ThrottleConfig
 from api.errors import Problem, install_error_handlers
 from api.openapi import restore_examples, route_models
 from api.resources import Resources
@@ -56,9 +57,15 @@ def auth_config(settings: Settings) -> AuthConfig:
         access_lifetime=timedelta(minutes=settings.access_token_minutes),
         refresh_lifetime=timedelta(days=settings.refresh_token_days),
         invitation_lifetime=timedelta(days=settings.invitation_days),
-        login_window_s=settings.login_window_s,
-        login_max_per_user=settings.login_max_per_user,
-        login_max_per_address=settings.login_max_per_address,
+        throttle=ThrottleConfig(
+            window_s=settings.login_window_s,
+            free_per_pair=settings.login_free_failures,
+            free_per_network=settings.login_network_free_failures,
+            free_per_email=settings.login_email_free_failures,
+            base_delay_s=settings.login_base_delay_s,
+            max_delay_s=settings.login_max_delay_s,
+            known_network_days=settings.login_known_network_days,
+        ),
     )
 
 

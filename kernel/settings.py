@@ -76,9 +76,14 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(default=15, ge=1, le=1440)
     refresh_token_days: int = Field(default=30, ge=1, le=365)
     invitation_days: int = Field(default=7, ge=1, le=90)
-    login_window_s: int = Field(default=900, ge=10, le=86400, description="failed-login counting window")
-    login_max_per_user: int = Field(default=5, ge=1, le=1000)
-    login_max_per_address: int = Field(default=50, ge=1, le=100000)
+    # Login throttling: growing delays, never a lock (accounts/throttle.py, docs/production.md).
+    login_window_s: int = Field(default=3600, ge=10, le=86400, description="failures forgotten after this")
+    login_free_failures: int = Field(default=3, ge=0, le=100, description="per email and network")
+    login_network_free_failures: int = Field(default=30, ge=0, le=100000)
+    login_email_free_failures: int = Field(default=100, ge=0, le=100000)
+    login_base_delay_s: float = Field(default=1.0, gt=0, le=3600)
+    login_max_delay_s: float = Field(default=300.0, gt=0, le=86400)
+    login_known_network_days: int = Field(default=90, ge=0, le=3650)
     bootstrap_admin_email: str | None = Field(
         default=None, description="create this platform admin at API start if no platform admin exists"
     )

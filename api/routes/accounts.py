@@ -164,6 +164,7 @@ async def invite(body: InvitationIn, pool: PoolDep, config: AuthDep, caller: Cal
         caller.require_manager(org)
     if role is Role.PLATFORM_ADMIN and org is not None:
         raise InvalidInput("a platform admin belongs to no organisation")
+    role_of_caller, caller_org = caller.principal.role, caller.principal.organisation_id
     async with pool.acquire() as conn, conn.transaction():
         user, token, expires = await accounts.invite(
             conn,
@@ -173,6 +174,8 @@ async def invite(body: InvitationIn, pool: PoolDep, config: AuthDep, caller: Cal
             role=role,
             organisation_id=org,
             by=caller.principal.id,
+            # Platform admins see every account, a coordinator those of their organisation.
+            reveal=lambda owner: role_of_caller is Role.PLATFORM_ADMIN or owner == caller_org,
         )
         await caller.audit(
             conn,
