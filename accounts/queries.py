@@ -119,17 +119,43 @@ async def mark_refresh_used(conn: asyncpg.Connection, *, token_id: UUID) -> None
 
 
 async def revoke_family(conn: asyncpg.Connection, *, family_id: UUID) -> None:
-    """Revoke every refresh token descended from the same login."""
+    """Revoke every refresh token descended from the same login, and so the login's access tokens."""
     await conn.execute(
         "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL", family_id
     )
+    await announce(conn, what="session", about=family_id)
 
 
 async def revoke_user_tokens(conn: asyncpg.Connection, *, user_id: UUID) -> None:
-    """Revoke every refresh token of a user (deactivation)."""
+    """Revoke every refresh token of a user (deactivation), and so every access token of theirs."""
     await conn.execute(
         "UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL", user_id
     )
+    await announce(conn, what="user", about=user_id)
+
+
+async def session_valid(conn: asyncpg.Connection, *, session_id: UUID, user_id: UUID) -> bool:
+    """Whether a login of this user exists, none of its refresh tokens is revoked, and the user is active."""
+    # Revocation marks every token of the family, but one refreshed concurrently may escape the
+    # UPDATE: any revoked token ends the login.
+    valid = await conn.fetchval(
+        """
+        SELECT bool_and(t.revoked_at IS NULL AND u.active)
+        FROM refresh_tokens t JOIN users u ON u.id = t.user_id
+        WHERE t.family_id = $1 AND t.user_id = $2
+        """,
+        session_id,
+        user_id,
+    )
+    return bool(valid)
+
+
+ACCESS_CHANNEL = "telecare_access"
+
+
+async def announce(conn: asyncpg.Connection, *, what: str, about: UUID) -> None:
+    """Tell every API process, when the transaction commits, that a login, user or API key lost access."""
+    await conn.execute("SELECT pg_notify($1, $2)", ACCESS_CHANNEL, f"{what}:{about}")
 
 
 async def insert_invitation(
@@ -218,6 +244,7 @@ async def get_api_key_by_id(conn: asyncpg.Connection, *, key_id: UUID) -> asyncp
 async def revoke_api_key(conn: asyncpg.Connection, *, key_id: UUID) -> None:
     """Revoke an API key (a second revoke keeps the first time)."""
     await conn.execute("UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1", key_id)
+    await announce(conn, what="api_key", about=key_id)
 
 
 async def insert_audit(conn: asyncpg.Connection, **entry: Any) -> None:

@@ -17,13 +17,16 @@ from accounts.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 from accounts.passwords import hash_new_password, verify_async
 from accounts.tenancy import Principal, Role, Scope, scope_without_lookup
 from accounts.throttle import ThrottleConfig
-from accounts.tokens import digest, issue_access, new_secret
+from accounts.tokens import AccessClaims, digest, issue_access, new_secret
 
 REFRESH_PREFIX = "tcr_"
 INVITATION_PREFIX = "tci_"
 API_KEY_PREFIX = "tck_"
 
 log = logging.getLogger(__name__)
+
+# Told the id of a login that was just revoked, so this process stops accepting its access tokens at once.
+SessionEnded = Callable[[UUID], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +102,9 @@ async def login(
         return await _issue(conn, config, User.from_row(row), family_id=uuid.uuid4())
 
 
-async def refresh(pool: asyncpg.Pool, config: AuthConfig, *, refresh_token: str) -> TokenPair:
+async def refresh(
+    pool: asyncpg.Pool, config: AuthConfig, *, refresh_token: str, ended: SessionEnded
+) -> TokenPair:
     """Exchange a refresh token for a new pair; a token presented twice ends its whole login."""
     async with pool.acquire() as conn, conn.transaction():
         row = await queries.take_refresh(conn, token_hash=digest(refresh_token))
@@ -109,6 +114,10 @@ async def refresh(pool: asyncpg.Pool, config: AuthConfig, *, refresh_token: str)
         if replayed:
             # Committed before refusing: whoever holds the newer token must log in again too.
             await queries.revoke_family(conn, family_id=row["family_id"])
+            ended(row["family_id"])
+        elif not await queries.session_valid(conn, session_id=row["family_id"], user_id=row["user_id"]):
+            # A token refreshed while its login was being revoked escaped that UPDATE; its login is over.
+            raise NotAuthenticated("the refresh token is not valid; log in again")
         else:
             await queries.mark_refresh_used(conn, token_id=row["id"])
             user = await queries.get_user(conn, user_id=row["user_id"])
@@ -117,12 +126,24 @@ async def refresh(pool: asyncpg.Pool, config: AuthConfig, *, refresh_token: str)
     raise NotAuthenticated("the refresh token was already used; log in again")
 
 
-async def logout(pool: asyncpg.Pool, *, refresh_token: str) -> None:
-    """End the login the refresh token belongs to (an unknown token is ignored)."""
+async def logout(pool: asyncpg.Pool, *, refresh_token: str, ended: SessionEnded) -> None:
+    """End the login the refresh token belongs to, access tokens included (an unknown token is ignored)."""
     async with pool.acquire() as conn, conn.transaction():
         row = await queries.take_refresh(conn, token_hash=digest(refresh_token))
         if row is not None:
             await queries.revoke_family(conn, family_id=row["family_id"])
+            ended(row["family_id"])
+
+
+async def open_session(conn: asyncpg.Connection, config: AuthConfig, user: User) -> TokenPair:
+    """A new login for the user, without a password (what a successful password check leads to)."""
+    return await _issue(conn, config, user, family_id=uuid.uuid4())
+
+
+async def session_valid(conn: asyncpg.Connection, claims: AccessClaims) -> None:
+    """NotAuthenticated unless the access token's login is still open and its user active."""
+    if not await queries.session_valid(conn, session_id=claims.session_id, user_id=claims.user_id):
+        raise NotAuthenticated("the session has ended (logged out, revoked or deactivated); log in again")
 
 
 async def _issue(conn: asyncpg.Connection, config: AuthConfig, user: User, *, family_id: UUID) -> TokenPair:
@@ -133,6 +154,7 @@ async def _issue(conn: asyncpg.Connection, config: AuthConfig, user: User, *, fa
         role=Role(user.role),
         organisation_id=user.organisation_id,
         name=user.name or user.email,
+        session_id=family_id,
         lifetime=config.access_lifetime,
         now=now,
     )

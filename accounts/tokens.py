@@ -26,6 +26,9 @@ class AccessClaims:
     organisation_id: UUID | None
     name: str
     expires_at: datetime
+    # The login (refresh-token family) the token was issued for: logging out or a replayed refresh
+    # token ends it, and with it this token (api.security checks it on each cache miss).
+    session_id: UUID
 
 
 def issue_access(
@@ -35,10 +38,11 @@ def issue_access(
     role: Role,
     organisation_id: UUID | None,
     name: str,
+    session_id: UUID,
     lifetime: timedelta,
     now: datetime | None = None,
 ) -> str:
-    """A signed access token for the user."""
+    """A signed access token for the user, bound to one login (`sid`)."""
     issued = now or datetime.now(UTC)
     claims = {
         "iss": _ISSUER,
@@ -49,6 +53,7 @@ def issue_access(
         "iat": int(issued.timestamp()),
         "exp": int((issued + lifetime).timestamp()),
         "typ": "access",
+        "sid": str(session_id),
     }
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
@@ -61,7 +66,7 @@ def read_access(secret: str, token: str) -> AccessClaims:
             secret,
             algorithms=[ALGORITHM],
             issuer=_ISSUER,
-            options={"require": ["exp", "sub", "iat", "iss"]},
+            options={"require": ["exp", "sub", "iat", "iss", "sid"]},
         )
         if claims.get("typ") != "access":
             raise NotAuthenticated("not an access token")
@@ -72,9 +77,13 @@ def read_access(secret: str, token: str) -> AccessClaims:
             organisation_id=UUID(org) if org else None,
             name=str(claims.get("name", "")),
             expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+            session_id=UUID(claims["sid"]),
         )
     except jwt.ExpiredSignatureError as exc:
         raise NotAuthenticated("the access token has expired; refresh it") from exc
+    except jwt.MissingRequiredClaimError as exc:
+        # Tokens from before sessions existed carry no `sid`: they cannot be revoked, so they are refused.
+        raise NotAuthenticated("the access token is not valid; log in again") from exc
     except (jwt.InvalidTokenError, KeyError, ValueError) as exc:
         raise NotAuthenticated("the access token is not valid") from exc
 

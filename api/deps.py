@@ -5,17 +5,20 @@
 
 from __future__ import annotations
 
+import hmac
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 import asyncpg
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from fastapi.security.utils import get_authorization_scheme_param
+from pydantic import SecretStr
 
 from accounts.errors import NotAuthenticated
 from accounts.service import AuthConfig, Origin
 from api.resources import Resources
-from api.security import Caller
+from api.security import Caller, Credential
 from api.stream import Broadcaster
 from devices.dynsec import DynsecAdmin
 from kernel.settings import Settings
@@ -91,15 +94,29 @@ async def request_caller(request: Request) -> Caller:
 
 
 async def _caller(request: Request, token: str | None, api_key: str | None) -> Caller:
-    gate = _resources(request).gate
     if api_key:
-        principal, scope = await gate.from_api_key(api_key)
+        credential = Credential("api_key", api_key)
     elif token:
-        principal, scope = await gate.from_token(token)
+        credential = Credential("token", token)
     else:
         raise NotAuthenticated("log in: send `Authorization: Bearer <access token>` or an X-API-Key header")
+    grant = await _resources(request).gate.authenticate(credential)
     origin = Origin(client_address(request), request.headers.get("user-agent"))
-    return Caller(principal, scope, origin)
+    return Caller(grant.principal, grant.scope, origin, credential, grant.expires_at)
+
+
+def metrics_guard(token: SecretStr | None) -> Callable[[Request], Awaitable[None]]:
+    """A dependency for /metrics: with a token set, only a request bearing it gets through (else 401)."""
+    expected = token.get_secret_value().encode() if token else None
+
+    async def guard(request: Request) -> None:
+        if expected is None:
+            return
+        scheme, given = get_authorization_scheme_param(request.headers.get("authorization"))
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), expected):
+            raise NotAuthenticated("/metrics wants `Authorization: Bearer <TELECARE_METRICS_TOKEN>`")
+
+    return guard
 
 
 ResourcesDep = Annotated[Resources, Depends(get_resources)]

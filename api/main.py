@@ -9,11 +9,13 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
+from accounts import queries as account_queries
 from accounts import service as accounts
 from accounts.service import AuthConfig
 from accounts.throttle import ThrottleConfig
+from api.deps import metrics_guard
 from api.errors import Problem, install_error_handlers
 from api.openapi import restore_examples, route_models
 from api.resources import Resources
@@ -94,7 +96,10 @@ def create_app(settings: Settings, *, run_migrations: bool = True, settle_heap: 
                 report = await migrate(conn, storage=settings.storage) if run_migrations else None
                 storage = report.storage if report else await detect_storage(conn)
             await _bootstrap(pool, settings)
+            gate = Gatekeeper(pool, config, cache_s=settings.scope_cache_s)
             streams = Broadcaster(database_url, pool)
+            # Revocations made by any API process reach this one's caches; after a gap, start over.
+            streams.listen(account_queries.ACCESS_CHANNEL, gate.heard, missed=gate.forget)
             await streams.start()
             try:
                 client = AsyncMqttClient(
@@ -103,7 +108,6 @@ def create_app(settings: Settings, *, run_migrations: bool = True, settle_heap: 
                 await client.connect()
                 dynsec = DynsecAdmin(client)
                 await dynsec.start()
-                gate = Gatekeeper(pool, config, cache_s=settings.scope_cache_s)
                 app.state.resources = Resources(
                     settings, pool, client, dynsec, storage, config, gate, streams
                 )
@@ -119,11 +123,22 @@ def create_app(settings: Settings, *, run_migrations: bool = True, settle_heap: 
         finally:
             await pool.close()
 
-    app = FastAPI(title="Telecare API", version="0.2.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="Telecare API",
+        version="0.2.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        # In production the schema can stay private (TELECARE_API_DOCS=false; docs/production.md).
+        docs_url="/docs" if settings.api_docs else None,
+        redoc_url="/redoc" if settings.api_docs else None,
+        openapi_url="/openapi.json" if settings.api_docs else None,
+    )
     install_error_handlers(app)
     # Routes are matched in order: the hot listing comes first.
-    for module in (alerts, health, metrics, contract, auth, accounts_routes, homes, registry, readings):
+    for module in (alerts, health, contract, auth, accounts_routes, homes, registry, readings):
         app.include_router(module.router)
+    if settings.api_metrics:
+        app.include_router(metrics.router, dependencies=[Depends(metrics_guard(settings.metrics_token))])
     _document_problems(app)
     return app
 

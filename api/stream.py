@@ -3,6 +3,11 @@
 The alert service notifies `alerts.queries.CHANNEL` when a change commits. Each change is read back
 once (the alert as it now is) and handed to every subscriber whose scope sees its home. A subscriber
 that falls too far behind is ended (its client reconnects) rather than slowing everyone down.
+
+A stream outlives the request that opened it, so it holds its caller's credential (a `Renewal`) and
+checks it again before sending anything once the cached check is stale or something was revoked: a
+narrower scope narrows the stream, a credential no longer valid ends it with an `end` event saying why.
+The same connection hears other channels for the API (`listen`), such as revocations of access.
 """
 
 from __future__ import annotations
@@ -10,14 +15,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 import asyncpg
 import orjson
 
+from accounts.errors import NotAuthenticated
 from accounts.tenancy import Scope
 from alerts import queries
 
@@ -25,24 +31,57 @@ log = logging.getLogger(__name__)
 
 QUEUE_SIZE = 256
 RESYNC = b"event: resync\ndata: {}\n\n"
+HEARTBEAT = b": heartbeat\n\n"
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A ready-made SSE frame of one alert change, and the home it is about."""
+
+    frame: bytes
+    organisation_id: UUID
+    home_id: UUID
+
+
+# What a subscriber's queue holds: a change, a frame for everyone (resync), or None to end the stream.
+Item = Change | bytes | None
+
+
+class Renewal(Protocol):
+    """A stream's hold on its caller's grant (api.security.Watch)."""
+
+    def due(self) -> bool:
+        """Whether the grant must be checked before anything more is sent."""
+
+    def seconds_left(self) -> float | None:
+        """Seconds until the credential expires; None if it does not."""
+
+    async def renew(self) -> Scope:
+        """The scope now; NotAuthenticated if the credential is no longer valid."""
 
 
 @dataclass(eq=False, slots=True)
 class Subscriber:
-    """One open stream: what it may see, and its queue of ready-made SSE frames (None ends it)."""
+    """One open stream: what it may see, and its queue of changes (None ends it)."""
 
     scope: Scope
     home_id: UUID | None
-    queue: asyncio.Queue[bytes | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
+    queue: asyncio.Queue[Item] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
 
-    def offer(self, frame: bytes | None) -> None:
-        """Queue a frame; a subscriber whose queue is full is ended instead."""
+    def offer(self, item: Item) -> None:
+        """Queue an item; a subscriber whose queue is full is ended instead."""
         try:
-            self.queue.put_nowait(frame)
+            self.queue.put_nowait(item)
         except asyncio.QueueFull:
             while not self.queue.empty():
                 self.queue.get_nowait()
             self.queue.put_nowait(None)
+
+    def wants(self, change: Change) -> bool:
+        """Whether the change is for this stream's home (if it has one) and within its scope now."""
+        if self.home_id is not None and self.home_id != change.home_id:
+            return False
+        return self.scope.sees(organisation_id=change.organisation_id, home_id=change.home_id)
 
 
 class Broadcaster:
@@ -55,6 +94,11 @@ class Broadcaster:
         self._changes: asyncio.Queue[dict[str, Any]] = asyncio.Queue(10_000)
         self._tasks: list[asyncio.Task[None]] = []
         self._listening = asyncio.Event()
+        self._channels: dict[str, tuple[Callable[[str], None], Callable[[], None]]] = {}
+
+    def listen(self, channel: str, heard: Callable[[str], None], *, missed: Callable[[], None]) -> None:
+        """Also hear `channel` (before start): `heard` gets each payload, `missed` runs after a reconnect."""
+        self._channels[channel] = (heard, missed)
 
     async def start(self, *, timeout: float = 10) -> None:
         """Start listening; returns once the first LISTEN is in place."""
@@ -109,8 +153,12 @@ class Broadcaster:
             try:
                 conn.add_termination_listener(_setter(lost))
                 await conn.add_listener(queries.CHANNEL, self._on_notify)
+                for channel, (heard, _) in self._channels.items():
+                    await conn.add_listener(channel, _relay(heard))
                 if not first:
                     # Changes made while we were away were not heard: tell clients to re-read.
+                    for _, missed in self._channels.values():
+                        missed()
                     for subscriber in list(self._subscribers):
                         subscriber.offer(RESYNC)
                 first, delay = False, 0.5
@@ -133,27 +181,30 @@ class Broadcaster:
             if not self._subscribers:
                 continue
             try:
-                frame, organisation_id, home_id = await self._frame(change)
+                frame = await self._frame(change)
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, KeyError, ValueError):
                 log.exception("alert stream: could not read alert %s", change.get("id"))
                 continue
             if frame is None:
                 continue
             for subscriber in list(self._subscribers):
-                wanted = subscriber.home_id is None or subscriber.home_id == home_id
-                if wanted and subscriber.scope.sees(organisation_id=organisation_id, home_id=home_id):
+                if subscriber.wants(frame):
                     subscriber.offer(frame)
 
-    async def _frame(self, change: dict[str, Any]) -> tuple[bytes | None, UUID, UUID]:
+    async def _frame(self, change: dict[str, Any]) -> Change | None:
         alert_id = UUID(change["id"])
         organisation_id, home_id = UUID(change["organisation_id"]), UUID(change["home_id"])
         async with self._pool.acquire() as conn:
             row = await queries.get(conn, alert_id=alert_id)
         if row is None:
-            return None, organisation_id, home_id
+            return None
         data = orjson.dumps({"action": change.get("action", "updated"), "alert": dict(row)}, default=str)
         frame = b"event: alert\nid: %s:%d\ndata: %s\n\n" % (str(alert_id).encode(), row["version"], data)
-        return frame, organisation_id, home_id
+        return Change(frame, organisation_id, home_id)
+
+
+def _relay(heard: Callable[[str], None]) -> Any:
+    return lambda _conn, _pid, _channel, payload: heard(payload)
 
 
 def _setter(event: asyncio.Event) -> Any:
@@ -161,17 +212,63 @@ def _setter(event: asyncio.Event) -> Any:
 
 
 async def sse_frames(
-    broadcaster: Broadcaster, scope: Scope, *, home_id: UUID | None, heartbeat_s: float
+    broadcaster: Broadcaster,
+    renewal: Renewal,
+    scope: Scope,
+    *,
+    home_id: UUID | None,
+    heartbeat_s: float,
 ) -> AsyncIterator[bytes]:
-    """The body of one SSE response: a greeting, then alert frames, with a comment as heartbeat."""
+    """The body of one SSE response: a greeting, then alert frames, with a comment as heartbeat.
+
+    Nothing is sent on a grant that is due for a check until it has been checked; the stream ends with
+    an `end` event when the check fails or the stream's home left the caller's scope.
+    """
     with broadcaster.subscribe(scope, home_id=home_id) as subscriber:
         yield b"retry: 3000\n: connected\n\n"
         while True:
+            left = renewal.seconds_left()
+            # Wake at the credential's expiry, if that comes before the next heartbeat.
+            wait = heartbeat_s if left is None else min(heartbeat_s, left + 0.05)
             try:
-                frame = await asyncio.wait_for(subscriber.queue.get(), heartbeat_s)
+                item: Item | bytes = await asyncio.wait_for(subscriber.queue.get(), wait)
             except TimeoutError:
-                yield b": heartbeat\n\n"
-                continue
-            if frame is None:
+                item = HEARTBEAT
+            if item is None:
                 return
-            yield frame
+            if renewal.due():
+                ended = await _renew(renewal, subscriber)
+                if ended is not None:
+                    yield ended
+                    return
+            if isinstance(item, Change):
+                if subscriber.wants(item):
+                    yield item.frame
+            else:
+                yield item
+
+
+async def _renew(renewal: Renewal, subscriber: Subscriber) -> bytes | None:
+    """Check the grant again and narrow the subscriber to it; the final frame if the stream must end."""
+    try:
+        subscriber.scope = await renewal.renew()
+    except NotAuthenticated as exc:
+        return end_frame(str(exc))
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        # Access that cannot be checked is not assumed: the client reconnects when the database is back.
+        log.warning("alert stream: could not check a subscriber's access; ending its stream")
+        return end_frame("access could not be checked; reconnect")
+    home = subscriber.home_id
+    if home is not None and not _may_see(subscriber.scope, home):
+        return end_frame(f"home {home} is no longer visible to this account")
+    return None
+
+
+def _may_see(scope: Scope, home_id: UUID) -> bool:
+    # An organisation-wide scope keeps every home of it (a home does not change organisation).
+    return scope.everything or scope.organisation_id is not None or home_id in scope.home_ids
+
+
+def end_frame(reason: str) -> bytes:
+    """The last frame of a stream whose right to be open ended, and why."""
+    return b"event: end\ndata: %s\n\n" % orjson.dumps({"reason": reason})

@@ -73,7 +73,9 @@ class Settings(BaseSettings):
     jwt_secret: SecretStr | None = Field(
         default=None, description="HS256 key of access tokens (32+ characters); required by the API"
     )
-    access_token_minutes: int = Field(default=15, ge=1, le=1440)
+    access_token_minutes: float = Field(
+        default=15, gt=0, le=1440, description="access token lifetime (fractions allowed: 0.5 is 30 s)"
+    )
     refresh_token_days: int = Field(default=30, ge=1, le=365)
     invitation_days: int = Field(default=7, ge=1, le=90)
     # Login throttling: growing delays, never a lock (accounts/throttle.py, docs/production.md).
@@ -91,6 +93,11 @@ class Settings(BaseSettings):
     scope_cache_s: float = Field(default=5.0, ge=0, le=300, description="how long a token's homes are cached")
     sse_heartbeat_s: float = Field(default=15.0, gt=0, le=300)
     api_workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes of `telecare api`")
+    api_docs: bool = Field(default=True, description="serve /docs, /redoc and /openapi.json")
+    api_metrics: bool = Field(default=True, description="serve the API's /metrics")
+    metrics_token: SecretStr | None = Field(
+        default=None, description="if set, /metrics of the API wants `Authorization: Bearer <this>`"
+    )
 
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$")
     log_format: LogFormat = LogFormat.TEXT

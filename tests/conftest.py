@@ -20,7 +20,7 @@ import pytest
 
 from accounts.passwords import hash_password
 from accounts.tenancy import Role
-from accounts.tokens import issue_access
+from accounts.tokens import digest, issue_access, new_secret
 from kernel.db import create_pool
 from kernel.embedded import EmbeddedMosquitto, EmbeddedPostgres
 from kernel.embedded.mosquitto import ADMIN_USER
@@ -38,12 +38,15 @@ JWT_SECRET = "test-jwt-secret-of-at-least-32-characters"
 ADMIN_ID = uuid.UUID("00000000-0000-4000-8000-00000000a001")
 ADMIN_EMAIL = "admin@test.example"
 ADMIN_PASSWORD = "test-admin-password"
+# The admin's login in the template (a refresh-token family): access tokens name the login they belong to.
+ADMIN_SESSION = uuid.UUID("00000000-0000-4000-8000-00000000a5e5")
 ADMIN_TOKEN = issue_access(
     JWT_SECRET,
     user_id=ADMIN_ID,
     role=Role.PLATFORM_ADMIN,
     organisation_id=None,
     name="Test admin",
+    session_id=ADMIN_SESSION,
     lifetime=timedelta(days=7),
 )
 
@@ -82,6 +85,15 @@ async def _make_template(server: EmbeddedPostgres, storage: StorageMode) -> None
             ADMIN_EMAIL,
             "Test admin",
             hash_password(ADMIN_PASSWORD),
+        )
+        await conn.execute(
+            """
+            INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at)
+            VALUES ($1, $2, $3, now() + interval '30 days')
+            """,
+            ADMIN_ID,
+            ADMIN_SESSION,
+            digest(new_secret("tcr_")),
         )
     finally:
         await conn.close()

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import asyncpg
+import httpx
 import pytest
 
 from devices import service as devices
@@ -96,6 +97,16 @@ async def wait_until(pool: asyncpg.Pool, sql: str, *args: object, at_least: int,
                 count = int(await conn.fetchval(sql, *args))
             if count >= at_least:
                 return count
+            await asyncio.sleep(0.05)
+
+
+async def wait_for_http(url: str, path: str, *, timeout: float = 30) -> None:
+    """Poll a server until `path` answers 200 (it is up and ready)."""
+    async with httpx.AsyncClient(base_url=url) as probe, asyncio.timeout(timeout):
+        while True:
+            with contextlib.suppress(httpx.TransportError):
+                if (await probe.get(path)).status_code == 200:
+                    return
             await asyncio.sleep(0.05)
 
 

@@ -43,7 +43,9 @@ _JSON = "application/json"
 _STREAM_DOC: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "a text/event-stream: `event: alert` frames whose data is an AlertChangeOut; "
-        "`: heartbeat` comments; `event: resync` when changes may have been missed",
+        "`: heartbeat` comments; `event: resync` when changes may have been missed; `event: end` "
+        '(data `{"reason": ...}`) just before the server closes a stream whose caller lost access '
+        "(logged out, deactivated, API key revoked, token expired, or the stream's home left their scope)",
         "content": {
             "text/event-stream": {
                 "schema": {"type": "string"},
@@ -73,7 +75,11 @@ async def stream(
         async with resources.pool.acquire() as conn:
             await visible_home(conn, caller, home_id)
     frames = sse_frames(
-        resources.streams, caller.scope, home_id=home_id, heartbeat_s=resources.settings.sse_heartbeat_s
+        resources.streams,
+        resources.gate.watch(caller),
+        caller.scope,
+        home_id=home_id,
+        heartbeat_s=resources.settings.sse_heartbeat_s,
     )
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return StreamingResponse(frames, media_type="text/event-stream", headers=headers)

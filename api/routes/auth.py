@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Request
 
 from accounts import service as accounts
 from accounts.schemas import AcceptIn, MeOut, RefreshIn, TokenOut, UserOut
-from api.deps import AuthDep, CallerDep, PoolDep, client_address
+from api.deps import AuthDep, CallerDep, PoolDep, ResourcesDep, client_address
 from api.errors import problems
 
 router = APIRouter(prefix="/v1", tags=["auth"])
@@ -80,18 +80,28 @@ async def token(request: Request, pool: PoolDep, config: AuthDep) -> TokenOut:
 
 
 @router.post("/auth/refresh", response_model=TokenOut, responses=problems(401, 422))
-async def refresh(body: RefreshIn, pool: PoolDep, config: AuthDep) -> TokenOut:
-    """Exchange a refresh token for a new access and refresh token; the old refresh token stops working."""
-    pair = await accounts.refresh(pool, config, refresh_token=body.refresh_token)
+async def refresh(body: RefreshIn, resources: ResourcesDep) -> TokenOut:
+    """Exchange a refresh token for a new access and refresh token; the old refresh token stops working.
+
+    A refresh token presented a second time ends its whole login, access tokens included.
+    """
+    pair = await accounts.refresh(
+        resources.pool,
+        resources.auth,
+        refresh_token=body.refresh_token,
+        ended=resources.gate.session_ended,
+    )
     return TokenOut(
         access_token=pair.access_token, expires_in=pair.expires_in, refresh_token=pair.refresh_token
     )
 
 
 @router.post("/auth/logout", status_code=204, responses=problems(422))
-async def logout(body: RefreshIn, pool: PoolDep) -> None:
-    """Log out: the refresh token (and every token refreshed from the same login) is revoked."""
-    await accounts.logout(pool, refresh_token=body.refresh_token)
+async def logout(body: RefreshIn, resources: ResourcesDep) -> None:
+    """Log out: the login's refresh tokens and its access tokens stop working at once."""
+    await accounts.logout(
+        resources.pool, refresh_token=body.refresh_token, ended=resources.gate.session_ended
+    )
 
 
 @router.post("/invitations/accept", response_model=UserOut, responses=problems(404, 422))

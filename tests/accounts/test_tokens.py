@@ -17,22 +17,29 @@ SECRET = "s" * 40
 
 
 def test_an_access_token_carries_who_and_what() -> None:
-    user, org = uuid4(), uuid4()
+    user, org, session = uuid4(), uuid4(), uuid4()
     token = issue_access(
-        SECRET, user_id=user, role=Role.CARER, organisation_id=org, name="Sam", lifetime=timedelta(minutes=5)
+        SECRET,
+        user_id=user,
+        role=Role.CARER,
+        organisation_id=org,
+        name="Sam",
+        session_id=session,
+        lifetime=timedelta(minutes=5),
     )
     claims = read_access(SECRET, token)
-    assert (claims.user_id, claims.role, claims.organisation_id, claims.name) == (
+    assert (claims.user_id, claims.role, claims.organisation_id, claims.name, claims.session_id) == (
         user,
         Role.CARER,
         org,
         "Sam",
+        session,
     )
     assert claims.expires_at > datetime.now(UTC)
 
 
 @pytest.mark.parametrize(
-    "damage", ["expired", "tampered", "other-secret", "not-a-jwt", "wrong-type", "none-alg"]
+    "damage", ["expired", "tampered", "other-secret", "not-a-jwt", "wrong-type", "no-session", "none-alg"]
 )
 def test_a_bad_access_token_is_refused(damage: str) -> None:
     good = issue_access(
@@ -41,6 +48,7 @@ def test_a_bad_access_token_is_refused(damage: str) -> None:
         role=Role.FAMILY,
         organisation_id=None,
         name="x",
+        session_id=uuid4(),
         lifetime=timedelta(minutes=5),
     )
     match damage:
@@ -51,6 +59,7 @@ def test_a_bad_access_token_is_refused(damage: str) -> None:
                 role=Role.FAMILY,
                 organisation_id=None,
                 name="x",
+                session_id=uuid4(),
                 lifetime=timedelta(minutes=5),
                 now=datetime.now(UTC) - timedelta(hours=1),
             )
@@ -67,6 +76,11 @@ def test_a_bad_access_token_is_refused(damage: str) -> None:
             token = "tcr_not-a-jwt"
         case "wrong-type":
             claims = jwt.decode(good, options={"verify_signature": False}) | {"typ": "refresh"}
+            token = jwt.encode(claims, SECRET, algorithm="HS256")
+        case "no-session":
+            # Signed with the right key but bound to no login: nothing could revoke it.
+            claims = jwt.decode(good, options={"verify_signature": False})
+            del claims["sid"]
             token = jwt.encode(claims, SECRET, algorithm="HS256")
         case _:
             claims = jwt.decode(good, options={"verify_signature": False})

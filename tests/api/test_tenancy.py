@@ -19,7 +19,8 @@ DOORS: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", "/v1/users?organisation_id={org}", None),
     ("GET", "/v1/audit?organisation_id={org}", None),
     ("GET", "/v1/users/{coordinator}", None),
-    ("PATCH", "/v1/users/{coordinator}", {"active": False}),
+    # Not the coordinator themself: deactivation ends the caller's own session on the next request.
+    ("PATCH", "/v1/users/{carer}", {"active": False}),
     ("POST", "/v1/api-keys/{api_key_id}/revoke", None),
     ("GET", "/v1/homes/{home}", None),
     ("GET", "/v1/homes/{home}/residents", None),

@@ -14,7 +14,6 @@ from fastapi import FastAPI
 
 from accounts import service as accounts
 from accounts.tenancy import Role
-from accounts.tokens import issue_access
 from alerts import service as alerts
 from alerts.service import Signal
 from api.main import create_app
@@ -58,13 +57,10 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def token_for(
-    user_id: UUID, role: Role, org: UUID | None, *, lifetime: timedelta = timedelta(hours=1)
-) -> str:
-    """An access token signed with the test secret (what a login would hand out)."""
-    return issue_access(
-        JWT_SECRET, user_id=user_id, role=role, organisation_id=org, name=role.value, lifetime=lifetime
-    )
+async def session_headers(conn: asyncpg.Connection, user: accounts.User) -> dict[str, str]:
+    """Authorization headers for a new login of the user (what a password login would hand out)."""
+    pair = await accounts.open_session(conn, accounts.AuthConfig(secret=JWT_SECRET), user)
+    return bearer(pair.access_token)
 
 
 async def raise_alert(
@@ -102,10 +98,10 @@ async def _tenant(conn: asyncpg.Connection, name: str) -> Tenant:
             role=role,
             organisation_id=org,
         )
-        people[role] = user.id
-    await home_queries.insert_assignment(conn, home_id=home, user_id=people[Role.CARER])
+        people[role] = user
+    await home_queries.insert_assignment(conn, home_id=home, user_id=people[Role.CARER].id)
     await home_queries.upsert_circle(
-        conn, home_id=home, user_id=people[Role.FAMILY], relationship="son", receives_alerts=True
+        conn, home_id=home, user_id=people[Role.FAMILY].id, relationship="son", receives_alerts=True
     )
     key_row, key = await accounts.create_api_key(conn, organisation_id=org, name=f"{name} bridge", by=None)
     tenant = Tenant(
@@ -116,12 +112,12 @@ async def _tenant(conn: asyncpg.Connection, name: str) -> Tenant:
         other_device=other_device,
         alert=await raise_alert(conn, home),
         other_alert=await raise_alert(conn, other_home),
-        coordinator=people[Role.COORDINATOR],
-        carer=people[Role.CARER],
-        family=people[Role.FAMILY],
+        coordinator=people[Role.COORDINATOR].id,
+        carer=people[Role.CARER].id,
+        family=people[Role.FAMILY].id,
         api_key_id=key_row["id"],
     )
-    tenant.tokens = {role.value: bearer(token_for(people[role], role, org)) for role in people}
+    tenant.tokens = {role.value: await session_headers(conn, user) for role, user in people.items()}
     tenant.tokens["integration"] = {"X-API-Key": key}
     return tenant
 
