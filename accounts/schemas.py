@@ -10,8 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from accounts import examples
 from accounts.passwords import MIN_LENGTH
-
-_STRICT = ConfigDict(extra="forbid")
+from kernel.strict import RequestBody, UuidText
 
 Email = Annotated[
     str,
@@ -46,11 +45,11 @@ class TokenOut(BaseModel):
     )
 
 
-class RefreshIn(BaseModel):
+class RefreshIn(RequestBody):
     """A refresh token to exchange or revoke."""
 
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"refresh_token": "tcr_3q2-7wLs9P0n0oJ1Zb1zq4C"}]}
+        json_schema_extra={"examples": [{"refresh_token": "tcr_3q2-7wLs9P0n0oJ1Zb1zq4C"}]}
     )
 
     refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=200)]
@@ -80,11 +79,10 @@ class UserPage(BaseModel):
     next_cursor: str | None = Field(description="pass as `cursor` for the next page; null at the end")
 
 
-class InvitationIn(BaseModel):
+class InvitationIn(RequestBody):
     """Invite someone: their account is created now, usable once they set a password with the token."""
 
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
@@ -100,8 +98,8 @@ class InvitationIn(BaseModel):
     email: Email
     name: Name = ""
     role: UserRole
-    organisation_id: UUID | None = Field(
-        default=None, description="required for coordinators and carers; a coordinator's own by default"
+    organisation_id: UuidText | None = Field(
+        default=None, description="the provider the person belongs to; a coordinator's own by default"
     )
 
 
@@ -115,11 +113,10 @@ class InvitationOut(BaseModel):
     expires_at: datetime
 
 
-class AcceptIn(BaseModel):
+class AcceptIn(RequestBody):
     """Accept an invitation by choosing a password."""
 
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [{"token": "tci_Qm9vdHN0cmFwIHRva2Vu", "password": "correct horse battery"}]
         },
@@ -129,10 +126,10 @@ class AcceptIn(BaseModel):
     password: Password
 
 
-class ActiveIn(BaseModel):
+class ActiveIn(RequestBody):
     """Deactivate (ends every login) or reactivate an account."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"active": False}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{"active": False}]})
 
     active: bool
 
@@ -152,12 +149,10 @@ class MeOut(BaseModel):
     )
 
 
-class ApiKeyIn(BaseModel):
+class ApiKeyIn(RequestBody):
     """A new API key for an integration."""
 
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"name": "call-centre bridge"}]}
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "call-centre bridge"}]})
 
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 

@@ -181,8 +181,10 @@ async def create_user(
     """Create an account; without a password nobody can log in as it until an invitation is accepted."""
     if role is Role.INTEGRATION:
         raise InvalidInput("integrations use API keys, not accounts")
-    if role in (Role.COORDINATOR, Role.CARER) and organisation_id is None:
-        raise InvalidInput(f"a {role.value} belongs to an organisation")
+    # A family member too: their provider's circles of care are the only ones they can join.
+    if role in (Role.COORDINATOR, Role.CARER, Role.FAMILY) and organisation_id is None:
+        what = "family member" if role is Role.FAMILY else role.value
+        raise InvalidInput(f"a {what} belongs to an organisation")
     if role is Role.PLATFORM_ADMIN and organisation_id is not None:
         raise InvalidInput("a platform admin belongs to no organisation")
     hashed = None

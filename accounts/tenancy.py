@@ -66,6 +66,10 @@ class Viewer(Protocol):
     """Who is asking, as the domains' services see them (api's Caller is one)."""
 
     @property
+    def principal(self) -> Principal:
+        """The user or integration."""
+
+    @property
     def scope(self) -> Scope:
         """The homes they may see."""
 

@@ -11,7 +11,3 @@ class AlertNotFound(AlertsError):
 
 class AlertStateError(AlertsError):
     """The alert is not in a state that allows this (for example: acknowledging a resolved alert)."""
-
-
-class InvalidAssignee(AlertsError):
-    """The alert cannot be given to that person (not an active member of the alert's organisation)."""

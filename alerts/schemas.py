@@ -8,6 +8,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from kernel.strict import RequestBody, UuidText
+
 Severity = Literal["critical", "high", "medium", "low"]
 Status = Literal["open", "acknowledged", "resolved"]
 
@@ -119,19 +121,18 @@ class AlertEventOut(BaseModel):
 Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
 
-class AcknowledgeIn(BaseModel):
+class AcknowledgeIn(RequestBody):
     """Acknowledge an alert (someone is dealing with it), optionally with a note."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"note": "calling her now"}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{"note": "calling her now"}]})
 
     note: Note | None = None
 
 
-class ResolveIn(BaseModel):
+class ResolveIn(RequestBody):
     """Resolve an alert with a note; a false alarm feeds back into the home's thresholds."""
 
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={"examples": [{"note": "she was in the garden; all well", "false_alarm": True}]},
     )
 
@@ -139,14 +140,14 @@ class ResolveIn(BaseModel):
     false_alarm: bool = False
 
 
-class AssignIn(BaseModel):
+class AssignIn(RequestBody):
     """Give an alert to a person of the organisation (null: to nobody)."""
 
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"assignee": "6f1c2a9e-8d4b-4c1e-9a57-2b1f3c4d5e6f"}]}
+        json_schema_extra={"examples": [{"assignee": "6f1c2a9e-8d4b-4c1e-9a57-2b1f3c4d5e6f"}]}
     )
 
-    assignee: UUID | None
+    assignee: UuidText | None
 
 
 class AlertChangeOut(BaseModel):

@@ -14,10 +14,10 @@ from uuid import UUID
 import asyncpg
 import orjson
 
-from accounts import queries as account_queries
-from accounts.tenancy import Scope
+from accounts.members import member_of
+from accounts.tenancy import Role, Scope, Viewer
 from alerts import queries
-from alerts.errors import AlertNotFound, AlertStateError, InvalidAssignee
+from alerts.errors import AlertNotFound, AlertStateError
 
 Severity = Literal["critical", "high", "medium", "low"]
 Status = Literal["open", "acknowledged", "resolved"]
@@ -216,12 +216,12 @@ async def visible_alert(conn: asyncpg.Connection, *, scope: Scope, alert_id: UUI
     return row
 
 
-async def require_assignee(conn: asyncpg.Connection, *, organisation_id: UUID, assignee: UUID) -> None:
+async def require_assignee(
+    conn: asyncpg.Connection, caller: Viewer, *, organisation_id: UUID, assignee: UUID
+) -> None:
     """Only an active coordinator or carer of the alert's organisation may be given an alert."""
-    person = await account_queries.get_user(conn, user_id=assignee)
-    staff = person is not None and person["active"] and person["role"] in ("coordinator", "carer")
-    if person is None or not staff or person["organisation_id"] != organisation_id:
-        raise InvalidAssignee(f"user {assignee} is not an active member of the alert's organisation")
+    staff = (Role.COORDINATOR, Role.CARER)
+    await member_of(conn, caller, assignee, organisation_id=organisation_id, roles=staff, active=True)
 
 
 async def history(conn: asyncpg.Connection, *, alert_id: UUID) -> list[AlertEvent]:

@@ -36,10 +36,8 @@ _DOMAIN_STATUS: list[tuple[type[Exception], int]] = [
     (accounts.AccountsError, 400),
     (alerts.AlertNotFound, 404),
     (alerts.AlertStateError, 409),
-    (alerts.InvalidAssignee, 422),
     (alerts.AlertsError, 400),
     (homes.NotFound, 404),
-    (homes.InvalidInput, 422),
     (homes.HomesError, 400),
 ]
 _UNSTORABLE = (
@@ -120,10 +118,12 @@ class Problem(BaseModel):
 
 
 _DESCRIPTIONS = {
+    400: "the body could not be read: it is not UTF-8 JSON",
     401: "not logged in, or the token is expired, tampered with or revoked",
     403: "the caller's role does not allow this",
     404: "not found, or another tenant's",
     409: "the resource's state does not allow this",
+    413: "the request body is larger than the API accepts (TELECARE_API_MAX_BODY_BYTES)",
     422: "the request is invalid; `detail` says why",
     429: "too many failed logins; see Retry-After",
     503: "a dependency (the broker) is unavailable",

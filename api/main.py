@@ -16,7 +16,9 @@ from accounts import service as accounts
 from accounts.service import AuthConfig
 from accounts.throttle import ThrottleConfig
 from api.deps import metrics_guard
-from api.errors import Problem, install_error_handlers
+from api.errors import Problem, install_error_handlers, problems
+from api.limits import BodyLimit
+from api.links import add_links
 from api.openapi import restore_examples, route_models
 from api.resources import Resources
 from api.routes import accounts as accounts_routes
@@ -134,6 +136,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True, settle_heap: 
         openapi_url="/openapi.json" if settings.api_docs else None,
     )
     install_error_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
     # Routes are matched in order: the hot listing comes first.
     for module in (alerts, health, contract, auth, accounts_routes, homes, registry, readings):
         app.include_router(module.router)
@@ -165,10 +168,21 @@ def _document_problems(app: FastAPI) -> None:
                 Problem.model_json_schema()
             )
             restore_examples(schema, route_models(app))
+            _document_body_problems(schema)
+            add_links(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _document_body_problems(schema: dict[str, Any]) -> None:
+    """Every operation that takes a body may answer 400 (unreadable) and 413 (too large)."""
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            if "requestBody" in operation:
+                for code, response in problems(400, 413).items():
+                    operation.setdefault("responses", {}).setdefault(str(code), response)
 
 
 def end_streams(app: FastAPI) -> None:

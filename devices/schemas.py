@@ -10,6 +10,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
+from kernel.strict import EnumValue, RequestBody
+
 # --- The registry's edge: what the API accepts and returns for devices ---
 
 
@@ -71,11 +73,10 @@ _OFFLINE_PENDANT: dict[str, Any] = {
 Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
 
 
-class DeviceIn(BaseModel):
+class DeviceIn(RequestBody):
     """A device to register in a home."""
 
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {"type": "pendant", "model": "CareCall P2", "room": "", "firmware": "1.7.0"},
@@ -83,7 +84,7 @@ class DeviceIn(BaseModel):
             ]
         },
     )
-    type: DeviceType
+    type: EnumValue[DeviceType]
     model: Short = ""
     room: Short = ""
     firmware: Short = ""

@@ -7,7 +7,3 @@ class HomesError(Exception):
 
 class NotFound(HomesError):
     """The organisation, home or person does not exist, or belongs to another tenant (not told apart)."""
-
-
-class InvalidInput(HomesError):
-    """The request is well-formed but makes no sense (for example: a carer put in a circle of care)."""

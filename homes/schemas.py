@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from accounts import examples
+from kernel.strict import RequestBody, UuidText
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
@@ -39,10 +40,10 @@ def _known_zone(value: str) -> str:
     return value
 
 
-class OrganisationIn(BaseModel):
+class OrganisationIn(RequestBody):
     """A care-provider organisation to create."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "Riverside Care"}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Riverside Care"}]})
     name: Name
 
 
@@ -60,10 +61,10 @@ class OrganisationOut(BaseModel):
     created_at: datetime
 
 
-class HomeIn(BaseModel):
+class HomeIn(RequestBody):
     """A home to create: where it is and its time zone (routines are judged in local time)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_HOME_IN]})
+    model_config = ConfigDict(json_schema_extra={"examples": [_HOME_IN]})
     name: Name
     address: Annotated[str, StringConstraints(max_length=500)] = ""
     timezone: Annotated[str, AfterValidator(_known_zone)] = "Europe/London"
@@ -86,12 +87,10 @@ class HomeOut(BaseModel):
     created_at: datetime
 
 
-class ResidentIn(BaseModel):
+class ResidentIn(RequestBody):
     """A resident of a home."""
 
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"display_name": "Grace Okafor"}]}
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [{"display_name": "Grace Okafor"}]})
     display_name: Name
 
 
@@ -117,11 +116,10 @@ class ResidentOut(BaseModel):
     created_at: datetime | None = None
 
 
-class CircleIn(BaseModel):
+class CircleIn(RequestBody):
     """Put a family member in a home's circle of care."""
 
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
@@ -133,7 +131,7 @@ class CircleIn(BaseModel):
         },
     )
 
-    user_id: UUID
+    user_id: UuidText
     relationship: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
     receives_alerts: bool = True
 
@@ -152,14 +150,14 @@ class CircleMemberOut(BaseModel):
     created_at: datetime
 
 
-class CarerIn(BaseModel):
+class CarerIn(RequestBody):
     """Assign a carer to a home."""
 
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"user_id": "6f1c2a9e-8d4b-4c1e-9a57-2b1f3c4d5e6f"}]}
+        json_schema_extra={"examples": [{"user_id": "6f1c2a9e-8d4b-4c1e-9a57-2b1f3c4d5e6f"}]}
     )
 
-    user_id: UUID
+    user_id: UuidText
 
 
 class CarerOut(BaseModel):

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: Port = 8000
+    api_max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, le=1_073_741_824, description="larger request bodies answer 413"
+    )
 
     # Accounts and the API's authentication (see docs/production.md, "Accounts and access").
     jwt_secret: SecretStr | None = Field(

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-import asyncpg
 from fastapi import APIRouter, Query
 
 from accounts import queries
 from accounts import service as accounts
 from accounts.errors import Forbidden, InvalidInput, NotFound
+from accounts.members import in_tenant, visible_user
 from accounts.schemas import (
     ActiveIn,
     ApiKeyCreated,
@@ -107,24 +107,11 @@ async def list_users(
     return UserPage(items=[UserOut.model_validate(dict(r)) for r in rows], next_cursor=following)
 
 
-async def _visible_user(conn: asyncpg.Connection, caller: Caller, user_id: UUID) -> accounts.User:
-    row = await queries.get_user(conn, user_id=user_id)
-    if row is None:
-        raise NotFound(f"user {user_id} not found")
-    user = accounts.User.from_row(row)
-    p = caller.principal
-    if p.role is Role.PLATFORM_ADMIN or (p.kind == "user" and p.id == user_id):
-        return user
-    if p.role is Role.COORDINATOR and user.organisation_id == p.organisation_id:
-        return user
-    raise NotFound(f"user {user_id} not found")
-
-
 @router.get("/users/{user_id}", response_model=UserOut)
 async def get_user(user_id: UUID, pool: PoolDep, caller: CallerDep) -> UserOut:
     """One account: oneself, an account of one's organisation (coordinators), or any (platform admins)."""
     async with pool.acquire() as conn:
-        user = await _visible_user(conn, caller, user_id)
+        user = await visible_user(conn, caller, user_id)
     return UserOut.model_validate(user, from_attributes=True)
 
 
@@ -134,7 +121,7 @@ async def set_user_active(
 ) -> UserOut:
     """Deactivate an account (ending its logins) or reactivate it (coordinators of its organisation)."""
     async with resources.pool.acquire() as conn, conn.transaction():
-        user = await _visible_user(conn, caller, user_id)
+        user = await visible_user(conn, caller, user_id)
         if caller.principal.role is not Role.PLATFORM_ADMIN:
             if user.organisation_id is None or user.role == Role.PLATFORM_ADMIN.value:
                 raise Forbidden("only platform admins may change this account")
@@ -225,7 +212,7 @@ async def revoke_api_key(key_id: UUID, resources: ResourcesDep, caller: CallerDe
     """Revoke an API key: every API process refuses it within a few seconds (TELECARE_SCOPE_CACHE_S)."""
     async with resources.pool.acquire() as conn, conn.transaction():
         row = await queries.get_api_key_by_id(conn, key_id=key_id)
-        if row is None:
+        if row is None or not in_tenant(caller, row["organisation_id"]):
             raise NotFound(f"API key {key_id} not found")
         caller.require_manager(row["organisation_id"])
         await queries.revoke_api_key(conn, key_id=key_id)

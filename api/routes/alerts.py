@@ -213,9 +213,8 @@ async def assign(alert_id: UUID, body: AssignIn, pool: PoolDep, caller: CallerDe
         row = await _visible(conn, caller, alert_id)
         caller.require_role(Role.PLATFORM_ADMIN, Role.COORDINATOR, Role.INTEGRATION)
         if body.assignee is not None:
-            await alerts.require_assignee(
-                conn, organisation_id=row["organisation_id"], assignee=body.assignee
-            )
+            org = row["organisation_id"]
+            await alerts.require_assignee(conn, caller, organisation_id=org, assignee=body.assignee)
         alert = await alerts.assign(conn, alert_id=alert_id, actor=caller.actor, assignee=body.assignee)
         await caller.audit(
             conn,

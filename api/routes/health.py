@@ -23,7 +23,11 @@ class Health(BaseModel):
 
 
 class Readiness(BaseModel):
-    """Whether this instance can serve: database, migrations, broker, and which storage it uses."""
+    """Whether this instance can serve: each dependency up or down, and which storage mode it uses.
+
+    Served without authentication, so it names no version of anything (issue 11): an orchestrator needs
+    up or down; `telecare migrate` and the logs tell an operator the rest.
+    """
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -32,17 +36,15 @@ class Readiness(BaseModel):
                     "ready": True,
                     "database": True,
                     "migrations_current": True,
-                    "pending_migrations": [],
                     "broker": True,
-                    "storage": "timescaledb 2.17.2",
+                    "storage": "timescaledb",
                 },
                 {
                     "ready": False,
                     "database": True,
                     "migrations_current": False,
-                    "pending_migrations": ["0007_readings_hourly.sql"],
                     "broker": True,
-                    "storage": "postgresql 16.4",
+                    "storage": "postgres",
                 },
             ]
         }
@@ -51,9 +53,8 @@ class Readiness(BaseModel):
     ready: bool
     database: bool
     migrations_current: bool
-    pending_migrations: list[str]
     broker: bool
-    storage: str
+    storage: Literal["timescaledb", "postgres"]
 
 
 @router.get("/health", response_model=Health)
@@ -64,7 +65,7 @@ async def health() -> Health:
 
 @router.get("/ready", response_model=Readiness, responses={503: {"model": Readiness}})
 async def ready(resources: ResourcesDep, response: Response) -> Readiness:
-    """Database reachable, migrations current, broker connected, storage mode."""
+    """Database reachable, migrations current, broker connected; the storage mode (no versions)."""
     database, waiting = False, ["unknown"]
     try:
         async with resources.pool.acquire(timeout=2) as conn:
@@ -81,7 +82,6 @@ async def ready(resources: ResourcesDep, response: Response) -> Readiness:
         ready=ok,
         database=database,
         migrations_current=database and not waiting,
-        pending_migrations=waiting,
         broker=broker,
-        storage=resources.storage.describe(),
+        storage=resources.storage.mode.value,
     )

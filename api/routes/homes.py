@@ -1,6 +1,6 @@
 """Homes and residents, circles of care and carer assignments, each read through the caller's scope.
 
-The rules (who sees or administers a home, who may join it) are in homes.service."""
+The rules are in homes.service (who sees or administers a home) and accounts.members (who may join it)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
+from accounts.members import member_of
 from accounts.tenancy import Role
 from api import pagination
 from api.deps import CallerDep, PoolDep, ResourcesDep
 from api.errors import problems
-from homes import queries as tenancy
+from homes import queries
 from homes.errors import NotFound
 from homes.schemas import (
     CarerIn,
@@ -25,13 +26,7 @@ from homes.schemas import (
     ResidentIn,
     ResidentOut,
 )
-from homes.service import (
-    managed_home,
-    require_assignable_carer,
-    require_member,
-    require_organisation,
-    visible_home,
-)
+from homes.service import managed_home, require_organisation, visible_home
 
 router = APIRouter(prefix="/v1", tags=["homes"], responses=problems(401, 403, 404, 422))
 
@@ -42,7 +37,7 @@ async def create_home(organisation_id: UUID, body: HomeIn, pool: PoolDep, caller
     caller.require_manager(organisation_id)
     async with pool.acquire() as conn, conn.transaction():
         await require_organisation(conn, organisation_id)
-        home_id = await tenancy.insert_home(conn, organisation_id=organisation_id, **body.model_dump())
+        home_id = await queries.insert_home(conn, organisation_id=organisation_id, **body.model_dump())
         await caller.audit(
             conn,
             action="home.create",
@@ -51,7 +46,7 @@ async def create_home(organisation_id: UUID, body: HomeIn, pool: PoolDep, caller
             organisation_id=organisation_id,
             detail={"name": body.name},
         )
-        row = await tenancy.get_home(conn, home_id=home_id)
+        row = await queries.get_home(conn, home_id=home_id)
     assert row is not None
     return HomeOut.model_validate(dict(row))
 
@@ -80,7 +75,7 @@ async def list_homes(
 ) -> list[HomeOut]:
     """The homes the caller sees, oldest first; the next page's cursor is in the X-Next-Cursor header."""
     async with pool.acquire() as conn:
-        rows = await tenancy.scoped_homes(
+        rows = await queries.scoped_homes(
             conn,
             scope=caller.scope,
             organisation_id=organisation_id,
@@ -106,7 +101,7 @@ async def add_resident(home_id: UUID, body: ResidentIn, pool: PoolDep, caller: C
     """Add a resident to a home (coordinators)."""
     async with pool.acquire() as conn, conn.transaction():
         home = await managed_home(conn, caller, home_id)
-        resident = await tenancy.insert_resident(conn, home_id=home_id, display_name=body.display_name)
+        resident = await queries.insert_resident(conn, home_id=home_id, display_name=body.display_name)
         await caller.audit(
             conn,
             action="resident.create",
@@ -123,7 +118,7 @@ async def list_residents(home_id: UUID, pool: PoolDep, caller: CallerDep) -> lis
     """A home's residents."""
     async with pool.acquire() as conn:
         await visible_home(conn, caller, home_id)
-        rows = await tenancy.list_residents(conn, home_id=home_id)
+        rows = await queries.list_residents(conn, home_id=home_id)
     return [ResidentOut(**dict(r)) for r in rows]
 
 
@@ -131,12 +126,12 @@ async def list_residents(home_id: UUID, pool: PoolDep, caller: CallerDep) -> lis
 async def put_circle_member(
     home_id: UUID, body: CircleIn, resources: ResourcesDep, caller: CallerDep
 ) -> list[CircleMemberOut]:
-    """Put a family member in the home's circle of care (or change their relationship or alerts)."""
+    """Put a family member of the home's organisation in its circle of care (or change their place in it)."""
     user_id = body.user_id
     async with resources.pool.acquire() as conn, conn.transaction():
         home = await managed_home(conn, caller, home_id)
-        await require_member(conn, user_id, Role.FAMILY)
-        await tenancy.upsert_circle(
+        await member_of(conn, caller, user_id, organisation_id=home["organisation_id"], roles=(Role.FAMILY,))
+        await queries.upsert_circle(
             conn,
             home_id=home_id,
             user_id=user_id,
@@ -155,7 +150,7 @@ async def put_circle_member(
                 "receives_alerts": body.receives_alerts,
             },
         )
-        rows = await tenancy.list_circle(conn, home_id=home_id)
+        rows = await queries.list_circle(conn, home_id=home_id)
     resources.gate.forget()
     return [CircleMemberOut.model_validate(dict(r)) for r in rows]
 
@@ -165,7 +160,7 @@ async def list_circle(home_id: UUID, pool: PoolDep, caller: CallerDep) -> list[C
     """A home's circle of care: family members, their relationship, whether they receive alerts."""
     async with pool.acquire() as conn:
         await visible_home(conn, caller, home_id)
-        rows = await tenancy.list_circle(conn, home_id=home_id)
+        rows = await queries.list_circle(conn, home_id=home_id)
     return [CircleMemberOut.model_validate(dict(r)) for r in rows]
 
 
@@ -176,7 +171,7 @@ async def remove_circle_member(
     """Take someone out of the home's circle of care."""
     async with resources.pool.acquire() as conn, conn.transaction():
         home = await managed_home(conn, caller, home_id)
-        if not await tenancy.delete_circle(conn, home_id=home_id, user_id=user_id):
+        if not await queries.delete_circle(conn, home_id=home_id, user_id=user_id):
             raise NotFound(f"user {user_id} is not in this home's circle")
         await caller.audit(
             conn,
@@ -197,8 +192,8 @@ async def assign_carer(
     user_id = body.user_id
     async with resources.pool.acquire() as conn, conn.transaction():
         home = await managed_home(conn, caller, home_id)
-        await require_assignable_carer(conn, user_id, home)
-        await tenancy.insert_assignment(conn, home_id=home_id, user_id=user_id)
+        await member_of(conn, caller, user_id, organisation_id=home["organisation_id"], roles=(Role.CARER,))
+        await queries.insert_assignment(conn, home_id=home_id, user_id=user_id)
         await caller.audit(
             conn,
             action="carer.assign",
@@ -207,7 +202,7 @@ async def assign_carer(
             organisation_id=home["organisation_id"],
             detail={"user_id": str(user_id)},
         )
-        rows = await tenancy.list_assignments(conn, home_id=home_id)
+        rows = await queries.list_assignments(conn, home_id=home_id)
     resources.gate.forget()
     return [CarerOut.model_validate(dict(r)) for r in rows]
 
@@ -217,7 +212,7 @@ async def list_carers(home_id: UUID, pool: PoolDep, caller: CallerDep) -> list[C
     """The carers assigned to a home."""
     async with pool.acquire() as conn:
         await visible_home(conn, caller, home_id)
-        rows = await tenancy.list_assignments(conn, home_id=home_id)
+        rows = await queries.list_assignments(conn, home_id=home_id)
     return [CarerOut.model_validate(dict(r)) for r in rows]
 
 
@@ -226,7 +221,7 @@ async def unassign_carer(home_id: UUID, user_id: UUID, resources: ResourcesDep, 
     """Unassign a carer from a home."""
     async with resources.pool.acquire() as conn, conn.transaction():
         home = await managed_home(conn, caller, home_id)
-        if not await tenancy.delete_assignment(conn, home_id=home_id, user_id=user_id):
+        if not await queries.delete_assignment(conn, home_id=home_id, user_id=user_id):
             raise NotFound(f"user {user_id} is not assigned to this home")
         await caller.audit(
             conn,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -10,8 +13,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from kernel.embedded.process import free_port
 from kernel.settings import Settings
 from tests.api.world import World, build_world, running_app
+from tests.conftest import JWT_SECRET
+from tests.support import telecare_env
 
 
 @dataclass
@@ -30,3 +36,23 @@ async def api(settings: Settings) -> AsyncIterator[Api]:
     async with running_app(settings) as (app, client):
         pool = app.state.resources.pool
         yield Api(app, client, pool, await build_world(pool))
+
+
+@pytest.fixture
+async def api_process(settings: Settings) -> AsyncIterator[str]:
+    """`telecare api` on a free port against this test's database and broker; its base URL."""
+    port = free_port()
+    env = telecare_env(settings, TELECARE_JWT_SECRET=JWT_SECRET, TELECARE_API_PORT=str(port))
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "telecare.cli", "api", env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient(base_url=url) as probe, asyncio.timeout(30):
+            while True:
+                with contextlib.suppress(httpx.TransportError):
+                    if (await probe.get("/ready")).status_code == 200:
+                        break
+                await asyncio.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        await proc.wait()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 
 from api.main import create_app
@@ -18,7 +20,15 @@ async def test_ready_reports_database_migrations_broker_and_storage(settings: Se
     body = response.json()
     assert response.status_code == 200, body
     assert body["ready"] and body["database"] and body["migrations_current"] and body["broker"]
-    assert body["storage"].startswith("postgresql 15")
+    assert body == {
+        "ready": True,
+        "database": True,
+        "migrations_current": True,
+        "broker": True,
+        "storage": "postgres",
+    }
+    # Unauthenticated: no version of PostgreSQL, TimescaleDB or the migrations (issue 11).
+    assert not re.search(r"\d", response.text)
 
 
 async def test_ready_is_503_when_the_database_is_gone(settings: Settings) -> None:

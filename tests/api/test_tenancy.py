@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import re
+import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
+import orjson
 import pytest
+from fastapi import FastAPI
 
+from api.main import create_app
+from kernel.settings import Settings
 from tests.api.conftest import Api
 from tests.api.world import Tenant
 
@@ -172,3 +180,137 @@ async def test_a_coordinator_opens_every_door_of_their_own_tenant(api: Api) -> N
             headers=a.tokens["coordinator"],
         )
         assert response.status_code < 300, (method, path, response.status_code, response.text)
+
+
+# --- Every route with an id, walked with another tenant's ids and with ids that do not exist ---
+
+# A tenant's attribute -> the kind of id it is; ids of the same kind from tenant B replace it.
+KINDS = {
+    "org": "organisation",
+    "home": "home",
+    "device": "device",
+    "alert": "alert",
+    "api_key_id": "api_key",
+    "coordinator": "user",
+    "carer": "user",
+    "family": "user",
+}
+# A path parameter -> the caller's own attribute it takes when another slot is the one under test.
+PATH_IDS = {
+    "organisation_id": "org",
+    "home_id": "home",
+    "device_id": "device",
+    "alert_id": "alert",
+    "key_id": "api_key_id",
+    "user_id": "coordinator",
+}
+NOT_IDS = {"kind"}  # path parameters that name no tenant's resource (the contract's message kinds)
+
+
+@dataclass(frozen=True)
+class Write:
+    """How to call a write route: its valid body, and which own attribute each path parameter takes."""
+
+    body: dict[str, Any] | None = None
+    path: dict[str, str] = field(default_factory=dict)
+
+
+WRITES: dict[tuple[str, str], Write] = {
+    ("POST", "/v1/organisations/{organisation_id}/homes"): Write({"name": "intruder"}),
+    ("PATCH", "/v1/users/{user_id}"): Write({"active": True}),
+    ("POST", "/v1/invitations"): Write(
+        {"email": "walk@intruder.example", "role": "carer", "organisation_id": "{org}"}
+    ),
+    ("POST", "/v1/organisations/{organisation_id}/api-keys"): Write({"name": "intruder"}),
+    ("POST", "/v1/api-keys/{key_id}/revoke"): Write(),
+    ("POST", "/v1/homes/{home_id}/residents"): Write({"display_name": "intruder"}),
+    ("POST", "/v1/homes/{home_id}/circle"): Write({"user_id": "{family}", "relationship": "x"}),
+    ("DELETE", "/v1/homes/{home_id}/circle/{user_id}"): Write(path={"user_id": "family"}),
+    ("POST", "/v1/homes/{home_id}/carers"): Write({"user_id": "{carer}"}),
+    ("DELETE", "/v1/homes/{home_id}/carers/{user_id}"): Write(path={"user_id": "carer"}),
+    ("POST", "/v1/homes/{home_id}/devices"): Write({"type": "pendant"}),
+    ("POST", "/v1/devices/{device_id}/rotate"): Write(),
+    ("POST", "/v1/devices/{device_id}/revoke"): Write(),
+    ("POST", "/v1/devices/{device_id}/decommission"): Write(),
+    ("POST", "/v1/alerts/{alert_id}/acknowledge"): Write({"note": "intruder"}),
+    ("POST", "/v1/alerts/{alert_id}/resolve"): Write({"note": "intruder"}),
+    ("POST", "/v1/alerts/{alert_id}/assign"): Write({"assignee": "{carer}"}),
+}
+# Write routes that take no id of a tenant's resource, in the path or the body.
+NO_IDS = {
+    ("POST", "/v1/organisations"),  # platform admins only; a name
+    ("POST", "/v1/auth/token"),  # credentials
+    ("POST", "/v1/auth/refresh"),  # a refresh token
+    ("POST", "/v1/auth/logout"),  # a refresh token
+    ("POST", "/v1/invitations/accept"),  # an invitation token
+}
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def _routes(app: FastAPI) -> list[tuple[str, str]]:
+    # From the OpenAPI document: every route the app serves is in it (none is left out of the schema).
+    paths = app.openapi()["paths"]
+    return sorted((method.upper(), path) for path, item in paths.items() for method in item)
+
+
+def _call(method: str, path: str) -> tuple[Write, dict[str, str], str]:
+    """The route's body, the own attribute each path id takes, and the path with those attributes."""
+    names = re.findall(r"{(\w+)}", path)
+    unknown = [n for n in names if n not in PATH_IDS and n not in NOT_IDS]
+    assert not unknown, f"{method} {path}: say in PATH_IDS which tenant id {unknown} take"
+    write = WRITES.get((method, path), Write())
+    ids = {n: write.path.get(n, PATH_IDS[n]) for n in names if n not in NOT_IDS}
+    return write, ids, re.sub(r"{(\w+)}", lambda m: "{" + ids.get(m[1], m[1]) + "}", path)
+
+
+def _slots(write: Write, path_ids: dict[str, str]) -> set[str]:
+    in_body = set(re.findall(r"{(\w+)}", orjson.dumps(write.body).decode())) if write.body else set()
+    return set(path_ids.values()) | in_body
+
+
+def test_the_walk_covers_every_write_route(settings: Settings) -> None:
+    """A new write route fails this until it is in WRITES (walked) or NO_IDS (with the reason)."""
+    app = create_app(settings)
+    writes = {r for r in _routes(app) if r[0] in WRITE_METHODS}
+    assert writes - WRITES.keys() - NO_IDS == set(), "walk these write routes in WRITES"
+    assert (WRITES.keys() | NO_IDS) - writes == set(), "these routes are gone: take them out"
+
+
+def _normalised(response: httpx.Response, value: str) -> tuple[int, str]:
+    return response.status_code, response.text.replace(value, "<id>")
+
+
+async def _request(
+    api: Api, method: str, path: str, write: Write, ids: dict[str, str], headers: dict[str, str]
+) -> httpx.Response:
+    body = _fill(write.body, ids) if write.body is not None else None
+    return await api.client.request(method, _fill(path, ids), json=body, headers=headers)
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_another_tenants_ids_answer_as_ids_that_do_not_exist(api: Api, role: str) -> None:
+    """Every route with an id, each id in turn: B's ids of that kind answer as a random id does, for A."""
+    a, b = api.world.a, api.world.b
+    own, theirs = _ids(a), _ids(b)
+    differences, walked = [], 0
+    for method, path in _routes(api.app):
+        write, path_ids, template = _call(method, path)
+        if "stream" in path or (method in WRITE_METHODS and (method, path) in NO_IDS):
+            continue
+        for slot in sorted(_slots(write, path_ids)):
+            missing = str(uuid.uuid4())
+            expected = _normalised(
+                await _request(api, method, template, write, own | {slot: missing}, a.tokens[role]),
+                missing,
+            )
+            foreign = {theirs[k] for k, kind in KINDS.items() if kind == KINDS[slot]}
+            for value in sorted(foreign):
+                response = await _request(api, method, template, write, own | {slot: value}, a.tokens[role])
+                walked += 1
+                if _normalised(response, value) != expected:
+                    differences.append(
+                        f"{method} {path} [{slot}={value}]: {response.status_code} {response.text[:160]}"
+                        f" -- a missing id: {expected[0]} {expected[1][:160]}"
+                    )
+    assert walked > 40
+    assert not differences, "\n".join(differences)
