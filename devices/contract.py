@@ -164,6 +164,13 @@ def _show(value: object, limit: int = 40) -> str:
     return json_type_name(value)
 
 
+def _name(field: str, limit: int = 64) -> str:
+    # A field name can be any key of the payload: cut short, and escaped unless printable, so that the
+    # reason's text can be stored (PostgreSQL text takes no NUL) and read.
+    text = field if len(field) <= limit else field[:limit] + "..."
+    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+
+
 def _check_root(root: str) -> None:
     if not root or "+" in root or "#" in root or any(not part for part in root.split("/")):
         raise ValueError(f"invalid MQTT topic root {root!r}")
@@ -254,7 +261,7 @@ def _rank(error: ErrorDetails) -> int:
 
 
 def _describe(error: ErrorDetails, kind: MessageKind) -> tuple[str, str]:
-    field = str(error["loc"][0]) if error["loc"] else "payload"
+    field = _name(str(error["loc"][0])) if error["loc"] else "payload"
     etype, value = error["type"], error.get("input")
     prefix = f"field '{field}'"
     if field == "kind":
@@ -286,7 +293,7 @@ def _contract_error(exc: ValidationError, kind: MessageKind) -> ContractError:
     reason, message = _describe(first, kind)
     if len(errors) > 1:
         message += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
-    return ContractError(reason, message, str(first["loc"][0]) if first["loc"] else None)
+    return ContractError(reason, message, _name(str(first["loc"][0])) if first["loc"] else None)
 
 
 def parse_payload(kind: MessageKind | str, payload: bytes) -> DeviceMessage:

@@ -114,9 +114,9 @@ Timestamp = Annotated[
     Field(description="Device event time, RFC 3339 with offset or Z, year 2000 or later."),
 ]
 Seq = Annotated[int, Field(ge=0, le=SEQ_MAX)]
-# Control characters are refused because they have no business in a label and NUL cannot be stored in
-# PostgreSQL text at all.
-Label = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")]
+# Control characters (C0, DEL and C1, Unicode's Cc) are refused because they have no business in a label
+# and NUL cannot be stored in PostgreSQL text or jsonb at all.
+Label = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f-\x9f]+$")]
 
 
 class MessageBase(BaseModel):

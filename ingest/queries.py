@@ -22,22 +22,47 @@ READING_COLUMNS = (
 )
 # The new readings among a batch passed as one array per column (one round trip, where COPY takes two
 # and the INSERT a third), stored, and their keys logged for other processes in the same statement:
-# the row that ingest.handoff reads.
-STORE_NEW_AND_LOG = """
-WITH new AS (
-    INSERT INTO readings (time, received_at, home_id, device_id, seq, kind, value, payload, clock_suspect)
-    SELECT DISTINCT ON (device_id, seq, time) * FROM unnest(
+# the row that ingest.handoff reads. A reading is new when its (device_id, seq) can be
+# claimed in reading_seqs (the readings' own key includes the time, so it alone would let the same
+# seq with another ts in again); the first of a batch's messages with one key claims it, in key order
+# so that two workers claiming overlapping keys wait for each other instead of deadlocking.
+_BATCH = """
+    SELECT DISTINCT ON ({key}) time, received_at, home_id, device_id, seq, kind, value, payload,
+           clock_suspect
+    FROM unnest(
         $1::timestamptz[], $2::timestamptz[], $3::uuid[], $4::uuid[], $5::bigint[], $6::text[],
         $7::double precision[], $8::jsonb[], $9::boolean[]
-    ) AS r (time, received_at, home_id, device_id, seq, kind, value, payload, clock_suspect)
+    ) WITH ORDINALITY
+      AS r (time, received_at, home_id, device_id, seq, kind, value, payload, clock_suspect, n)
+    ORDER BY {key}, n
+"""
+_STORE_AND_LOG = """
+new AS (
+    INSERT INTO readings (time, received_at, home_id, device_id, seq, kind, value, payload, clock_suspect)
+    SELECT {rows}
     ON CONFLICT DO NOTHING
     RETURNING device_id, seq, time
 ), logged AS (
     INSERT INTO ingest_batches (device_ids, seqs, times)
     SELECT array_agg(device_id), array_agg(seq), array_agg(time) FROM new HAVING count(*) > 0
 )
-SELECT device_id, seq FROM new
+SELECT device_id, seq, time FROM new
 """
+STORE_NEW_AND_LOG = (
+    f"WITH batch AS ({_BATCH.format(key='device_id, seq')}), claimed AS ("
+    """
+    INSERT INTO reading_seqs (device_id, seq, time)
+    SELECT device_id, seq, time FROM batch
+    ON CONFLICT DO NOTHING
+    RETURNING device_id, seq
+),""" + _STORE_AND_LOG.format(rows="b.* FROM batch b JOIN claimed c USING (device_id, seq)")
+)
+# Readings stored although their seq is claimed by an earlier message with another ts (an alarm from a
+# device whose counter went back): the readings' own key still drops a redelivery of one of them.
+STORE_UNCLAIMED_AND_LOG = (
+    f"WITH batch AS ({_BATCH.format(key='device_id, seq, time')}),"
+    + _STORE_AND_LOG.format(rows="* FROM batch")
+)
 
 
 async def prepare_writer_session(conn: asyncpg.Connection) -> None:
@@ -56,6 +81,37 @@ async def store_readings(
     """Store the new ones among a batch of readings, given as one sequence per READING_COLUMNS column,
     and log their keys in ingest_batches; returns (device_id, seq) of the rows actually stored."""
     return {(r[0], r[1]) for r in await conn.fetch(STORE_NEW_AND_LOG, *columns)}
+
+
+async def store_unclaimed(
+    conn: asyncpg.Connection, *, columns: Sequence[Sequence[Any]]
+) -> set[tuple[UUID, int, datetime]]:
+    """Store readings whose seq an earlier message claimed (see STORE_UNCLAIMED_AND_LOG); returns
+    (device_id, seq, time) of the rows actually stored."""
+    return {(r[0], r[1], r[2]) for r in await conn.fetch(STORE_UNCLAIMED_AND_LOG, *columns)}
+
+
+async def claimed_times(
+    conn: asyncpg.Connection, *, keys: Sequence[tuple[UUID, int]]
+) -> dict[tuple[UUID, int], datetime]:
+    """The ts of the message that claimed each (device_id, seq), for the keys that are claimed."""
+    rows = await conn.fetch(
+        """
+        SELECT s.device_id, s.seq, s.time FROM unnest($1::uuid[], $2::bigint[]) AS k (device_id, seq)
+        JOIN reading_seqs s USING (device_id, seq)
+        """,
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+    )
+    return {(r["device_id"], r["seq"]): r["time"] for r in rows}
+
+
+async def prune_reading_seqs(conn: asyncpg.Connection, *, keep_days: int) -> int:
+    """Forget the claims on seqs that first arrived more than keep_days ago; returns how many."""
+    status = await conn.execute(
+        "DELETE FROM reading_seqs WHERE first_at < now() - make_interval(days => $1)", keep_days
+    )
+    return int(status.split()[-1])
 
 
 async def insert_dead_letters(

@@ -295,4 +295,5 @@ def _decide(
         value=checked.value,
         payload=checked.data,
         clock_suspect=checked.ts > message.received_at + FUTURE_TOLERANCE,
+        source=message,
     )

@@ -1,7 +1,8 @@
-"""Ingest's periodic upkeep: readings' daily partitions, retention and hourly rollup, and the batch log.
+"""Ingest's periodic upkeep: readings' daily partitions, retention and hourly rollup, and its logs.
 
 TimescaleDB does the readings' part itself (chunks, retention and continuous-aggregate policies), so on
-that path only the batch log is pruned. The composition root (telecare/services.py) schedules both jobs.
+that path only the logs (the batch log, the claims on seqs) are pruned. The composition root
+(telecare/services.py) schedules both jobs.
 """
 
 from __future__ import annotations
@@ -13,12 +14,16 @@ from datetime import UTC, date, datetime, timedelta
 import asyncpg
 
 from ingest import handoff
+from ingest import queries as ingest_queries
 from kernel.settings import StorageMode
 from kernel.storage import StorageInfo
 
 log = logging.getLogger(__name__)
 
 ROLLUP_WINDOW = timedelta(days=3)
+# How long ingest remembers a (device, seq) it stored, so that the same seq with another ts is not stored
+# again (docs/mqtt-contract.md); never longer than the readings themselves are kept.
+SEQ_MEMORY_DAYS = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +135,10 @@ async def keep_readings(
         log.info("partitions created %s, dropped %s", result.created, result.dropped)
 
 
-async def prune_batch_log(pool: asyncpg.Pool) -> None:
-    """Forget old batches of the log that hands committed readings on (ingest/handoff.py)."""
+async def prune_logs(pool: asyncpg.Pool, *, retention_days: int) -> None:
+    """Forget old batches of the log that hands committed readings on (ingest/handoff.py), and old
+    claims on seqs (reading_seqs), on both storage paths."""
     async with pool.acquire() as conn:
         await handoff.prune(conn)
+        keep_days = min(SEQ_MEMORY_DAYS, retention_days)
+        await ingest_queries.prune_reading_seqs(conn, keep_days=keep_days)

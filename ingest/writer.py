@@ -5,23 +5,34 @@ possible: BEGIN, one statement that stores the new readings and logs them for th
 health (one locking read, and a write when something changed), and COMMIT. While a round trip is
 out the event loop routes messages, so every one saved shortens the time a batch holds the broker's
 window.
+
+A message is identified by its device and seq (docs/mqtt-contract.md, Delivery semantics). One that
+finds its seq already taken is a redelivery when its ts is the same, and is dropped; with another ts the
+device has reused a seq, and the message is dead-lettered as `seq_reused`, except an alarm, fall, smoke
+or water-leak message, which is stored all the same: a device whose counter went back (a factory reset)
+must still be heard. Those costs only arise for messages whose seq is taken, never on the common path.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import asyncpg
+import orjson
 
+from devices.contract import PRIORITY_KINDS
 from devices.health import HealthKeeper, HealthUpdate
-from ingest import queries
+from ingest import metrics, queries
 from kernel.mqtt import Incoming
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +48,8 @@ class ReadingRow:
     value: float | None
     payload: dict[str, Any]
     clock_suspect: bool
+    # The message it came from, for a dead letter if its seq turns out to be reused.
+    source: Incoming | None = field(default=None, compare=False, repr=False)
 
 
 def columns(readings: list[ReadingRow]) -> list[list[Any]]:
@@ -62,6 +75,16 @@ class Rejected:
     detail: str
 
 
+class ConnectionLost(ConnectionError):
+    """The server ended the writer's connection in the middle of a batch; nothing of it was committed.
+
+    asyncpg reports a connection the server cut off between two statements of a transaction (a FATAL
+    such as PostgreSQL's shutdown, read while the connection was idle) as "cannot switch to state N;
+    another operation is in progress" on the next statement: an InternalClientError that says nothing
+    of the outage. A ConnectionError, it is retried as any other sign that the database is down.
+    """
+
+
 class BatchWriter:
     """One writer's connection, and the transaction that stores a batch on it."""
 
@@ -79,10 +102,10 @@ class BatchWriter:
         that failed otherwise is dropped, and the error raised for the caller to retry.
         """
         while True:
-            conn = await self._connection()
             try:
-                async with conn.transaction():
-                    fresh, update = await _write(conn, self.health, readings, rejected)
+                conn = await self._connection()
+                write = functools.partial(_write, conn, self.health, readings, rejected)
+                fresh, update = await _in_transaction(conn, write)
             except asyncpg.DataError:
                 raise
             except asyncpg.exceptions.DeadlockDetectedError as exc:
@@ -90,6 +113,9 @@ class BatchWriter:
                 # round): nothing was written or learned, so do it again.
                 log.info("batch chosen as a deadlock victim (%s); writing it again", exc)
                 continue
+            except asyncpg.exceptions.InternalClientError as exc:
+                await self._drop(terminate=True)
+                raise ConnectionLost("PostgreSQL closed the connection during a batch") from exc
             except BaseException:
                 # Never keep (or hand back to the pool) a connection that failed mid-operation.
                 await self._drop(terminate=True)
@@ -102,6 +128,9 @@ class BatchWriter:
         await self._drop(terminate=False)
 
     async def _connection(self) -> asyncpg.Connection:
+        if self._conn is not None and not _attached(self._conn):
+            # Lost while idle: the pool has already taken it back; forget it and take another.
+            self._conn = None
         if self._conn is None:
             self._conn = await self.pool.acquire()
             try:
@@ -114,9 +143,45 @@ class BatchWriter:
     async def _drop(self, *, terminate: bool) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
-            if terminate:
+            if terminate and _attached(conn):
                 conn.terminate()
             await self.pool.release(conn)
+
+
+# Errors after which the connection is sound and only the transaction is lost: rolled back, then raised.
+_ROLL_BACK = (asyncpg.DataError, asyncpg.exceptions.DeadlockDetectedError)
+
+
+async def _in_transaction(conn: asyncpg.Connection, work: Callable[[], Awaitable[T]]) -> T:
+    """Run `work` in a transaction of its own.
+
+    Not `async with conn.transaction()`: on any error that sends a ROLLBACK, and on a connection the
+    server has just cut off (PostgreSQL shutting down) the ROLLBACK fails as "another operation is in
+    progress" and hides the real error. Such a connection is terminated by the caller instead, which
+    ends its transaction just as well.
+    """
+    transaction = conn.transaction()
+    await transaction.start()
+    try:
+        result = await work()
+    except _ROLL_BACK:
+        await transaction.rollback()
+        raise
+    await transaction.commit()
+    return result
+
+
+def _attached(conn: asyncpg.Connection) -> bool:
+    """Whether a connection acquired from the pool is still ours to use.
+
+    When the server goes away asyncpg closes the connection and hands its slot back to the pool by
+    itself, detaching the proxy we hold: any call on it then raises InterfaceError ("connection has
+    been released back to the pool"), terminate() included.
+    """
+    try:
+        return not conn.is_closed()
+    except asyncpg.InterfaceError:
+        return False
 
 
 async def _write(
@@ -127,12 +192,84 @@ async def _write(
 ) -> tuple[list[ReadingRow], HealthUpdate]:
     """Write one batch in the caller's transaction; returns the readings that were new."""
     fresh: list[ReadingRow] = []
+    letters = [(m.received_at, m.topic, m.payload, r.reason, r.detail) for m, r in rejected]
     if readings:
-        new = await queries.store_readings(conn, columns=columns(readings))
-        fresh = [r for r in readings if (r.device_id, r.seq) in new]
+        fresh, reused = await _store_once(conn, readings)
+        letters += reused
     update = await health.apply(conn, fresh)
-    if rejected:
-        await queries.insert_dead_letters(
-            conn, rows=[(m.received_at, m.topic, m.payload, r.reason, r.detail) for m, r in rejected]
-        )
+    if letters:
+        rows = [(at, storable(topic), raw, reason, storable(why)) for at, topic, raw, reason, why in letters]
+        await queries.insert_dead_letters(conn, rows=rows)
     return fresh, update
+
+
+DeadLetter = tuple[datetime, str, bytes, str, str]
+
+
+def storable(text: str) -> str:
+    """The text as PostgreSQL can store it: NUL and lone surrogates (which its text has not) escaped.
+
+    The contract's checks keep both out of every reason they give, and Mosquitto out of topics; this
+    is the last guard, so that a dead letter (the payload is kept whole as bytes) is always written.
+    """
+    if "\x00" not in text and text.isascii():
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+
+
+async def _store_once(
+    conn: asyncpg.Connection, readings: list[ReadingRow]
+) -> tuple[list[ReadingRow], list[DeadLetter]]:
+    """Store the readings whose (device, seq) is new; the stored ones, and dead letters for reused seqs."""
+    stored = await queries.store_readings(conn, columns=columns(readings))
+    fresh, taken = _first_of_each(readings, {(d, s, None) for d, s in stored}, with_time=False)
+    if not taken:
+        return fresh, []
+    claims = await queries.claimed_times(conn, keys=[(r.device_id, r.seq) for r in taken])
+    reused = [r for r in taken if claims.get((r.device_id, r.seq), r.time) != r.time]
+    alarms = [r for r in reused if r.kind in PRIORITY_KINDS]
+    if alarms:
+        log.warning(
+            "%d alarm message(s) reuse a seq their device already used with another ts (a counter reset?);"
+            " stored all the same: %s",
+            len(alarms),
+            ", ".join(f"device {r.device_id} seq {r.seq}" for r in alarms[:5]),
+        )
+        again = await queries.store_unclaimed(conn, columns=columns(alarms))
+        fresh += _first_of_each(alarms, again, with_time=True)[0]
+    letters = [
+        _reused_letter(r, claims[(r.device_id, r.seq)]) for r in reused if r.kind not in PRIORITY_KINDS
+    ]
+    if letters:
+        metrics.DEAD_LETTERS.labels("seq_reused").inc(len(letters))
+    return fresh, letters
+
+
+def _first_of_each(
+    readings: list[ReadingRow], stored: Collection[tuple[UUID, int, datetime | None]], *, with_time: bool
+) -> tuple[list[ReadingRow], list[ReadingRow]]:
+    """The first reading of each stored key (device, seq[, time]), and all the others, in order."""
+    first: list[ReadingRow] = []
+    rest: list[ReadingRow] = []
+    seen: set[tuple[UUID, int, datetime | None]] = set()
+    for r in readings:
+        key = (r.device_id, r.seq, r.time if with_time else None)
+        if key in stored and key not in seen:
+            seen.add(key)
+            first.append(r)
+        else:
+            rest.append(r)
+    return first, rest
+
+
+def _reused_letter(reading: ReadingRow, first_ts: datetime) -> DeadLetter:
+    """The dead letter of a message whose seq an earlier message with another ts already used."""
+    detail = (
+        f"seq {reading.seq} of device {reading.device_id} was already used by a message with ts"
+        f" {first_ts.isoformat()}; this one has ts {reading.time.isoformat()} and is not stored"
+        " (a device must never reuse a seq)"
+    )
+    source = reading.source
+    if source is None:
+        return (reading.received_at, "", orjson.dumps(reading.payload), "seq_reused", detail)
+    return (source.received_at, source.topic, source.payload, "seq_reused", detail)

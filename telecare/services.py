@@ -146,14 +146,14 @@ async def run_ingest(
         await pool.close()
 
 
-# How often ingest's upkeep runs: readings' partitions and rollup, and the batch log's pruning.
+# How often ingest's upkeep runs: readings' partitions and rollup, and pruning its logs.
 UPKEEP_S = 300.0
 
 
 def _schedule_upkeep(
     group: asyncio.TaskGroup, pool: asyncpg.Pool, settings: Settings, storage: StorageInfo
 ) -> None:
-    # Each owner's periodic job, run beside the ingest worker: readings and the batch log (ingest's),
+    # Each owner's periodic job, run beside the ingest worker: readings and the logs (ingest's),
     # the heartbeat check (devices').
     readings = partial(
         upkeep.keep_readings,
@@ -163,8 +163,8 @@ def _schedule_upkeep(
         ahead_days=settings.partitions_ahead_days,
     )
     group.create_task(every(UPKEEP_S, readings, what="storage maintenance"), name="maintenance")
-    batch_log = partial(upkeep.prune_batch_log, pool)
-    group.create_task(every(UPKEEP_S, batch_log, what="batch log pruning"), name="batch-log")
+    logs = partial(upkeep.prune_logs, pool, retention_days=settings.retention_days)
+    group.create_task(every(UPKEEP_S, logs, what="ingest log pruning"), name="ingest-logs")
     heartbeats = partial(health.check_heartbeats, pool)
     group.create_task(
         every(settings.health_check_s, heartbeats, what="heartbeat check"), name="device-health"

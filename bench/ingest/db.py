@@ -37,8 +37,16 @@ CREATE TEMP TABLE IF NOT EXISTS readings_in (
 """
 
 INSERT_NEW = """
+WITH batch AS (
+    SELECT DISTINCT ON (device_id, seq) * FROM readings_in ORDER BY device_id, seq
+), claimed AS (
+    INSERT INTO reading_seqs (device_id, seq, time)
+    SELECT device_id, seq, time FROM batch
+    ON CONFLICT DO NOTHING
+    RETURNING device_id, seq
+)
 INSERT INTO readings (time, received_at, home_id, device_id, seq, kind, value, payload, clock_suspect)
-SELECT DISTINCT ON (device_id, seq, time) * FROM readings_in
+SELECT b.* FROM batch b JOIN claimed c USING (device_id, seq)
 ON CONFLICT DO NOTHING
 RETURNING device_id, seq
 """

@@ -101,6 +101,16 @@ def test_unknown_field_and_bad_seq(kind: MessageKind) -> None:
     rejects(kind, payload(kind, seq=-1), "out_of_range", "seq")
 
 
+@pytest.mark.parametrize("key", ["a\x00b", "\x00", "tab\there", "\x85", "k" * 5000])
+def test_an_unknown_key_is_named_in_a_form_that_can_be_stored(key: str) -> None:
+    # A NUL in a key once reached the dead-letter table raw, which PostgreSQL refused (storage_error).
+    error = rejects("motion", payload("motion", **{key: 1}), "unknown_field")
+    for text in (str(error), error.field or ""):
+        assert text.isprintable() and len(text) < 200, text
+    if len(key) <= 64:
+        assert error.field == (key if key.isprintable() else key.encode("unicode_escape").decode())
+
+
 # --- field values --------------------------------------------------------------------------------
 
 # fmt: off
@@ -133,7 +143,8 @@ OUT_OF_RANGE: list[tuple[str, str, list[Any]]] = [
     ("temperature", "celsius", [-40.01, 85.5, 1e300]), ("humidity", "percent", [-0.1, 100.1]),
     ("power", "watts", [-0.5]), ("power", "appliance", ["", "x" * 65, "ket\ntle"]),
     ("alarm", "button", ["", "a\x00b"]), ("fall", "confidence", [-0.01, 1.01]),
-    ("alarm_cancel", "cancels_seq", [-1, 2**63]), ("tag", "tag_id", ["", "x" * 65, "04A2\x00", "\x7f"]),
+    ("alarm_cancel", "cancels_seq", [-1, 2**63]),
+    ("tag", "tag_id", ["", "x" * 65, "04A2\x00", "\x7f", "a\x85b", "\x9f"]),
     ("status", "battery", [-1, 101]), ("status", "rssi_dbm", [-131, 1]),
     ("status", "firmware", ["", "1" * 65]), ("status", "uptime_s", [-1, 2**63]),
     ("presence", "state", ["away", "ONLINE", ""]), ("heartbeat", "seq", [-1, 2**63, 2**64 - 1]),

@@ -74,3 +74,31 @@ async def test_bad_messages_become_dead_letters_and_good_ones_are_stored(rig: Ri
     assert [r["seq"] for r in readings] == [100, 101, 102, 103]
     assert [r["clock_suspect"] for r in readings] == [False, False, False, True]
     assert readings[2]["time"] < readings[1]["time"] < readings[0]["time"]
+
+
+async def test_text_postgresql_cannot_store_is_refused_with_the_contracts_reason(rig: Rig) -> None:
+    """A NUL in a key (or in a value) is a contract violation, not a storage error (finding 8)."""
+    root = rig.settings.mqtt_topic_root
+    device = rig.devices[0]
+    motion = message_topic(root, device.home_id, device.device_id, MessageKind.MOTION)
+    tag = message_topic(root, device.home_id, device.device_id, MessageKind.TAG)
+    ts = _ts()
+    bad = [
+        (motion, b'{"ts": "%s", "seq": 1, "detected": true, "a\\u0000b": 1}' % ts.encode(), "unknown_field"),
+        (motion, b'{"ts": "%s", "seq": 2, "detected": {"\\u0000": "\\u0000"}}' % ts.encode(), "wrong_type"),
+        (tag, b'{"ts": "%s", "seq": 3, "tag_id": "04\\u0000A2"}' % ts.encode(), "out_of_range"),
+        (tag, b'{"ts": "%s", "seq": 4, "tag_id": "04\\u0085A2"}' % ts.encode(), "out_of_range"),
+    ]
+    client = AsyncMqttClient(rig.publisher)
+    await client.connect()
+    try:
+        for topic, payload, _ in bad:
+            await client.publish(topic, payload)
+    finally:
+        await client.disconnect()
+    decided = "SELECT (SELECT count(*) FROM dead_letters) + (SELECT count(*) FROM readings)"
+    await wait_until(rig.pool, decided, at_least=len(bad))
+    async with rig.pool.acquire() as conn:
+        letters = await conn.fetch("SELECT payload, reason, detail FROM dead_letters ORDER BY id")
+    assert [(bytes(r["payload"]), r["reason"]) for r in letters] == [(p, reason) for _, p, reason in bad]
+    assert "a\\x00b" in letters[0]["detail"]

@@ -8,19 +8,22 @@ import signal
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
+import orjson
 import pytest
 
+from devices.contract import MessageKind, message_topic
 from kernel.db import create_pool
 from kernel.embedded import EmbeddedMosquitto, EmbeddedPostgres
 from kernel.embedded.mosquitto import ADMIN_USER
 from kernel.embedded.process import free_port
 from kernel.migrate import migrate
-from kernel.mqtt import MqttConfig
+from kernel.mqtt import AsyncMqttClient, MqttConfig
 from kernel.settings import Settings
 from simulators.load import LoadDevice, LoadResult, publish_load
 from tests.support import register_devices, rig_publisher
@@ -229,3 +232,55 @@ async def test_two_workers_share_the_load_and_one_is_killed(
     await _all_stored_once(stack, await load)
     logs = [(stack.root / f"{n}.log").read_text() for n in ("w1", "w2")]
     assert all("$share/" in text for text in logs)
+
+
+async def _until(condition: Callable[[], Awaitable[bool]], timeout: float = 60) -> None:
+    async with asyncio.timeout(timeout):
+        while not await condition():
+            await asyncio.sleep(0.1)
+
+
+async def _heartbeats(stack: Stack, found: list[LoadDevice], publisher: MqttConfig) -> None:
+    client = AsyncMqttClient(replace(publisher, client_id=f"hb-{uuid.uuid4().hex[:8]}"))
+    await client.connect()
+    try:
+        for device in found:
+            topic = message_topic(
+                stack.settings.mqtt_topic_root, device.home_id, device.device_id, MessageKind.HEARTBEAT
+            )
+            await client.publish(topic, orjson.dumps({"ts": datetime.now(UTC).isoformat(), "seq": 10**9}))
+    finally:
+        await client.disconnect()
+
+
+async def test_a_database_outage_leaves_no_connection_misuse_in_the_log(
+    stack: Stack, devices: tuple[list[LoadDevice], MqttConfig]
+) -> None:
+    """PostgreSQL goes away under the writers' connections (finding 9).
+
+    asyncpg hands a lost connection back to the pool by itself; a writer that went on using (and then
+    terminating) the proxy it kept logged "cannot call Connection.terminate(): connection has been
+    released back to the pool" instead of the outage itself.
+    """
+    log = stack.root / "w1.log"
+    stack.start_worker("w1")
+    await stack.wait_subscribed("w1")
+    load = _load(stack, *devices)
+
+    async def some_stored() -> bool:
+        return (await _stored(stack))[0] >= TOTAL // 10
+
+    async def outage_noticed() -> bool:
+        return "database unavailable" in await asyncio.to_thread(log.read_text)
+
+    await _until(some_stored)  # every writer has its connection by now
+    await asyncio.to_thread(stack.postgres.stop)
+    # Whether or not the load is still going, give every writer something to store during the outage.
+    await _heartbeats(stack, *devices)
+    await _until(outage_noticed)
+    await asyncio.to_thread(stack.postgres.start)
+    await _all_stored_once(stack, await load)
+    text = await asyncio.to_thread(log.read_text)
+    assert stack.workers["w1"].poll() is None, text
+    assert "released back to the pool" not in text, text
+    assert "another operation" not in text, text
