@@ -7,12 +7,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PACKAGES := kernel telecare ingest api accounts alerts anomaly devices homes simulators migrations bench
 
-.PHONY: demo test check bench eval system-deps venv clean
+.PHONY: demo test check bench eval system-deps timescaledb venv clean
 
 demo: system-deps $(STAMP)  ## run the whole system with simulated homes (Ctrl-C stops it)
 	$(BIN)/telecare run
 
-test: system-deps $(STAMP)  ## run the whole test suite against real PostgreSQL and Mosquitto
+test: system-deps timescaledb $(STAMP)  ## the whole test suite against real PostgreSQL (plain and TimescaleDB) and Mosquitto
 	$(BIN)/pytest
 
 check: $(STAMP)  ## lint (ruff), type-check (mypy --strict), and the layering (import-linter, pyproject.toml)
@@ -42,6 +42,9 @@ system-deps:  ## Mosquitto (with its dynamic-security plugin) and wrk (the API b
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk; }
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { \
 	  echo "PostgreSQL server binaries are missing: apt-get install postgresql-15"; exit 1; }
+
+timescaledb:  ## TimescaleDB built into the local PostgreSQL from ../shared/vendor/, once per machine, if the source is there
+	@deploy/timescaledb/install-from-source.sh
 
 venv: $(STAMP)
 

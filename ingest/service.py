@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 SHARE_GROUP = "telecare-ingest"
+PRIORITY_SHARE_GROUP = "telecare-ingest-priority"
+# The topics' last segments a priority lane subscribes to (the contract puts the kind in the topic).
+PRIORITY_TOPIC_KINDS = frozenset(kind.value for kind in PRIORITY_KINDS)
 FUTURE_TOLERANCE = timedelta(minutes=5)
 SESSION_EXPIRY_S = 7 * 24 * 3600
 # Parsed topics are remembered (one per device and kind): parsing two UUIDs costs more than the rest.
@@ -35,6 +38,10 @@ TOPIC_CACHE_SIZE = 50_000
 # otherwise keep it busy for tens of milliseconds and hold up the writers' database replies.
 ROUTE_AT_MOST = 64
 PRIORITY_BATCH = 50
+# Beside a listening priority lane, the main worker writes its copy of a priority message this much
+# later: by then the lane has stored it, so the copy finds the row instead of taking the row's lock
+# first and making the lane's commit wait for this busier worker's.
+LANE_GRACE_S = 1.0
 # Batches of ordinary readings in flight at once. A batch spends most of its time waiting for round
 # trips to the database while its messages hold part of the broker's window (receive maximum); with
 # two writers one batch is built while the other commits.
@@ -129,7 +136,13 @@ async def until_database_answers(what: str, attempt: Callable[[], Awaitable[T]])
 
 @dataclass
 class IngestWorker:
-    """Consumes the shared subscription and stores readings exactly once."""
+    """Consumes its subscription and stores readings exactly once.
+
+    The main worker takes every device topic. A priority lane (priority_only) is a second worker on a
+    session of its own, subscribed to the priority kinds only, so the broker never queues an alarm
+    behind the readings in flight to the main worker (see ingest.priority). The main worker stores the
+    priority readings it receives as well, as a fallback while the lane is down; the database keeps one.
+    """
 
     pool: asyncpg.Pool
     mqtt: MqttConfig
@@ -137,6 +150,10 @@ class IngestWorker:
     batch_size: int = 500
     batch_ms: int = 100
     shared: bool = False
+    priority_only: bool = False
+    # On the main worker beside a priority lane: True once that lane listens (then it has its own copy
+    # of every priority-kind message, and writes their dead letters; the main worker skips them).
+    priority_lane_ready: Callable[[], bool] | None = None
     stored: int = 0
     duplicates: int = 0
     dead_lettered: int = 0
@@ -149,19 +166,21 @@ class IngestWorker:
         self.subscribed = asyncio.Event()
 
     @property
-    def subscription(self) -> str:
-        """Every device topic: shared between workers, or this worker's alone (survives broker restarts)."""
-        topics = f"{self.topic_root}/v1/+/+/+"
-        return f"$share/{SHARE_GROUP}/{topics}" if self.shared else topics
+    def subscriptions(self) -> list[str]:
+        """This worker's topic filters (see `subscriptions`)."""
+        return subscriptions(self.topic_root, shared=self.shared, priority_only=self.priority_only)
 
     async def run(self) -> None:
         """Connect and process until cancelled; disconnects cleanly on the way out."""
         self.client = AsyncMqttClient(self.mqtt, manual_ack=True)
         await until_database_answers("loading the device registry", self.directory.reload)
         await self.client.connect()
-        await self.client.subscribe(self.subscription, qos=1)
+        for topic in self.subscriptions:
+            await self.client.subscribe(topic, qos=1)
         self.subscribed.set()
-        log.info("ingest worker subscribed to %s", self.subscription)
+        # The main worker's line is what tests and the benchmark wait for; the lane's says "listening".
+        what = "ingest priority lane listening on" if self.priority_only else "ingest worker subscribed to"
+        log.info("%s %s", what, ", ".join(self.subscriptions))
         try:
             await self._loop(self.client)
         finally:
@@ -174,13 +193,18 @@ class IngestWorker:
         # so each device's readings are still written in the order they came.
         priority = Lane(size=PRIORITY_BATCH, wait_s=0)
         lanes = [Lane(size=self.batch_size, wait_s=self.batch_ms / 1000) for _ in range(BATCH_WRITERS)]
+        if self.priority_only:
+            lanes = [priority]  # nothing else comes, and its dead letters are written at once too
+        later = Lane(size=PRIORITY_BATCH, wait_s=LANE_GRACE_S) if self.priority_lane_ready else None
         async with asyncio.TaskGroup() as group:
-            group.create_task(self._route(client.inbox, priority, lanes), name="ingest-route")
+            group.create_task(self._route(client.inbox, priority, lanes, later), name="ingest-route")
             group.create_task(self._write(client, priority, path="priority"), name="ingest-priority")
-            for n, lane in enumerate(lanes):
+            if later is not None:
+                group.create_task(self._write(client, later, path="fallback"), name="ingest-fallback")
+            for n, lane in enumerate(lanes if not self.priority_only else []):
                 group.create_task(self._write(client, lane, path="batch"), name=f"ingest-batch-{n}")
 
-    async def _route(self, inbox: Inbox, priority: Lane, lanes: list[Lane]) -> None:
+    async def _route(self, inbox: Inbox, priority: Lane, lanes: list[Lane], later: Lane | None) -> None:
         while True:
             messages = await inbox.take(ROUTE_AT_MOST)
             metrics.RECEIVED.inc(len(messages))
@@ -188,7 +212,7 @@ class IngestWorker:
             for message in messages:
                 checked = self._check(message)
                 if isinstance(checked, Rejected):
-                    lanes[0].add(Pending(message, checked, now))
+                    lanes[0].add(Pending(message, self._dead_letter(message, checked), now))
                     continue
                 address, payload = checked
                 # Known devices are answered from memory without a coroutine; the rest ask the registry.
@@ -197,10 +221,11 @@ class IngestWorker:
                     lookup = functools.partial(self.directory.lookup, address.device_id)
                     route = await until_database_answers("looking up a device", lookup)
                 outcome = _decide(message, address, payload, route)
-                if type(outcome) is not ReadingRow:
-                    lanes[0].add(Pending(message, outcome, now))  # dead letters stay in order
+                if isinstance(outcome, Rejected):
+                    # Dead letters stay in order.
+                    lanes[0].add(Pending(message, self._dead_letter(message, outcome), now))
                 elif outcome.kind in PRIORITY_KINDS:
-                    priority.add(Pending(message, outcome, now))
+                    self._priority(priority, later).add(Pending(message, outcome, now))
                 else:
                     lanes[address.device_id.int % len(lanes)].add(Pending(message, outcome, now))
             if inbox.held * 2 >= inbox.maxsize:
@@ -210,6 +235,18 @@ class IngestWorker:
                     lane.flush()
             # take() does not yield while messages are waiting: let the writers have their replies.
             await asyncio.sleep(0)
+
+    def _priority(self, priority: Lane, later: Lane | None) -> Lane:
+        """The main worker's priority writer, or while a priority lane listens the one that waits first."""
+        ready = self.priority_lane_ready
+        return later if later is not None and ready is not None and ready() else priority
+
+    def _dead_letter(self, message: Incoming, rejected: Rejected) -> Rejected | None:
+        """The dead letter to write, or None (only acknowledged) when the priority lane writes it."""
+        ready = self.priority_lane_ready
+        if ready is not None and message.topic.rpartition("/")[2] in PRIORITY_TOPIC_KINDS and ready():
+            return None
+        return rejected
 
     def _check(self, message: Incoming) -> tuple[TopicAddress, Checked] | Rejected:
         try:
@@ -272,6 +309,14 @@ class IngestWorker:
         self.duplicates += len(readings) - len(fresh)
         self.dead_lettered += len(rejected)
         return fresh
+
+
+def subscriptions(topic_root: str, *, shared: bool, priority_only: bool) -> list[str]:
+    """Every device topic (or the priority kinds'), shared between workers or this worker's alone."""
+    kinds = sorted(PRIORITY_TOPIC_KINDS) if priority_only else ["+"]
+    group = PRIORITY_SHARE_GROUP if priority_only else SHARE_GROUP
+    topics = [f"{topic_root}/v1/+/+/{kind}" for kind in kinds]
+    return [f"$share/{group}/{t}" for t in topics] if shared else topics
 
 
 def _decide(

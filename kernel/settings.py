@@ -18,6 +18,14 @@ class LogFormat(StrEnum):
     JSON = "json"
 
 
+class PriorityLane(StrEnum):
+    """Where ingest's priority lane (alarms, falls, smoke, water leaks) runs: see ingest/priority.py."""
+
+    PROCESS = "process"  # a child process of the ingest worker, with its own MQTT session and connection
+    INLINE = "inline"  # the worker's own event loop, still with its own MQTT session and connection
+    OFF = "off"  # no lane of its own: priority kinds only through the worker's main session
+
+
 class StorageMode(StrEnum):
     """Which time-series storage the migrations build."""
 
@@ -114,6 +122,10 @@ class Settings(BaseSettings):
         default=0, description="serve /metrics of `telecare ingest` here; 0: off"
     )
     ingest_batch_ms: int = Field(default=100, ge=1, le=10000)
+    ingest_priority_lane: PriorityLane = Field(
+        default=PriorityLane.PROCESS,
+        description="alarms on a session, event loop and process of their own (process, inline, off)",
+    )
 
     health_check_s: float = Field(
         default=10.0, gt=0, le=3600, description="how often missed heartbeats are checked"

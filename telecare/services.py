@@ -18,12 +18,14 @@ from api.main import create_app, end_streams
 from devices import health
 from devices.dynsec import DynsecAdmin, connect_admin
 from ingest import upkeep
+from ingest.priority import PriorityLane
 from ingest.service import SESSION_EXPIRY_S, IngestWorker
 from kernel import heap
 from kernel.connect import mqtt_config, require_database_url
 from kernel.db import create_pool
 from kernel.migrate import migrate
 from kernel.periodic import every
+from kernel.settings import PriorityLane as LaneMode
 from kernel.settings import Settings
 from kernel.storage import StorageInfo, apply_retention
 from simulators.service import SimOptions, Summary, simulate
@@ -112,15 +114,18 @@ def serve_ingest_metrics(settings: Settings) -> None:
 async def run_ingest(
     settings: Settings, *, subscribed: asyncio.Event | None = None, settle_heap: bool = False
 ) -> None:
-    """Run migrations, storage upkeep and an ingest worker until cancelled (`subscribed` set on listening).
+    """Run migrations, storage upkeep, an ingest worker and its priority lane until cancelled.
 
-    settle_heap: the process is the worker's own, so tune its garbage collector once subscribed.
+    subscribed: set once the main worker listens. settle_heap: the process is the worker's own, so tune
+    its garbage collector once subscribed.
     """
     pool = await create_pool(require_database_url(settings), min_size=2, max_size=settings.db_pool_max)
     try:
         async with pool.acquire() as conn:
             report = await migrate(conn, storage=settings.storage)
             await apply_retention(conn, info=report.storage, retention_days=settings.retention_days)
+        mode = settings.ingest_priority_lane
+        lane = PriorityLane(settings, mode) if mode is not LaneMode.OFF else None
         worker = IngestWorker(
             pool=pool,
             mqtt=mqtt_config(
@@ -134,11 +139,14 @@ async def run_ingest(
             batch_size=settings.ingest_batch_size,
             batch_ms=settings.ingest_batch_ms,
             shared=settings.ingest_shared_subscription,
+            priority_lane_ready=lane.ready if lane is not None else None,
         )
         if subscribed is not None:
             worker.subscribed = subscribed
         async with asyncio.TaskGroup() as group:
             group.create_task(worker.run(), name="ingest")
+            if lane is not None:
+                group.create_task(lane.run(), name="ingest-priority-lane")
             if settle_heap:
                 group.create_task(_settle_when(worker.subscribed), name="settle-heap")
             _schedule_upkeep(group, pool, settings, report.storage)

@@ -123,8 +123,14 @@ def pg_server(work_dir: Path) -> Iterator[EmbeddedPostgres]:
 @pytest.fixture(scope="session")
 def ts_server(work_dir: Path) -> Iterator[EmbeddedPostgres]:
     """PostgreSQL with TimescaleDB preloaded; skipped where the server has no timescaledb."""
-    if not timescaledb_installed(find_pg_bin()):
-        pytest.skip("this PostgreSQL has no timescaledb extension")
+    bins = find_pg_bin()
+    if not timescaledb_installed(bins):
+        pytest.skip(
+            f"the PostgreSQL in {bins} has no timescaledb extension, so the TimescaleDB storage path is "
+            "not tested: `make test` builds it from ../shared/vendor/timescaledb-2.28.3.tar.gz when that "
+            "source is there (deploy/timescaledb/install-from-source.sh), or install the "
+            "timescaledb-2-postgresql-15 package"
+        )
     server = _start_cluster(work_dir / "pg-ts", timescaledb=True)
     try:
         asyncio.run(_make_template(server, StorageMode.TIMESCALEDB))

@@ -16,7 +16,7 @@ from anomaly.detector import Detector
 from anomaly.model import Action, Clear, Device, HealthChange, Raise, Reading
 from devices import health
 from simulators.home import simulate_home
-from simulators.layouts import get_layout
+from simulators.layouts import DeviceSpec, get_layout
 from simulators.model import Incident, SimEvent
 
 TICK_S = 60.0
@@ -65,6 +65,8 @@ class HomeRun:
     start: float = 0.0
     end: float = 0.0
     readings: int = 0
+    # The home's kit by device key, so scoring can tell which alerts an incident's device can cause.
+    devices: dict[str, DeviceSpec] = field(default_factory=dict)
 
 
 _VALUE_FIELD = {"temperature": "celsius", "power": "watts", "fall": "confidence"}
@@ -150,7 +152,8 @@ def run_home(spec: HomeSpec, cfg: DetectorConfig) -> HomeRun:
         ids[spec_dev.key] = device_id(stream.home_name, spec_dev.key)
         detector.add_device(Device(ids[spec_dev.key], home_id, spec_dev.type, spec_dev.room))
         healths[spec_dev.key] = health.Health(ids[spec_dev.key], home_id)
-    run = HomeRun(stream.home_name, spec.profile, stream.tz, incidents=stream.incidents)
+    kit = {d.key: d for d in get_layout(spec.layout).devices}
+    run = HomeRun(stream.home_name, spec.profile, stream.tz, incidents=stream.incidents, devices=kit)
     recorder = _Recorder(run, home_id)
     seen: set[tuple[str, int]] = set()
     events = [e for e in stream.events if not e.duplicate]

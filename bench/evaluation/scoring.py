@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import statistics
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 from anomaly.clock import LocalClock, day_iso
-from bench.evaluation.evaluation import AlertRecord, HomeRun
+from bench.evaluation.evaluation import AlertRecord, HomeRun, device_id
 from simulators.model import Incident
 
 WEEK_S = 7 * 86400.0
@@ -29,12 +30,47 @@ ALERT_FOR = {
 }
 LEARNED = ("inactivity", "not_up", "night_wandering", "bathroom_too_long", "unusual_day")
 BEHAVIOUR = ("fall", "inactivity", "not_up", "night_wandering", "bathroom_long")
-# Other real incidents that rightly cause an alert of this kind (a fall is also a quiet home).
-EXPLAINED_BY = {
-    "inactivity": ("fall", "device_offline", "not_up", "bathroom_long"),
-    "bathroom_too_long": ("fall", "inactivity"),
-    "not_up": ("inactivity", "fall"),
-    "device_offline": ("low_battery",),
+
+
+@dataclass(slots=True, frozen=True)
+class Cause:
+    """An alert kind another incident can rightly cause, and what that incident must involve to cause it.
+
+    `device_types`: the incident's device must be of one of these types (an offline motion sensor
+    leaves a room silent; an offline smart plug hides nobody). `rooms`: the incident's room must be one
+    of these (a fall in the bathroom is also a long bathroom stay), and not one of `except_rooms`.
+    `same_device`: the alert must be about the incident's own device. Unset fields do not restrict.
+    """
+
+    device_types: frozenset[str] | None = None
+    rooms: frozenset[str] | None = None
+    except_rooms: frozenset[str] = frozenset()
+    same_device: bool = False
+
+
+_PRESENCE = frozenset({"motion_sensor", "bed_sensor", "chair_sensor"})
+_HOME = Cause()
+# For each incident kind, the other alert kinds it can cause. A device's failure excuses only alerts
+# that rest on that device's data; a person's condition excuses the alerts that condition produces.
+CAUSES: dict[str, dict[str, Cause]] = {
+    "device_offline": {
+        # The room the resident is in looks empty, or the bed they lie in does: the home looks quiet.
+        "inactivity": Cause(device_types=_PRESENCE),
+        # The bed looks occupied still.
+        "not_up": Cause(device_types=frozenset({"bed_sensor"})),
+        # Leaving the bathroom is seen by motion in another room; that room's sensor is gone.
+        "bathroom_too_long": Cause(
+            device_types=frozenset({"motion_sensor"}), except_rooms=frozenset({"bathroom"})
+        ),
+    },
+    "low_battery": {"device_offline": Cause(same_device=True)},
+    "fall": {"inactivity": _HOME, "bathroom_too_long": Cause(rooms=frozenset({"bathroom"}))},
+    "inactivity": {
+        "bathroom_too_long": Cause(rooms=frozenset({"bathroom"})),
+        "not_up": Cause(rooms=frozenset({"bedroom"})),
+    },
+    "not_up": {"inactivity": _HOME},
+    "bathroom_long": {"inactivity": _HOME},
 }
 # How early (clock skew, a room colder than the house) and late an alert may come and still count.
 EARLY_S = {"cold_home": 6 * 3600.0, "device_offline": 0.0}
@@ -94,12 +130,55 @@ def _window(label: Incident, kind: str) -> tuple[float, float]:
     )
 
 
-def _matches(alert: AlertRecord, label: Incident) -> bool:
+def _alert_device(alert: AlertRecord) -> uuid.UUID | None:
+    """The device an alert is about, from its dedupe key (`kind:device-id`), if it is about one."""
+    _, _, rest = alert.key.partition(":")
+    try:
+        return uuid.UUID(rest)
+    except ValueError:
+        return None
+
+
+def _same_device(run: HomeRun, alert: AlertRecord, label: Incident) -> bool:
+    """False only when both name a device and the devices differ."""
+    device = _alert_device(alert)
+    if device is None or label.device_key is None:
+        return True
+    return device == device_id(run.home, label.device_key)
+
+
+def _matches(run: HomeRun, alert: AlertRecord, label: Incident) -> bool:
     low, high = _window(label, alert.kind)
-    if not low <= alert.raised_at <= high:
+    if not low <= alert.raised_at <= high or not _same_device(run, alert, label):
         return False
     if label.kind == "fall_cancelled":
         return alert.resolution == "cancelled"
+    return True
+
+
+_ROOM_OF = {"bathroom_long": "bathroom", "not_up": "bedroom"}
+
+
+def _can_cause(run: HomeRun, label: Incident, alert: AlertRecord) -> bool:
+    """True when `label`, another real incident, can cause this alert (see CAUSES), at its time."""
+    cause = CAUSES.get(label.kind, {}).get(alert.kind)
+    if cause is None:
+        return False
+    low, high = _window(label, alert.kind)
+    if not low <= alert.raised_at <= high:
+        return False
+    spec = run.devices.get(label.device_key) if label.device_key else None
+    # Where it happened: its device's room, else the room the simulator noted (a fall's wearable has
+    # none), else the room the incident is about.
+    room = spec.room if spec and spec.room else _ROOM_OF.get(label.kind, label.detail)
+    if cause.device_types is not None and (spec is None or spec.type not in cause.device_types):
+        return False
+    if cause.rooms is not None and room not in cause.rooms:
+        return False
+    if room in cause.except_rooms:
+        return False
+    if cause.same_device:
+        return label.device_key is not None and _alert_device(alert) == device_id(run.home, label.device_key)
     return True
 
 
@@ -119,7 +198,7 @@ def score_run(run: HomeRun, since: float, scores: dict[str, KindScore]) -> None:
         alert_kind = ALERT_FOR[label.kind]
         score = scores[label.kind if label.kind == "fall_cancelled" else alert_kind]
         score.labels += 1
-        hits = [a for a in run.alerts if a.kind == alert_kind and _matches(a, label)]
+        hits = [a for a in run.alerts if a.kind == alert_kind and _matches(run, a, label)]
         if hits:
             first = min(hits, key=lambda a: a.raised_at)
             score.caught += 1
@@ -139,11 +218,9 @@ def score_run(run: HomeRun, since: float, scores: dict[str, KindScore]) -> None:
             else:
                 score.false_alerts += 1
             continue
-        own = [lb for lb in labels if ALERT_FOR[lb.kind] == alert.kind and _matches(alert, lb)]
-        other = [lb for lb in run.incidents if lb.kind in EXPLAINED_BY.get(alert.kind, ())]
-        if own:
+        if any(ALERT_FOR[lb.kind] == alert.kind and _matches(run, alert, lb) for lb in labels):
             score.true_alerts += 1
-        elif any(_window(lb, alert.kind)[0] <= alert.raised_at <= _window(lb, alert.kind)[1] for lb in other):
+        elif any(_can_cause(run, lb, alert) for lb in run.incidents):
             score.explained += 1
         else:
             score.false_alerts += 1

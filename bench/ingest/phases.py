@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -17,7 +18,7 @@ from typing import Any
 
 import asyncpg
 
-from bench.ingest import db, load
+from bench.ingest import alarm, db, load
 from devices.contract import MessageKind
 from devices.dynsec import connect_admin
 from kernel.embedded import EmbeddedMosquitto, EmbeddedPostgres
@@ -29,12 +30,13 @@ from simulators.load import create_rig_identity
 REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "docs" / "bench" / "ingest.json"
 TOPIC_ROOT = "telecare"
-# The issue's targets: (">=" or "<=", value).
+# The issues' targets (4 and 11): (">=" or "<=", value).
 TARGETS = {
     "committed_per_s": (">=", 15000),
     "ratio": (">=", 0.6),
     "p99_commit_ms": ("<=", 500),
     "alarm_p99_ms": ("<=", 250),
+    "saturated_alarm_p99_ms": ("<=", 500),
 }
 DEVICE_KINDS = {
     "motion_sensor": MessageKind.MOTION,
@@ -137,10 +139,11 @@ def start_workers(bench: Bench, count: int) -> None:
 
 
 async def wait_subscribed(bench: Bench) -> None:
-    """Until every worker logs that it subscribed."""
-    async with asyncio.timeout(60):
+    """Until every worker logs that it subscribed, and its priority lane that it listens."""
+    async with asyncio.timeout(120):
         for n, proc in enumerate(bench.workers):
-            while "subscribed to" not in (bench.root / f"worker-{n}.log").read_text():
+            log = bench.root / f"worker-{n}.log"
+            while not all(line in log.read_text() for line in ("subscribed to", "priority lane listening")):
                 assert proc.poll() is None, f"worker {n} exited"
                 await asyncio.sleep(0.1)
 
@@ -238,6 +241,8 @@ async def phase_ceiling(bench: Bench, total: int, receive_maximum: int) -> None:
 async def phase_committed(bench: Bench, conn: asyncpg.Connection, total: int) -> None:
     """N messages as fast as possible through the worker, first publish to the N-th commit."""
     base = await count_readings(conn)
+    pids = [w.pid for w in bench.workers]
+    cpu_before = alarm.cpu_by_part(pids)
     task = asyncio.create_task(bench.publish(bench.plan(total=total), "committed"))
     await asyncio.sleep(0.5)
     polled = await wait_count(conn, base + total, timeout_s=max(300, total / 500))
@@ -246,22 +251,32 @@ async def phase_committed(bench: Bench, conn: asyncpg.Connection, total: int) ->
     last_commit = (await lags(conn, report.first_publish, report.last_publish))["normal"]["last_commit"]
     bench.results["committed_per_s"] = round(total / (min(polled, last_commit) - report.first_publish))
     bench.results["committed_publisher_per_s"] = round(report.offered_per_s)
+    bench.results["committed_cpu"] = alarm.cpu_delta(cpu_before, alarm.cpu_by_part(pids), total)
 
 
 async def steady(
-    bench: Bench, conn: asyncpg.Connection, seconds: float, rate: float, name: str
+    bench: Bench, conn: asyncpg.Connection, seconds: float, rate: float, name: str, *, hogs: int = 0
 ) -> dict[str, Any]:
-    """`rate` readings/s for `seconds`, with an alarm every 200 ms; wait for all, return the lags."""
+    """`rate` readings/s for `seconds`, with an alarm every 200 ms (and `hogs` CPU-bound processes
+    while publishing); wait for all, return the lags, the load average and the workers' CPU."""
     base = await count_readings(conn)
+    pids = [w.pid for w in bench.workers]
     alarms = load.Plan(
         TOPIC_ROOT, bench.pendants, bench.alarm_seq, duration_s=seconds, rate_per_s=1 / ALARM_INTERVAL_S
     )
-    alarm_task = asyncio.create_task(bench.publish(alarms, f"{name}-alarms"))
-    report = await bench.publish(bench.plan(duration_s=seconds, rate_per_s=rate), name)
-    alarm_report = await alarm_task
+    result: dict[str, Any] = {"cpu_hogs": hogs}
+    cpu_before = alarm.cpu_by_part(pids)
+    busy = alarm.cpu_hogs(hogs, seconds + 30) if hogs else contextlib.nullcontext()
+    async with alarm.load_sampled(result):
+        with busy:
+            alarm_task = asyncio.create_task(bench.publish(alarms, f"{name}-alarms"))
+            report = await bench.publish(bench.plan(duration_s=seconds, rate_per_s=rate), name)
+            alarm_report = await alarm_task
     await wait_count(conn, base + report.sent + alarm_report.sent, timeout_s=600)
+    sent = report.sent + alarm_report.sent
+    result |= alarm.cpu_delta(cpu_before, alarm.cpu_by_part(pids), sent)
     start = min(report.first_publish, alarm_report.first_publish)
-    result = await lags(conn, start, max(report.last_publish, alarm_report.last_publish))
+    result |= await lags(conn, start, max(report.last_publish, alarm_report.last_publish))
     result["offered_per_s"] = round(report.offered_per_s)
     return result
 

@@ -30,11 +30,14 @@ _SEARCH = [Path(f"/usr/lib/postgresql/{v}/bin") for v in (17, 16, 15)]
 
 def find_pg_bin(explicit: Path | None = None) -> Path:
     """The folder holding initdb and pg_ctl, or an error naming what is missing."""
-    candidates = [explicit] if explicit else []
-    on_path = shutil.which("pg_ctl")
-    if on_path:
-        candidates.append(Path(on_path).resolve().parent)
-    candidates.extend(_SEARCH)
+    # A folder given explicitly (TELECARE_PG_BIN_DIR) is the only one tried: quietly running another
+    # PostgreSQL than the one configured would hide the mistake.
+    candidates: list[Path] = [explicit] if explicit else []
+    if not explicit:
+        on_path = shutil.which("pg_ctl")
+        if on_path:
+            candidates.append(Path(on_path).resolve().parent)
+        candidates.extend(_SEARCH)
     for folder in candidates:
         if folder and (folder / "initdb").exists() and (folder / "pg_ctl").exists():
             return folder
@@ -47,8 +50,19 @@ def find_pg_bin(explicit: Path | None = None) -> Path:
 
 
 def timescaledb_installed(bin_dir: Path) -> bool:
-    """True when the server next to these binaries has the timescaledb library."""
-    return (bin_dir.parent / "lib" / "timescaledb.so").exists()
+    """True when the server next to these binaries has the timescaledb library (and its extension files)."""
+    pg_config = bin_dir / "pg_config"
+    if not pg_config.exists():
+        return (bin_dir.parent / "lib" / "timescaledb.so").exists()
+    # Where this server loads libraries and extension scripts from, as it was built.
+    found = subprocess.run(
+        [str(pg_config), "--pkglibdir", "--sharedir"], capture_output=True, text=True, check=False
+    ).stdout.split()
+    if len(found) != 2:
+        return False
+    lib_dir, share_dir = Path(found[0]), Path(found[1])
+    control = share_dir / "extension" / "timescaledb.control"
+    return (lib_dir / "timescaledb.so").exists() and control.exists()
 
 
 @dataclass

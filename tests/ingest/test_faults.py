@@ -172,9 +172,16 @@ async def _all_stored_once(stack: Stack, load: LoadResult, timeout: float = 60) 
     assert await _stored(stack) == (TOTAL, TOTAL)
 
 
-async def _midstream(load: asyncio.Task[LoadResult]) -> None:
-    await asyncio.sleep(TOTAL / RATE / 3)
-    assert not load.done()
+async def _midstream(stack: Stack, load: asyncio.Task[LoadResult]) -> None:
+    """Return once a third of the readings are stored (the fault then lands mid-stream, however busy)."""
+    async with asyncio.timeout(120):
+        while (stored := (await _stored(stack))[0]) < TOTAL // 3:
+            for name, proc in stack.workers.items():
+                assert proc.poll() is None, (stack.root / f"{name}.log").read_text()[-3000:]
+            assert not load.done() or len(load.result().acked) == TOTAL, "the load failed"
+            await asyncio.sleep(0.05)
+    # The publisher is paced, so two thirds of the readings are still to come.
+    assert stored < TOTAL
 
 
 async def test_worker_killed_and_restarted(
@@ -183,7 +190,7 @@ async def test_worker_killed_and_restarted(
     stack.start_worker("w1")
     await stack.wait_subscribed("w1")
     load = _load(stack, *devices)
-    await _midstream(load)
+    await _midstream(stack, load)
     stack.kill("w1")
     await asyncio.sleep(1)
     stack.start_worker("w1")
@@ -196,7 +203,7 @@ async def test_database_stopped_for_ten_seconds(
     stack.start_worker("w1")
     await stack.wait_subscribed("w1")
     load = _load(stack, *devices)
-    await _midstream(load)
+    await _midstream(stack, load)
     await asyncio.to_thread(stack.postgres.stop)
     await asyncio.sleep(10)
     await asyncio.to_thread(stack.postgres.start)
@@ -209,7 +216,7 @@ async def test_broker_restarted(stack: Stack, devices: tuple[list[LoadDevice], M
     stack.start_worker("w1")
     await stack.wait_subscribed("w1")
     load = _load(stack, *devices)
-    await _midstream(load)
+    await _midstream(stack, load)
     await asyncio.to_thread(stack.broker.stop)
     await asyncio.sleep(1)
     await asyncio.to_thread(stack.broker.start)
@@ -224,7 +231,7 @@ async def test_two_workers_share_the_load_and_one_is_killed(
         stack.start_worker(name, shared=True)
         await stack.wait_subscribed(name)
     load = _load(stack, *devices)
-    await _midstream(load)
+    await _midstream(stack, load)
     stack.kill("w2")
     await asyncio.sleep(2)
     # Mosquitto keeps routing w2's share to its session while it is away; it gets them on return.

@@ -66,14 +66,13 @@ async def test_stale_pid_file_is_cleared(work_dir: Path) -> None:
 
 
 def test_missing_binaries_are_named(tmp_path: Path) -> None:
-    server = EmbeddedPostgres(tmp_path / "x", free_port(), bin_dir=tmp_path / "nowhere")
-    # The explicit folder is searched first; the error must name what it looked for.
-    try:
+    # A configured folder (TELECARE_PG_BIN_DIR) is the only one tried, even where another PostgreSQL
+    # is installed; the error names what it looked for and where.
+    nowhere = tmp_path / "nowhere"
+    server = EmbeddedPostgres(tmp_path / "x", free_port(), bin_dir=nowhere)
+    with pytest.raises(EmbeddedError, match=f"initdb, pg_ctl.* not found; looked in {nowhere}\\. "):
         server.start()
-    except EmbeddedError as exc:
-        assert "initdb" in str(exc)
-    else:
-        server.stop()
+    assert not (tmp_path / "x" / "data").exists()
 
 
 async def test_mosquitto_restart_keeps_accounts_and_refuses_anonymous(work_dir: Path) -> None:
