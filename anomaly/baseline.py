@@ -67,6 +67,24 @@ def inactivity(baseline: Baseline, cfg: DetectorConfig, hour: int) -> Threshold:
     return Threshold(limit_min * 60, normal_min * 60, True, evidence)
 
 
+def seated(baseline: Baseline, cfg: DetectorConfig, hour: int) -> Threshold:
+    """How long someone sat on an occupied chair mat may stay still around this hour (their own sits)."""
+    days = baseline.learned(cfg.history_days)
+    spells = [max(d.sit_gaps[(hour + k) % 24] for k in range(-2, 3)) for d in days]
+    sat = [s for s in spells if s >= 0]
+    if len(days) < cfg.min_history_days or len(sat) < 5:
+        value = cfg.default_sit_s
+        return Threshold(value, value, False, "a cautious default for a long sit is used")
+    normal_min = quantile(sat, 0.9)
+    factor = 1.0 + 0.25 * _feedback(baseline, "inactivity")
+    limit_min = min(300.0, max(45.0, (normal_min * 1.2 + 20) * factor))
+    evidence = (
+        f"on {len(sat)} recent days sitting around {hour:02d}:00 they were usually still for at most "
+        f"{duration(normal_min * 60)}"
+    )
+    return Threshold(limit_min * 60, normal_min * 60, True, evidence)
+
+
 def wake(baseline: Baseline, cfg: DetectorConfig, weekend: bool) -> Threshold:
     """The local minute by which the resident is normally up, plus a margin."""
     days = baseline.learned(cfg.history_days)
@@ -77,7 +95,7 @@ def wake(baseline: Baseline, cfg: DetectorConfig, weekend: bool) -> Threshold:
     woke = same if len(same) >= 5 else [d.wake for d in days if d.wake is not None]
     if len(woke) < 5:
         value = cfg.default_wake_min
-        return Threshold(value, value, False, "the bed sensor has not shown a regular getting-up time")
+        return Threshold(value, value, False, "no regular getting-up time has been seen yet")
     latest = quantile(woke, 0.95)
     middle = quantile(woke, 0.5)
     shift = 20.0 * _feedback(baseline, "not_up")
@@ -113,9 +131,10 @@ def door_rare(baseline: Baseline, cfg: DetectorConfig, hour: int) -> Threshold:
     days = baseline.learned(cfg.history_days)
     if len(days) < cfg.min_history_days:
         return Threshold(0.0, 0.0, False, _history_note(len(days), cfg))
-    used = sum(1 for d in days if d.door_hours[hour] > 0)
+    # A night exit that raised an alert is not evidence of normal; one or two nights are not a habit.
+    used = sum(1 for d in days if d.door_hours[hour] - d.door_alerted[hour] > 0)
     allowed = 0.1 + 0.1 * _feedback(baseline, "night_wandering")
-    share = used / len(days)
+    share = used / len(days) if used >= cfg.door_min_nights else 0.0
     evidence = f"the front door was used around {hour:02d}:00 on {used} of the last {len(days)} nights"
     return Threshold(share, allowed, True, evidence)
 

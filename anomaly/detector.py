@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from uuid import UUID
 
-from anomaly import behaviour, immediate, lag
+from anomaly import behaviour, immediate, lag, presence
 from anomaly.clock import LocalClock, day_iso
 from anomaly.config import DetectorConfig
 from anomaly.daymodel import DayModel, explain, train
@@ -41,13 +41,26 @@ class Detector:
         st.tz = tz
         self.homes[home_id] = st
         self.clocks[home_id] = LocalClock(tz)
-        self.home_devices.setdefault(home_id, {})
+        kit = self.home_devices.setdefault(home_id, {})
+        if kit:
+            presence.kit_state(st, kit.values())
         return st
 
     def add_device(self, device: Device) -> None:
         """Know a device (its home must have been added)."""
         self.devices[device.device_id] = device
-        self.home_devices.setdefault(device.home_id, {})[str(device.device_id)] = device
+        kit = self.home_devices.setdefault(device.home_id, {})
+        kit[str(device.device_id)] = device
+        st = self.homes.get(device.home_id)
+        if st is not None:
+            presence.kit_state(st, kit.values())
+
+    def kit_notes(self, home_id: UUID) -> list[str]:
+        """What the detector cannot judge (or only infers) in this home, given its sensors."""
+        st = self.homes.get(home_id)
+        if st is None:
+            return []
+        return presence.kit_notes(st, self.home_devices.get(home_id, {}).values())
 
     def feed(self, r: Reading, now: float | None = None) -> list[Action]:
         """One committed reading; `now` is the detector's clock (default: the reading's arrival)."""
