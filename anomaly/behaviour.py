@@ -54,11 +54,15 @@ def on_activity(
     out: list[Action] = []
     late = st.last_act is not None and t < st.last_act
     if role == "bed":
+        st.mat_rooms[str(dev.device_id)] = dev.room
         out += _bed(st, str(dev.device_id), bool(r.payload.get("occupied")), t, cfg, clock, now)
     elif role == "chair":
+        st.mat_rooms[str(dev.device_id)] = dev.room
         presence.mat(st, role, str(dev.device_id), bool(r.payload.get("occupied")), t)
     elif role == "front_door":
         out += _front_door(st, t, carer, cfg, clock, now)
+    if role not in ("bed", "chair") and not late and not carer:
+        out += _left_mats(st, dev.room, t, cfg, clock, now)
     if st.bedless and not late and not carer:
         presence.bedless_activity(st, cfg, clock, t)
     if not late:
@@ -102,6 +106,19 @@ def _moved(st: HomeState, dev: Device, t: float, clock: LocalClock, now: float) 
     if st.bedless and st.open.pop("not_up", None) is not None:
         note = f"up at {clock.hhmm(t)} ({dev.label})"
         out.append(Clear(st.home_id, "not_up", "not_up", now, note))
+    return out
+
+
+def _left_mats(
+    st: HomeState, room: str, t: float, cfg: DetectorConfig, clock: LocalClock, now: float
+) -> list[Action]:
+    """One resident: activity in another room means they have left the bed or chair, whatever a mat
+    that reports only presses (or is stuck) last said."""
+    out: list[Action] = []
+    for device in [d for d in st.beds if st.mat_rooms.get(d, room) != room]:
+        out += _bed(st, device, False, t, cfg, clock, now)
+    for device in [d for d in st.chairs if st.mat_rooms.get(d, room) != room]:
+        presence.mat(st, "chair", device, False, t)
     return out
 
 

@@ -70,6 +70,7 @@ class HomeState:
     in_bed: bool = False
     beds: dict[str, float] = field(default_factory=dict)  # occupied bed mat -> since
     chairs: dict[str, float] = field(default_factory=dict)  # occupied chair mat -> since
+    mat_rooms: dict[str, str] = field(default_factory=dict)  # mat -> its room
     bedless: bool = False  # no bed sensor in the kit: sleep is inferred (anomaly/presence.py)
     blind: list[str] = field(default_factory=list)  # rooms with sensors but no motion sensor
     wake_seen: int = 0  # readings after a bedless home's first morning activity (confirms the wake)

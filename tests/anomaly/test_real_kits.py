@@ -149,3 +149,13 @@ def test_an_event_only_sensor_is_never_offline_from_silence() -> None:
     assert raised(home.tick(at(2, "09:01"), at(2, "12:00")), "device_offline") == []
     home.health("motion-kitchen", "offline", at(2, "09:00"), reason="missed_heartbeats")
     assert raised(home.tick(at(2, "12:01"), at(2, "12:30")), "device_offline")
+
+
+def test_a_mat_that_reports_only_presses_is_left_when_another_room_moves() -> None:
+    home = Home(CFG)
+    home.send("bed", "occupancy", at(2, "22:00"), occupied=True)  # a press; its "empty" never comes
+    home.send("bed", "occupancy", at(3, "06:50"), occupied=True)
+    assert raised(home.tick(at(3, "06:51"), at(3, "07:00")), "inactivity") == []
+    home.motion("kitchen", at(3, "07:05"))
+    assert not home.state.in_bed and home.state.wake_pending == at(3, "07:05")
+    assert raised(home.tick(at(3, "07:06"), at(3, "09:30")), "inactivity")  # awake: silence counts
