@@ -52,9 +52,9 @@ async def load_homes(conn: asyncpg.Connection) -> list[asyncpg.Record]:
 
 
 async def load_devices(conn: asyncpg.Connection) -> list[asyncpg.Record]:
-    """Every device that is not decommissioned: id, home, type, room."""
+    """Every device that is not decommissioned: id, home, type, room, role, event-only."""
     rows: list[asyncpg.Record] = await conn.fetch(
-        "SELECT id, home_id, type, room FROM devices WHERE status <> 'decommissioned'"
+        "SELECT id, home_id, type, room, role, event_only FROM devices WHERE status <> 'decommissioned'"
     )
     return rows
 

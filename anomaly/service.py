@@ -214,7 +214,9 @@ class DetectorService:
                 state = load_state(row["id"], row["live"], row["baseline"]) if row["live"] else None
                 self.detector.add_home(row["id"], row["timezone"], state)
         for row in devices:
-            self.detector.add_device(Device(row["id"], row["home_id"], row["type"], row["room"]))
+            self.detector.add_device(
+                Device(row["id"], row["home_id"], row["type"], row["room"], row["role"], row["event_only"])
+            )
 
     async def _housekeeping(self, now: float) -> None:
         """Carer windows from the API, and what people said about the alerts (false alarms, handled)."""

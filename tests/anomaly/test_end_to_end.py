@@ -27,6 +27,15 @@ async def test_a_pendant_press_and_a_silent_home_become_alerts(rig: Rig) -> None
         pendant = await devices.register_device(
             rig.pool, admin, topic_root=settings.mqtt_topic_root, home_id=home, device_type="pendant"
         )
+        # A bed sensor in the quiet home: without one, a quiet night would be inferred sleep.
+        await devices.register_device(
+            rig.pool,
+            admin,
+            topic_root=settings.mqtt_topic_root,
+            home_id=rig.devices[2].home_id,
+            device_type="bed_sensor",
+            room="bedroom",
+        )
     ready = asyncio.Event()
     detector = asyncio.create_task(run_detector(settings, ready=ready))
     client = AsyncMqttClient(rig.publisher)

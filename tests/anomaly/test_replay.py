@@ -38,6 +38,8 @@ async def test_replay_after_downtime_raises_no_inactivity(pool: asyncpg.Pool) ->
         org = await registry.insert_organisation(conn, name="Org")
         home = await registry.insert_home(conn, organisation_id=org, name="Home")
         motion = await registry.insert_device(conn, home_id=home, device_type="motion_sensor", room="lounge")
+        # A bed sensor in the kit: without one, a quiet night would be inferred sleep, whatever the hour.
+        await registry.insert_device(conn, home_id=home, device_type="bed_sensor", room="bedroom")
     clock = Clock(start)
     first = DetectorService(pool, CONFIG, OPTIONS, clock=clock)
     await first.start()
