@@ -22,7 +22,8 @@ async def test_silence_takes_only_devices_with_heartbeats_offline(pool: asyncpg.
         await registry.set_device_kit(conn, device_id=quiet, role="flush", event_only=True)
         for device in (quiet, beating):
             await conn.execute(
-                "INSERT INTO device_health (device_id, home_id, last_seen_at, online) VALUES ($1, $2, $3, true)",
+                "INSERT INTO device_health (device_id, home_id, last_seen_at, online)"
+                " VALUES ($1, $2, $3, true)",
                 device,
                 home,
                 T0,
