@@ -6,11 +6,14 @@ the cautious default and says so.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from anomaly.clock import duration, hhmm
 from anomaly.config import DetectorConfig
 from anomaly.state import Baseline, Day
+
+INACTIVITY_CAP_MIN = 240.0  # a learned quiet limit never exceeds this
 
 
 @dataclass(slots=True, frozen=True)
@@ -57,7 +60,16 @@ def inactivity(baseline: Baseline, cfg: DetectorConfig, hour: int) -> Threshold:
         return Threshold(value, value, False, f"the resident is rarely up at home around {hour:02d}:00")
     normal_min = quantile(awake, 0.9)
     factor = 1.0 + 0.25 * _feedback(baseline, "inactivity")
-    limit_min = min(240.0, max(45.0, (normal_min * 1.2 + 20) * factor))
+    if normal_min * 1.2 + 20 > INACTIVITY_CAP_MIN:
+        # Here, quiet spells beyond the cap are normal around this hour (rooms without sensors, an
+        # evening that runs into the night): time alone cannot tell a silence; the morning check can.
+        evidence = (
+            f"quiet spells of more than {duration(INACTIVITY_CAP_MIN * 60)} are normal in this home around "
+            f"{hour:02d}:00 (usually up to {duration(normal_min * 60)}), so a silence then is not judged by "
+            "its length; if nothing moves by the usual getting-up time, that is reported"
+        )
+        return Threshold(math.inf, normal_min * 60, True, evidence)
+    limit_min = min(INACTIVITY_CAP_MIN, max(45.0, (normal_min * 1.2 + 20) * factor))
     within = sum(1 for s in awake if s <= limit_min)
     evidence = (
         f"on {within} of the last {len(awake)} days with the resident up at this time, the home was never "
@@ -131,8 +143,10 @@ def door_rare(baseline: Baseline, cfg: DetectorConfig, hour: int) -> Threshold:
     days = baseline.learned(cfg.history_days)
     if len(days) < cfg.min_history_days:
         return Threshold(0.0, 0.0, False, _history_note(len(days), cfg))
-    # A night exit that raised an alert is not evidence of normal; one or two nights are not a habit.
-    used = sum(1 for d in days if d.door_hours[hour] - d.door_alerted[hour] > 0)
+    # A night exit someone confirmed is not evidence of normal; one or two nights are not a habit.
+    # The hour either side too: a habit (leaving for an early shift) is not kept to the clock hour.
+    near = [(hour + k) % 24 for k in (-1, 0, 1)]
+    used = sum(1 for d in days if any(d.door_hours[h] - d.door_confirmed[h] > 0 for h in near))
     allowed = 0.1 + 0.1 * _feedback(baseline, "night_wandering")
     share = used / len(days) if used >= cfg.door_min_nights else 0.0
     evidence = f"the front door was used around {hour:02d}:00 on {used} of the last {len(days)} nights"

@@ -3,6 +3,7 @@ inactivity, not up by the usual time, night wandering, too long in the bathroom.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from anomaly import baseline, presence
@@ -15,6 +16,8 @@ MEAL_GAP_S = 3600.0
 MEAL_W = 500.0  # a kettle or microwave: someone is making food or a drink
 # A "stay" longer than this is a missed exit (no sensor saw them leave), not a bathroom visit to learn.
 BATH_RECORD_MAX_S = 3 * 3600.0
+PASSAGE_S = 300.0  # front door events this close are one passage through it
+BATH_DOOR_S = 120.0  # the bathroom door used this long after going in: they are leaving
 
 
 def _record_spell(st: HomeState, clock: LocalClock, start: float, end: float) -> None:
@@ -63,8 +66,10 @@ def on_activity(
         out += _front_door(st, t, carer, cfg, clock, now)
     if role not in ("bed", "chair") and not late and not carer:
         out += _left_mats(st, dev.room, t, cfg, clock, now)
-    if st.bedless and not late and not carer:
-        presence.bedless_activity(st, cfg, clock, t)
+    if not late and not carer:
+        presence.evening(st, clock, t)
+        if st.bedless:
+            presence.bedless_activity(st, cfg, clock, t)
     if not late:
         if st.last_act is not None and (st.spell_ok or st.spell_seated) and not carer:
             _record_spell(st, clock, st.last_act, t)
@@ -103,7 +108,7 @@ def _moved(st: HomeState, dev: Device, t: float, clock: LocalClock, now: float) 
         del st.open["inactivity"]
         note = f"movement resumed at {clock.hhmm(t)} ({dev.label})"
         out.append(Clear(st.home_id, "inactivity", "inactivity", now, note))
-    if st.bedless and st.open.pop("not_up", None) is not None:
+    if not st.in_bed and st.open.pop("not_up", None) is not None:
         note = f"up at {clock.hhmm(t)} ({dev.label})"
         out.append(Clear(st.home_id, "not_up", "not_up", now, note))
     return out
@@ -146,22 +151,32 @@ def _rooms(
         st.last_meal = t
     if not room:
         return out
-    if room == "bathroom":
+    door = dev.role == "door"
+    if room == "bathroom" and door and st.bath_since is not None and t - st.bath_since >= BATH_DOOR_S:
+        st.bath_left = t  # the bathroom door opened well after going in: leaving
+        return _end_bath(st, t, carer, clock, now)
+    if room == "bathroom" and not (door and t - st.bath_left < BATH_DOOR_S):
         if st.bath_since is None:
             st.bath_since = t
             minute = clock.minute(t)
             if not carer and (minute < 6 * 60 or not st.up_today):
                 st.today.night_toilet += 1
-    elif st.bath_since is not None and t >= st.bath_since:
+    elif room != "bathroom" and st.bath_since is not None and t >= st.bath_since:
         # Any sensor elsewhere (motion, a door, a bed or chair mat, a plug) means they have left.
-        stay = t - st.bath_since
-        if not carer and stay < BATH_RECORD_MAX_S:
-            st.today.bath_max = max(st.today.bath_max, stay / 60)
-        st.bath_since = None
-        if st.open.pop("bathroom_too_long", None) is not None:
-            note = f"left the bathroom at {clock.hhmm(t)} after {duration(stay)}"
-            out.append(Clear(st.home_id, "bathroom_too_long", "bathroom_too_long", now, note))
+        out += _end_bath(st, t, carer, clock, now)
     return out
+
+
+def _end_bath(st: HomeState, t: float, carer: bool, clock: LocalClock, now: float) -> list[Action]:
+    since = st.bath_since if st.bath_since is not None else t
+    stay = t - since
+    if not carer and stay < BATH_RECORD_MAX_S:
+        st.today.bath_max = max(st.today.bath_max, stay / 60)
+    st.bath_since = None
+    if st.open.pop("bathroom_too_long", None) is None:
+        return []
+    note = f"left the bathroom at {clock.hhmm(t)} after {duration(stay)}"
+    return [Clear(st.home_id, "bathroom_too_long", "bathroom_too_long", now, note)]
 
 
 def _bed(
@@ -204,18 +219,23 @@ def _front_door(
     if carer:
         return []  # the carer coming or going; not the resident leaving
     hour = clock.hour(t)
+    # The first door event of a passage decides (events minutes apart are one passage), and coming
+    # home (out since the last passage, nothing moved inside) is not leaving at night.
+    same = st.door_at is not None and t - st.door_at < PASSAGE_S
+    returning = st.is_out(t, cfg.out_after_door_s)
     st.door_at = t
     st.moved_since_door = False
+    if same:
+        return []
     st.today.door_hours[hour] += 1
     minute = clock.minute(t)
     night = minute >= cfg.night_start_min or minute < cfg.night_end_min
-    if not night or "night_wandering" in st.open or st.cooling("night_wandering", now):
+    if not night or returning or "night_wandering" in st.open or st.cooling("night_wandering", now):
         return []
     rare = baseline.door_rare(st.baseline, cfg, hour)
     if rare.learned and rare.value > rare.normal:
         return []
     st.open["night_wandering"] = now
-    st.today.door_alerted[hour] += 1
     basis = rare.evidence if rare.learned else f"{rare.evidence}; the door is not expected at night"
     text = f"The front door was opened at {clock.hhmm(t)}, at night; {basis}."
     evidence = [{"reading": "front door", "at": clock.hhmm(t), "basis": basis}]
@@ -261,6 +281,8 @@ def _inactivity(st: HomeState, cfg: DetectorConfig, clock: LocalClock, now: floa
     if presence.asleep_window(st, cfg, clock, last):
         return []  # inferred asleep: a lie-in is the not-up detector's to judge
     limit = baseline.inactivity(st.baseline, cfg, clock.hour(last))
+    if math.isinf(limit.value):
+        return []  # long quiet is normal here at this hour: the morning check judges it
     if now - last < limit.value:
         return []
     st.open["inactivity"] = now
@@ -297,11 +319,11 @@ def _inactivity(st: HomeState, cfg: DetectorConfig, clock: LocalClock, now: floa
 
 def _not_up(st: HomeState, cfg: DetectorConfig, clock: LocalClock, now: float) -> list[Action]:
     last = st.last_act
-    inferred = (
-        not st.in_bed and last is not None and st.bedless and presence.asleep_window(st, cfg, clock, last)
-    )
+    inferred = not st.in_bed and last is not None and presence.unjudged(st, cfg, clock, last)
     if st.up_today or not (st.in_bed or inferred) or "not_up" in st.open or st.cooling("not_up", now):
         return []
+    if inferred and st.is_out(now, cfg.out_after_door_s):
+        return []  # out since the evening (the front door, nothing moved inside): not a lie-in
     since = last if inferred and last is not None else st.bed_at
     if now - since < cfg.in_bed_before_not_up_s:
         return []
@@ -316,7 +338,7 @@ def _not_up(st: HomeState, cfg: DetectorConfig, clock: LocalClock, now: float) -
     if inferred:
         text = (
             f"No movement since {clock.hhmm(since)} and none yet this morning at {clock.hhmm(now)}; "
-            f"{limit.evidence}. Inferred: {presence.INFERRED}."
+            f"{limit.evidence}. Inferred: {presence.INFERRED if st.bedless else presence.NOT_IN_BED}."
         )
     beyond = round(now - clock.at_minute(now, limit.normal))
     evidence: list[dict[str, Any]] = [
@@ -345,8 +367,8 @@ def _not_up(st: HomeState, cfg: DetectorConfig, clock: LocalClock, now: float) -
 
 def _bathroom(st: HomeState, cfg: DetectorConfig, clock: LocalClock, now: float) -> list[Action]:
     since = st.bath_since
-    if since is None or "bathroom_too_long" in st.open or st.in_bed:
-        return []
+    if since is None or "bathroom_too_long" in st.open or st.in_bed or "bathroom" in st.blind:
+        return []  # without a motion sensor there, a stay cannot be told from leaving unseen
     limit = baseline.bathroom(st.baseline, cfg)
     if now - since < limit.value:
         return []

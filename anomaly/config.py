@@ -9,7 +9,7 @@ from dataclasses import dataclass
 class DetectorConfig:
     """Thresholds and periods of the detectors; times in seconds unless the name says minutes."""
 
-    min_history_days: int = 14  # below this a home runs on the cautious defaults
+    min_history_days: int = 7  # below this a home runs on the cautious defaults
     history_days: int = 28  # how many recent days the baseline learns from
     default_inactivity_s: float = 2.5 * 3600
     default_wake_min: float = 10 * 60 + 30  # not up by 10:30

@@ -151,6 +151,22 @@ class Detector:
         self.baseline_dirty.add(home_id)
         self.dirty.add(home_id)
 
+    def confirmed(self, home_id: UUID, kind: str, at: float, alert_id: str = "") -> None:
+        """A person confirmed an alert (resolved it as handled): a night exit is never learned as normal."""
+        st = self.homes.get(home_id)
+        if st is None or kind != "night_wandering" or (alert_id and alert_id in st.baseline.feedback_seen):
+            return
+        if alert_id:
+            st.baseline.feedback_seen = [*st.baseline.feedback_seen, alert_id][-50:]
+        clock = self.clocks[home_id]
+        number, hour = clock.day(at, self.cfg.day_start_min), clock.hour(at)
+        for day in [st.today, *st.baseline.days]:
+            if day.day == number and day.door_hours[hour] > day.door_confirmed[hour]:
+                day.door_confirmed[hour] += 1
+                self.baseline_dirty.add(home_id)
+                self.dirty.add(home_id)
+                return
+
     def forget(self, home_id: UUID, key: str) -> None:
         """A person resolved the alert of this condition: a new occurrence may raise a new alert."""
         st = self.homes.get(home_id)

@@ -3,6 +3,7 @@ otherwise), sleep is inferred where there is no bed sensor, and what the sensors
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -17,6 +18,7 @@ from anomaly.state import HomeState
 INFERRED = (
     "there is no bed sensor here, so sleep is inferred from the evening's last activity and the night's quiet"
 )
+NOT_IN_BED = "the bed sensor does not show them in bed, so sleep is inferred from the night's quiet"
 EVENING_QUIET_S = 3 * 3600.0  # a quiet spell this long after the evening's last activity is the night
 
 
@@ -40,6 +42,11 @@ def kit_notes(st: HomeState, devices: Iterable[Device]) -> list[str]:
         notes.append("front door at night: no front door contact, a night exit cannot be seen")
     if not any(d.room == "bathroom" for d in kit):
         notes.append("bathroom: no sensor in the bathroom, a long stay there cannot be seen")
+    elif "bathroom" in st.blind:
+        notes.append(
+            "bathroom: no motion sensor there, so a long stay cannot be told from leaving for a room "
+            "without sensors; a long silence there is caught as inactivity"
+        )
     if st.blind:
         notes.append(
             f"no motion sensor in {', '.join(st.blind)}: time there is seen only through doors, mats, "
@@ -54,11 +61,19 @@ def kit_notes(st: HomeState, devices: Iterable[Device]) -> list[str]:
 
 
 def asleep_window(st: HomeState, cfg: DetectorConfig, clock: LocalClock, t: float) -> bool:
-    """Without a bed sensor: a quiet spell beginning at t is taken for sleep (evening to usual wake)."""
-    if not st.bedless:
-        return False
+    """A quiet spell beginning at t (and nobody in bed by the sensor) is taken for sleep: from the
+    evening's usual last activity to the usual first one of the morning. Without a bed sensor this is
+    all there is; with one, it covers a mat that shows only presses, or a night on the sofa."""
     minute = clock.minute(t)
     return minute >= evening_limit(st, cfg) or minute < usual_wake(st, cfg)
+
+
+def unjudged(st: HomeState, cfg: DetectorConfig, clock: LocalClock, t: float) -> bool:
+    """A quiet spell from t is not judged by its length: inferred sleep, or an hour at which this home's
+    normal quiet spells run longer than any limit (the morning check judges it instead)."""
+    if asleep_window(st, cfg, clock, t):
+        return True
+    return math.isinf(baseline.inactivity(st.baseline, cfg, clock.hour(t)).value)
 
 
 def evening_limit(st: HomeState, cfg: DetectorConfig) -> float:
@@ -77,13 +92,17 @@ def usual_wake(st: HomeState, cfg: DetectorConfig) -> float:
     return min(10 * 60.0, max(5 * 60.0, quantile(woke, 0.5)))
 
 
-def bedless_activity(st: HomeState, cfg: DetectorConfig, clock: LocalClock, t: float) -> None:
-    """A bedless home's reading: the evening's last activity and the morning's first confirmed one."""
+def evening(st: HomeState, clock: LocalClock, t: float) -> None:
+    """A reading after the night's quiet: when the evening's last activity was."""
     last = st.last_act
     if last is not None and t - last >= EVENING_QUIET_S:
         minute = clock.minute(last)
         if minute >= 18 * 60 or minute < 240:
             st.today.evening = minute + 1440 if minute < 240 else minute
+
+
+def bedless_activity(st: HomeState, cfg: DetectorConfig, clock: LocalClock, t: float) -> None:
+    """A bedless home's reading: the morning's first activity, once confirmed, is the getting up."""
     if st.up_today or not cfg.night_end_min <= clock.minute(t) < 14 * 60:
         return
     # The first reading of the morning, confirmed by two more within half an hour (not a toilet visit).

@@ -236,6 +236,9 @@ class DetectorService:
             self.detector.forget(row["home_id"], row["dedupe_key"])
             if row["resolution"] == "false_alarm":
                 self.detector.false_alarm(row["home_id"], row["kind"], str(row["id"]))
+            elif row["kind"] == "night_wandering":
+                at = row["triggered_at"].timestamp()
+                self.detector.confirmed(row["home_id"], row["kind"], at, str(row["id"]))
 
 
 async def _apply(conn: asyncpg.Connection, action: Action) -> None:

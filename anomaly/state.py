@@ -35,8 +35,8 @@ class Day:
     bath_max: float = 0.0
     carer_min: float = 0.0
     activity: int = 0  # resident readings seen; a day without any is no evidence of normal
-    # Front door uses at night that raised an alert: never learned as normal (unless marked false).
-    door_alerted: list[int] = field(default_factory=lambda: [0] * HOURS)
+    # Night exits whose alert a person confirmed (resolved as handled): never learned as normal.
+    door_confirmed: list[int] = field(default_factory=lambda: [0] * HOURS)
     evening: float | None = None  # minute of the last activity before the night's quiet (may pass 1440)
     sit_gaps: list[float] = field(default_factory=_gaps)  # as gaps, while sat on an occupied chair mat
 
@@ -81,6 +81,7 @@ class HomeState:
     door_at: float | None = None
     moved_since_door: bool = True
     bath_since: float | None = None
+    bath_left: float = 0.0  # when the bathroom door last ended a stay (closing it behind them follows)
     last_meal: float = 0.0
     carer_tags: dict[str, float] = field(default_factory=dict)
     carer_until: float = 0.0

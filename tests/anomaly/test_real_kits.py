@@ -54,16 +54,40 @@ def test_two_rare_night_exits_in_the_learned_nights_do_not_make_the_door_at_nigh
     assert "on 2 of the last 15 nights" in alert.signal.explanation
 
 
-def test_a_night_exit_that_raised_an_alert_is_not_learned_as_normal() -> None:
+def test_a_night_exit_someone_confirmed_is_never_learned_as_normal() -> None:
     home = Home(CFG)
     days = _learned_days(home)
-    for index in (1, 4, 7, 10):  # four nights with an exit, each of which raised an alert
+    for index in (1, 4, 7, 10):  # four nights with an exit, each confirmed by a person
         days[index].door_hours[2] = 1
-        days[index].door_alerted[2] = 1
+        days[index].door_confirmed[2] = 1
     home.send("bed", "occupancy", at(2, "22:00"), occupied=True)
     home.send("bed", "occupancy", at(3, "02:10"), occupied=False)
-    assert raised(_night_exit(home, 3, "02:12"), "night_wandering")
-    assert home.state.today.door_alerted[2] == 1
+    [alert] = raised(_night_exit(home, 3, "02:12"), "night_wandering")
+    home.detector.confirmed(home.home_id, "night_wandering", alert.signal.triggered_at.timestamp(), "a-1")
+    assert home.state.today.door_confirmed[2] == 1
+
+
+def test_coming_home_late_is_not_a_night_exit() -> None:
+    home = Home(CFG)
+    home.motion("hallway", at(2, "19:00"))
+    home.send("door-front", "contact", at(2, "19:00", 30), open=True)  # out for the evening
+    home.send("door-front", "contact", at(2, "19:00", 50), open=False)
+    assert raised(home.send("door-front", "contact", at(2, "23:50"), open=True), "night_wandering") == []
+    assert raised(home.send("door-front", "contact", at(2, "23:50", 20), open=False), "night_wandering") == []
+    home.motion("hallway", at(2, "23:51"))
+    assert raised(_night_exit(home, 3, "02:30"), "night_wandering")
+
+
+def test_the_bathroom_door_used_well_after_going_in_ends_the_stay() -> None:
+    kit = {**KIT, "door-bathroom": ("door_contact", "bathroom", "door")}
+    home = Home(CFG, kit=kit)
+    home.send("door-bathroom", "contact", at(2, "10:00"), open=True)
+    home.send("door-bathroom", "contact", at(2, "10:00", 10), open=False)
+    home.motion("bathroom", at(2, "10:01"))
+    home.send("door-bathroom", "contact", at(2, "10:08"), open=True)  # leaving, to a room without sensors
+    home.send("door-bathroom", "contact", at(2, "10:08", 10), open=False)
+    assert home.state.bath_since is None
+    assert raised(home.tick(at(2, "10:09"), at(2, "11:30")), "bathroom_too_long") == []
 
 
 def test_going_to_bed_onto_the_mat_ends_a_bathroom_stay() -> None:
@@ -159,3 +183,22 @@ def test_a_mat_that_reports_only_presses_is_left_when_another_room_moves() -> No
     home.motion("kitchen", at(3, "07:05"))
     assert not home.state.in_bed and home.state.wake_pending == at(3, "07:05")
     assert raised(home.tick(at(3, "07:06"), at(3, "09:30")), "inactivity")  # awake: silence counts
+
+
+def test_an_evening_whose_normal_quiet_runs_past_any_limit_is_left_to_the_morning_check() -> None:
+    home = Home(CFG)
+    days = _learned_days(home)
+    for day in days:
+        day.gaps[17:22] = [400.0] * 5  # this home goes quiet around 17:00 until the night
+    home.send("bed", "occupancy", at(2, "07:00"), occupied=False)
+    home.motion("kitchen", at(2, "17:15"))
+    assert raised(home.tick(at(2, "17:16"), at(3, "08:00"), step=300), "inactivity") == []
+    [alert] = raised(home.tick(at(3, "08:01"), at(3, "09:00"), step=60), "not_up")
+    assert "No movement since 17:15" in alert.signal.explanation
+
+
+def test_with_a_bed_sensor_that_shows_nothing_the_night_quiet_is_still_sleep() -> None:
+    home = Home(CFG)
+    home.send("bed", "occupancy", at(2, "07:00"), occupied=False)
+    home.motion("lounge", at(2, "23:10"))  # asleep on the sofa, or the mat missed them
+    assert raised(home.tick(at(2, "23:11"), at(3, "07:00"), step=300), "inactivity") == []
