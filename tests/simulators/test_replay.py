@@ -109,3 +109,19 @@ def test_published_replays_move_to_recent_weeks_at_the_same_local_time(tmp_path:
     assert (now - stream.events[-1].at).days < 7 and first < now
     assert first.astimezone(zone).strftime("%H:%M %A") == "08:00 Thursday"  # 2012-03-01 was a Thursday
     assert stream.tz == "America/New_York" and {s.key for s in specs} >= {"flush", "bed"}
+
+
+def test_the_replay_command_prints_the_alerts_and_writes_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from telecare.cli import main
+
+    log, _ = _files(tmp_path)
+    out = tmp_path / "alerts.json"
+    assert main(["replay", str(log), "--mapping", str(tmp_path / "map.json"), "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "Flat 3 (America/New_York)" in printed and "inactivity" in printed
+    assert orjson.loads(out.read_bytes())["alerts_by_kind"]["inactivity"] >= 1
+    (tmp_path / "bad.json").write_text("{")
+    assert main(["replay", str(log), "--mapping", str(tmp_path / "bad.json")]) == 2
+    assert "not JSON" in capsys.readouterr().err
