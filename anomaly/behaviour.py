@@ -16,6 +16,7 @@ MEAL_GAP_S = 3600.0
 MEAL_W = 500.0  # a kettle or microwave: someone is making food or a drink
 # A "stay" longer than this is a missed exit (no sensor saw them leave), not a bathroom visit to learn.
 BATH_RECORD_MAX_S = 3 * 3600.0
+WAKE_LEARN_END_MIN = 12 * 60
 PASSAGE_S = 300.0  # front door events this close are one passage through it
 BATH_DOOR_S = 120.0  # the bathroom door used this long after going in: they are leaving
 
@@ -205,7 +206,9 @@ def _bed(
         return out
     if st.bed_candidate is not None and t - st.bed_candidate < 3600:
         st.bed_candidate = None
-    if not st.up_today and 240 <= minute < 14 * 60:
+    # Getting up is learned from the morning only: a nap after lunch, or a lie-in that may itself be an
+    # incident, must not teach the home that noon is a normal time to get up.
+    if not st.up_today and 240 <= minute < WAKE_LEARN_END_MIN:
         st.wake_pending = t
     if st.open.pop("not_up", None) is not None:
         st.cooldown["not_up"] = now + cfg.cooldown_s

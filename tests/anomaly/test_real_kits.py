@@ -202,3 +202,12 @@ def test_with_a_bed_sensor_that_shows_nothing_the_night_quiet_is_still_sleep() -
     home.send("bed", "occupancy", at(2, "07:00"), occupied=False)
     home.motion("lounge", at(2, "23:10"))  # asleep on the sofa, or the mat missed them
     assert raised(home.tick(at(2, "23:11"), at(3, "07:00"), step=300), "inactivity") == []
+
+
+def test_an_afternoon_nap_is_not_learned_as_getting_up() -> None:
+    home = Home(CFG)
+    home.send("bed", "occupancy", at(2, "13:00"), occupied=True)  # the morning's exit was not seen
+    home.send("bed", "occupancy", at(2, "13:40"), occupied=False)
+    home.motion("kitchen", at(2, "13:45"))
+    home.tick(at(2, "13:46"), at(2, "15:00"))
+    assert home.state.today.wake is None
