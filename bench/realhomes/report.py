@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
+from anomaly.clock import LocalClock, day_iso
 from anomaly.config import DetectorConfig
 from anomaly.evaluation import AlertRecord, HomeRun
 from anomaly.scoring import summarise
@@ -151,8 +152,14 @@ def evaluate(folder: Path, variants: int) -> dict[str, Any]:
 
 
 def _examples(clean: HomeRun) -> list[str]:
+    """The clean replay's alerts after the first week, in the home's local time, for a reader to check."""
+    clock = LocalClock(clean.tz)
     since = clean.start + LEARN_DAYS * 86400
-    return [f"{a.kind} at {a.raised_at:.0f}" for a in clean.alerts if a.raised_at >= since][:8]
+    return [
+        f"{day_iso(int(clock.local_s(a.raised_at) // 86400))} {clock.hhmm(a.raised_at)} {a.kind}"
+        for a in clean.alerts
+        if a.raised_at >= since
+    ]
 
 
 def write(report: dict[str, Any], out: Path) -> None:
