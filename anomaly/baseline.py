@@ -144,9 +144,7 @@ def door_rare(baseline: Baseline, cfg: DetectorConfig, hour: int) -> Threshold:
     if len(days) < cfg.min_history_days:
         return Threshold(0.0, 0.0, False, _history_note(len(days), cfg))
     # A night exit someone confirmed is not evidence of normal; one or two nights are not a habit.
-    # The hour either side too: a habit (leaving for an early shift) is not kept to the clock hour.
-    near = [(hour + k) % 24 for k in (-1, 0, 1)]
-    used = sum(1 for d in days if any(d.door_hours[h] - d.door_confirmed[h] > 0 for h in near))
+    used = sum(1 for d in days if d.door_hours[hour] - d.door_confirmed[hour] > 0)
     allowed = 0.1 + 0.1 * _feedback(baseline, "night_wandering")
     share = used / len(days) if used >= cfg.door_min_nights else 0.0
     evidence = f"the front door was used around {hour:02d}:00 on {used} of the last {len(days)} nights"
