@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import asyncpg
 import orjson
@@ -79,7 +79,7 @@ def build_streams(options: SimOptions, *, today: date) -> list[tuple[HomeStream,
         mapping = Mapping.load(options.mapping)
         # A home of its own per replay; the log moved by whole weeks to end now, so storage retention
         # (TELECARE_RETENTION_DAYS) keeps what was just replayed and the home's local times are kept.
-        name = f"{mapping.home or options.replay.stem} (replayed {now:%Y-%m-%d %H:%M:%S})"
+        name = f"{mapping.home or options.replay.stem} (replayed {now:%Y-%m-%d %H:%M:%S} #{uuid4().hex[:6]})"
         stream, specs = load_replay(
             options.replay,
             mapping,
