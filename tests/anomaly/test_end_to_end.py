@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import uuid
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import orjson
 
@@ -16,6 +17,12 @@ from telecare.connect import mqtt_config
 from telecare.mqtt import AsyncMqttClient
 from telecare.services import run_detector
 from tests.support import Rig, wait_until
+
+
+def _daytime_zone() -> str:
+    """A time zone in which it is between 10:00 and 19:00 now."""
+    zones = ("Europe/London", "Asia/Tokyo", "America/New_York", "Asia/Kolkata", "America/Los_Angeles")
+    return next(z for z in zones if 10 <= datetime.now(ZoneInfo(z)).hour < 19)
 
 
 async def test_a_pendant_press_and_a_silent_home_become_alerts(rig: Rig) -> None:
@@ -35,6 +42,11 @@ async def test_a_pendant_press_and_a_silent_home_become_alerts(rig: Rig) -> None
             home_id=rig.devices[2].home_id,
             device_type="bed_sensor",
             room="bedroom",
+        )
+    async with rig.pool.acquire() as conn:
+        # The silent home in a zone where it is day now: a quiet night would be inferred sleep.
+        await conn.execute(
+            "UPDATE homes SET timezone = $2 WHERE id = $1", rig.devices[2].home_id, _daytime_zone()
         )
     ready = asyncio.Event()
     detector = asyncio.create_task(run_detector(settings, ready=ready))
