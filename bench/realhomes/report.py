@@ -240,9 +240,12 @@ every third day after the first week, as the simulator injects them: a silence o
 and at home (09:30 to 15:00), the front door at night while in bed, 70 to 150 min in the bathroom, and
 staying in bed 2 to 4 h past the day's getting-up time."""
 
-MD_LIMITS = """What limits these figures: 14 to 27 days per home, so the learned mode (14 days of history)
-covers only the last days of B and C, and D and E run on the cautious defaults throughout; every sensor
-is event-only (the logs carry no heartbeats), so `device_offline` cannot arise from quiet, and the
-column "if every sensor sent heartbeats" in the JSON shows what the old registry would have raised;
-injected incidents are edits of the log (readings removed or added), so a resident's real reaction is
-not in them."""
+MD_LIMITS = """What limits these figures: 14 to 27 days per home (the first week, on the cautious defaults,
+is not scored; a home learns from its own days after 7); few injected incidents per kind, so each recall
+is a handful of cases; every sensor is event-only (the logs carry no heartbeats), so `device_offline`
+cannot arise from quiet (the JSON's `device_offline_per_day_if_every_sensor_sent_heartbeats` shows what
+the old registry would have raised); D and E have no motion sensor in the bathroom, so long bathroom
+stays are not judged there by design (the silence is still inactivity, not counted here); in E the
+evening's last front-door use is often followed by no sensor at all, so the home reads as empty and a
+door at night as coming home; injected incidents are edits of the log (readings removed or added), so a
+resident's real reaction is not in them."""
