@@ -172,6 +172,13 @@ async def insert_health_events(conn: asyncpg.Connection, *, rows: list[tuple[Any
         )
 
 
+async def set_device_kit(conn: asyncpg.Connection, *, device_id: UUID, role: str, event_only: bool) -> None:
+    """A device's explicit role and whether it sends only events (no heartbeats)."""
+    await conn.execute(
+        "UPDATE devices SET role = $2, event_only = $3 WHERE id = $1", device_id, role, event_only
+    )
+
+
 async def mark_silent_offline(
     conn: asyncpg.Connection, *, now: datetime, grace_fraction: float, min_grace_s: float
 ) -> list[asyncpg.Record]:
@@ -182,7 +189,7 @@ async def mark_silent_offline(
         SET online = false, online_changed_at = $1::timestamptz, offline_reason = 'missed_heartbeats',
             updated_at = now()
         FROM devices d JOIN device_types t ON t.type = d.type
-        WHERE h.device_id = d.id AND h.online AND d.status = 'active'
+        WHERE h.device_id = d.id AND h.online AND d.status = 'active' AND NOT d.event_only
           AND h.last_seen_at < $1::timestamptz - make_interval(
                 secs => t.heartbeat_interval_s + greatest($3::float8, t.heartbeat_interval_s * $2::float8))
         RETURNING h.device_id, h.home_id, h.last_seen_at

@@ -140,7 +140,7 @@ class Settings(BaseSettings):
     detector_tick_s: float = Field(default=5.0, gt=0, le=600, description="how often silence is checked")
     detector_checkpoint_s: float = Field(default=5.0, gt=0, le=600)
     detector_min_history_days: int = Field(
-        default=14, ge=1, le=90, description="days before a home's normal is learned"
+        default=7, ge=1, le=90, description="days before a home's normal is learned"
     )
     detector_default_inactivity_s: float = Field(
         default=9000.0, gt=0, le=86400, description="quiet limit of a home still on cautious defaults"
