@@ -1,6 +1,6 @@
 """The streaming detector, without any I/O: readings, health changes and clock ticks in, actions out.
 
-The runtime (anomaly/service.py) and the evaluation (anomaly/evaluation.py) both drive this class; it
+The runtime (anomaly/service.py) and the evaluation (bench/evaluation/evaluation.py) both drive this class; it
 keeps every home's state and knows which homes changed since the last checkpoint. Each home is judged by
 its own clock (anomaly/lag.py), which falls behind the wall clock while a backlog of its readings drains;
 what it decides is stamped with the wall clock.

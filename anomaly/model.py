@@ -12,7 +12,6 @@ from alerts.service import Resolution, Severity, Signal
 
 # Kinds that say someone is at home and moving; the others are environment or device housekeeping.
 ACTIVITY_KINDS = frozenset({"motion", "contact", "occupancy", "power", "flush"})
-IMMEDIATE_KINDS = frozenset({"alarm", "fall", "alarm_cancel", "smoke", "water_leak"})
 # Power above this is an appliance being used; standby draw is not a person.
 APPLIANCE_W = 5.0
 # Roles a device may be given explicitly (a replay mapping, an installer): what it tells about the

@@ -28,10 +28,10 @@ from anomaly.model import Action, Clear, Device, HealthChange, Raise, Reading, W
 from anomaly.schemas import CarerWindowIn
 from anomaly.state import dump_baseline, dump_live, load_state
 from ingest.handoff import BatchCursor, read_committed
-from telecare.connect import require_database_url
-from telecare.db import create_pool
-from telecare.migrate import migrate
-from telecare.settings import Settings
+from kernel.connect import require_database_url
+from kernel.db import create_pool
+from kernel.migrate import migrate
+from kernel.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
 
-from devices.schemas import MessageKind
+from devices.contract import MessageKind
 from simulators.layouts import DeviceSpec
 from simulators.model import HomeStream, SimEvent
 

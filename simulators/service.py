@@ -15,6 +15,7 @@ import orjson
 
 from devices import queries as device_queries
 from devices.dynsec import DynsecAdmin
+from homes import queries as home_queries
 from simulators.home import simulate_home
 from simulators.layouts import DeviceSpec
 from simulators.model import HomeStream, ScenarioItem
@@ -138,7 +139,7 @@ async def simulate(
     async with pool.acquire() as conn:
         org = await conn.fetchval("SELECT id FROM organisations WHERE name = $1", SIM_ORGANISATION)
         if org is None:
-            org = await device_queries.insert_organisation(conn, name=SIM_ORGANISATION)
+            org = await home_queries.insert_organisation(conn, name=SIM_ORGANISATION)
     sensors = Mapping.load(options.mapping).by_key() if options.replay and options.mapping else None
     homes = [
         await _provision(pool, admin, org, stream, specs, topic_root, sensors) for stream, specs in streams

@@ -15,10 +15,10 @@ from typing import Any
 
 from accounts.errors import AccountsError
 from devices.errors import DevicesError
+from kernel.embedded import EmbeddedError
+from kernel.logs import configure_logging
+from kernel.settings import Settings, SettingsError, load_settings
 from telecare.cli_registry import add_commands, run_command
-from telecare.embedded import EmbeddedError
-from telecare.logs import configure_logging
-from telecare.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("telecare")
 
@@ -78,7 +78,7 @@ async def _until_signalled(parts: list[Coroutine[Any, Any, object]]) -> None:
 
 
 def _banner(settings: Settings) -> None:
-    from accounts.demo import COORDINATOR_EMAIL, FAMILY_EMAIL
+    from telecare.demo import COORDINATOR_EMAIL, FAMILY_EMAIL
 
     base = f"http://{settings.api_host}:{settings.api_port}"
     secret, token = f"{settings.data_dir}/demo.password", '"access_token"'
@@ -124,9 +124,9 @@ def _run(settings: Settings) -> None:
 
 
 def _migrate(settings: Settings) -> None:
-    from telecare.connect import require_database_url
-    from telecare.db import create_pool
-    from telecare.migrate import migrate
+    from kernel.connect import require_database_url
+    from kernel.db import create_pool
+    from kernel.migrate import migrate
 
     async def go() -> None:
         pool = await create_pool(require_database_url(settings), min_size=1, max_size=1)

@@ -14,9 +14,9 @@ import orjson
 
 from anomaly.clock import LocalClock, day_iso
 from anomaly.config import DetectorConfig
-from anomaly.evaluation import AlertRecord, HomeRun
-from anomaly.scoring import summarise
 from anomaly.virtual import TICK_S, heartbeats, replay
+from bench.evaluation.evaluation import AlertRecord, HomeRun
+from bench.evaluation.scoring import summarise
 from bench.realhomes import homes
 from bench.realhomes.inject import KINDS, Log, copy, inject
 from simulators.layouts import HEARTBEAT_S

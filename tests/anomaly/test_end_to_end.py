@@ -13,8 +13,8 @@ import orjson
 
 from devices import service as devices
 from devices.dynsec import connect_admin
-from telecare.connect import mqtt_config
-from telecare.mqtt import AsyncMqttClient
+from kernel.connect import mqtt_config
+from kernel.mqtt import AsyncMqttClient
 from telecare.services import run_detector
 from tests.support import Rig, wait_until
 

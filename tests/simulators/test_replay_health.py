@@ -14,9 +14,10 @@ import orjson
 from devices import queries as registry
 from devices.dynsec import connect_admin
 from devices.health import mark_silent_offline
+from homes import queries as home_queries
+from kernel.connect import mqtt_config
+from kernel.embedded import EmbeddedMosquitto
 from simulators.service import SimOptions, simulate
-from telecare.connect import mqtt_config
-from telecare.embedded import EmbeddedMosquitto
 from tests.support import Rig, wait_until
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -24,8 +25,8 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 async def test_silence_takes_only_devices_with_heartbeats_offline(pool: asyncpg.Pool) -> None:
     async with pool.acquire() as conn:
-        org = await registry.insert_organisation(conn, name="Org")
-        home = await registry.insert_home(conn, organisation_id=org, name="Home")
+        org = await home_queries.insert_organisation(conn, name="Org")
+        home = await home_queries.insert_home(conn, organisation_id=org, name="Home")
         quiet = await registry.insert_device(conn, home_id=home, device_type="flush_sensor", room="bathroom")
         beating = await registry.insert_device(conn, home_id=home, device_type="motion_sensor", room="lounge")
         await registry.set_device_kit(conn, device_id=quiet, role="flush", event_only=True)
