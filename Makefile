@@ -5,7 +5,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-PACKAGES := telecare ingest api accounts alerts anomaly devices simulators migrations
+PACKAGES := kernel telecare ingest api accounts alerts anomaly devices homes simulators migrations bench
 
 .PHONY: demo test check bench eval system-deps timescaledb venv clean
 
@@ -15,20 +15,22 @@ demo: system-deps $(STAMP)  ## run the whole system with simulated homes (Ctrl-C
 test: system-deps timescaledb $(STAMP)  ## the whole test suite against real PostgreSQL (plain and TimescaleDB) and Mosquitto
 	$(BIN)/pytest
 
-check: $(STAMP)  ## lint (ruff) and type-check (mypy --strict)
+check: $(STAMP)  ## lint (ruff), type-check (mypy --strict), and the layering (import-linter, pyproject.toml)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy $(PACKAGES) tests
+	$(BIN)/lint-imports
 
 bench: system-deps $(STAMP)  ## benchmarks; each writes its JSON under docs/bench/
-	@set -e; for b in ingest.bench anomaly.bench api.bench; do \
+	@set -e; for b in bench.ingest bench.detector bench.api; do \
 	  if $(BIN)/python -c "import importlib.util,sys; sys.exit(importlib.util.find_spec('$$b') is None)"; then \
 	    echo "== $$b"; $(BIN)/python -m $$b; \
 	  else echo "== $$b: not built yet"; fi; \
 	done
 
 eval: $(STAMP)  ## score the detector on simulated homes; writes docs/eval/detection.{json,md}
-	$(BIN)/python -m anomaly.evaluate
+	$(BIN)/python -m bench.evaluation.evaluate
+	$(BIN)/python -m bench.realhomes  # real homes (skips itself without ../shared/dev-data/real-homes)
 
 system-deps:  ## Mosquitto (with its dynamic-security plugin) and wrk (the API benchmark's client) from Debian, if missing
 	@command -v mosquitto >/dev/null 2>&1 || test -x /usr/sbin/mosquitto || { \
@@ -54,4 +56,4 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 clean:  ## remove the venv and the embedded servers' data
-	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .import_linter_cache

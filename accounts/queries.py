@@ -269,3 +269,19 @@ async def list_audit(
         limit,
     )
     return rows
+
+
+async def linked_homes(conn: asyncpg.Connection, *, user_id: UUID, role: str) -> list[UUID] | None:
+    """The homes a carer is assigned to or a family member is linked to; None if the user is inactive."""
+    table = "carer_assignments" if role == "carer" else "care_circles"
+    row = await conn.fetchrow(
+        f"""
+        SELECT u.active, coalesce(array_agg(l.home_id) FILTER (WHERE l.home_id IS NOT NULL), '{{}}') AS homes
+        FROM users u LEFT JOIN {table} l ON l.user_id = u.id
+        WHERE u.id = $1 GROUP BY u.active
+        """,
+        user_id,
+    )
+    if row is None or not row["active"]:
+        return None
+    return list(row["homes"])

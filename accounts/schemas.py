@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from accounts import examples
 from accounts.passwords import MIN_LENGTH
-from telecare.strict import RequestBody, UuidText
+from kernel.strict import RequestBody, UuidText
 
 Email = Annotated[
     str,
@@ -176,62 +176,6 @@ class ApiKeyCreated(ApiKeyOut):
     model_config = ConfigDict(json_schema_extra={"examples": [examples.API_KEY_CREATED]})
 
     key: str
-
-
-class CircleIn(RequestBody):
-    """Put a family member in a home's circle of care."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "user_id": "6f1c2a9e-8d4b-4c1e-9a57-2b1f3c4d5e6f",
-                    "relationship": "daughter",
-                    "receives_alerts": True,
-                }
-            ]
-        },
-    )
-
-    user_id: UuidText
-    relationship: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-    receives_alerts: bool = True
-
-
-class CircleMemberOut(BaseModel):
-    """A member of a home's circle of care."""
-
-    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [examples.CIRCLE_MEMBER]})
-
-    home_id: UUID
-    user_id: UUID
-    name: str
-    email: str
-    relationship: str
-    receives_alerts: bool
-    created_at: datetime
-
-
-class CarerIn(RequestBody):
-    """Assign a carer to a home."""
-
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"user_id": "6f1c2a9e-8d4b-4c1e-9a57-2b1f3c4d5e6f"}]}
-    )
-
-    user_id: UuidText
-
-
-class CarerOut(BaseModel):
-    """A carer assigned to a home."""
-
-    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [examples.CARER]})
-
-    home_id: UUID
-    user_id: UUID
-    name: str
-    email: str
-    created_at: datetime
 
 
 class AuditOut(BaseModel):

@@ -12,7 +12,7 @@ from uuid import UUID
 
 import asyncpg
 
-from accounts import queries, tenancy_queries, throttle, throttle_queries
+from accounts import queries, throttle, throttle_queries
 from accounts.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 from accounts.passwords import hash_new_password, verify_async
 from accounts.tenancy import Principal, Role, Scope, scope_without_lookup
@@ -335,7 +335,7 @@ async def scope_of(conn: asyncpg.Connection, principal: Principal) -> Scope:
         return scope
     if principal.role not in (Role.CARER, Role.FAMILY):
         return Scope()
-    homes = await tenancy_queries.linked_homes(conn, user_id=principal.id, role=principal.role.value)
+    homes = await queries.linked_homes(conn, user_id=principal.id, role=principal.role.value)
     if homes is None:
         raise NotAuthenticated("the account is deactivated")
     return Scope(home_ids=frozenset(homes))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 from uuid import UUID
 
 
@@ -21,9 +21,6 @@ class Role(StrEnum):
     FAMILY = "family"
     # An API key: an integration that acts for an organisation (alerts, readings), never on accounts.
     INTEGRATION = "integration"
-
-
-PROVIDER_ROLES = frozenset({Role.COORDINATOR, Role.CARER})
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +60,21 @@ class Scope:
 
 
 EVERYTHING = Scope(everything=True)
+
+
+class Viewer(Protocol):
+    """Who is asking, as the domains' services see them (api's Caller is one)."""
+
+    @property
+    def principal(self) -> Principal:
+        """The user or integration."""
+
+    @property
+    def scope(self) -> Scope:
+        """The homes they may see."""
+
+    def require_manager(self, organisation_id: UUID) -> None:
+        """NotFound for another tenant's organisation, Forbidden unless they administer it."""
 
 
 def scope_without_lookup(principal: Principal) -> Scope | None:

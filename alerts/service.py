@@ -14,6 +14,8 @@ from uuid import UUID
 import asyncpg
 import orjson
 
+from accounts.members import member_of
+from accounts.tenancy import Role, Scope, Viewer
 from alerts import queries
 from alerts.errors import AlertNotFound, AlertStateError
 
@@ -204,6 +206,22 @@ async def assign(conn: asyncpg.Connection, *, alert_id: UUID, actor: Actor, assi
         detail = {"assignee": str(assignee) if assignee else None, "previous": _str(current.assigned_to)}
         await _record(conn, alert, "assigned", actor, detail)
         return alert
+
+
+async def visible_alert(conn: asyncpg.Connection, *, scope: Scope, alert_id: UUID) -> asyncpg.Record:
+    """The alert (as the listing shows it) if the scope sees it; AlertNotFound otherwise."""
+    row = await queries.get_scoped(conn, alert_id=alert_id, scope=scope)
+    if row is None:
+        raise AlertNotFound(f"alert {alert_id} not found")
+    return row
+
+
+async def require_assignee(
+    conn: asyncpg.Connection, caller: Viewer, *, organisation_id: UUID, assignee: UUID
+) -> None:
+    """Only an active coordinator or carer of the alert's organisation may be given an alert."""
+    staff = (Role.COORDINATOR, Role.CARER)
+    await member_of(conn, caller, assignee, organisation_id=organisation_id, roles=staff, active=True)
 
 
 async def history(conn: asyncpg.Connection, *, alert_id: UUID) -> list[AlertEvent]:

@@ -6,11 +6,14 @@ the cautious default and says so.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from anomaly.clock import duration, hhmm
 from anomaly.config import DetectorConfig
 from anomaly.state import Baseline, Day
+
+INACTIVITY_CAP_MIN = 240.0  # a learned quiet limit never exceeds this
 
 
 @dataclass(slots=True, frozen=True)
@@ -57,12 +60,39 @@ def inactivity(baseline: Baseline, cfg: DetectorConfig, hour: int) -> Threshold:
         return Threshold(value, value, False, f"the resident is rarely up at home around {hour:02d}:00")
     normal_min = quantile(awake, 0.9)
     factor = 1.0 + 0.25 * _feedback(baseline, "inactivity")
-    limit_min = min(240.0, max(45.0, (normal_min * 1.2 + 20) * factor))
+    if normal_min * 1.2 + 20 > INACTIVITY_CAP_MIN:
+        # Here, quiet spells beyond the cap are normal around this hour (rooms without sensors, an
+        # evening that runs into the night): time alone cannot tell a silence; the morning check can.
+        evidence = (
+            f"quiet spells of more than {duration(INACTIVITY_CAP_MIN * 60)} are normal in this home around "
+            f"{hour:02d}:00 (usually up to {duration(normal_min * 60)}), so a silence then is not judged by "
+            "its length; if nothing moves by the usual getting-up time, that is reported"
+        )
+        return Threshold(math.inf, normal_min * 60, True, evidence)
+    limit_min = min(INACTIVITY_CAP_MIN, max(45.0, (normal_min * 1.2 + 20) * factor))
     within = sum(1 for s in awake if s <= limit_min)
     evidence = (
         f"on {within} of the last {len(awake)} days with the resident up at this time, the home was never "
         f"quiet for {duration(limit_min * 60)} around {hour:02d}:00 (usually at most "
         f"{duration(normal_min * 60)})"
+    )
+    return Threshold(limit_min * 60, normal_min * 60, True, evidence)
+
+
+def seated(baseline: Baseline, cfg: DetectorConfig, hour: int) -> Threshold:
+    """How long someone sat on an occupied chair mat may stay still around this hour (their own sits)."""
+    days = baseline.learned(cfg.history_days)
+    spells = [max(d.sit_gaps[(hour + k) % 24] for k in range(-2, 3)) for d in days]
+    sat = [s for s in spells if s >= 0]
+    if len(days) < cfg.min_history_days or len(sat) < 5:
+        value = cfg.default_sit_s
+        return Threshold(value, value, False, "a cautious default for a long sit is used")
+    normal_min = quantile(sat, 0.9)
+    factor = 1.0 + 0.25 * _feedback(baseline, "inactivity")
+    limit_min = min(300.0, max(45.0, (normal_min * 1.2 + 20) * factor))
+    evidence = (
+        f"on {len(sat)} recent days sitting around {hour:02d}:00 they were usually still for at most "
+        f"{duration(normal_min * 60)}"
     )
     return Threshold(limit_min * 60, normal_min * 60, True, evidence)
 
@@ -77,7 +107,7 @@ def wake(baseline: Baseline, cfg: DetectorConfig, weekend: bool) -> Threshold:
     woke = same if len(same) >= 5 else [d.wake for d in days if d.wake is not None]
     if len(woke) < 5:
         value = cfg.default_wake_min
-        return Threshold(value, value, False, "the bed sensor has not shown a regular getting-up time")
+        return Threshold(value, value, False, "no regular getting-up time has been seen yet")
     latest = quantile(woke, 0.95)
     middle = quantile(woke, 0.5)
     shift = 20.0 * _feedback(baseline, "not_up")
@@ -113,9 +143,10 @@ def door_rare(baseline: Baseline, cfg: DetectorConfig, hour: int) -> Threshold:
     days = baseline.learned(cfg.history_days)
     if len(days) < cfg.min_history_days:
         return Threshold(0.0, 0.0, False, _history_note(len(days), cfg))
-    used = sum(1 for d in days if d.door_hours[hour] > 0)
+    # A night exit someone confirmed is not evidence of normal; one or two nights are not a habit.
+    used = sum(1 for d in days if d.door_hours[hour] - d.door_confirmed[hour] > 0)
     allowed = 0.1 + 0.1 * _feedback(baseline, "night_wandering")
-    share = used / len(days)
+    share = used / len(days) if used >= cfg.door_min_nights else 0.0
     evidence = f"the front door was used around {hour:02d}:00 on {used} of the last {len(days)} nights"
     return Threshold(share, allowed, True, evidence)
 

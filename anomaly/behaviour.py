@@ -3,9 +3,10 @@ inactivity, not up by the usual time, night wandering, too long in the bathroom.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from anomaly import baseline
+from anomaly import baseline, presence
 from anomaly.clock import LocalClock, duration, hhmm
 from anomaly.config import DetectorConfig
 from anomaly.model import APPLIANCE_W, Action, Clear, Device, Raise, Reading, signal
@@ -13,12 +14,17 @@ from anomaly.state import HomeState
 
 MEAL_GAP_S = 3600.0
 MEAL_W = 500.0  # a kettle or microwave: someone is making food or a drink
+# A "stay" longer than this is a missed exit (no sensor saw them leave), not a bathroom visit to learn.
+BATH_RECORD_MAX_S = 3 * 3600.0
+WAKE_LEARN_END_MIN = 12 * 60
+PASSAGE_S = 300.0  # front door events this close are one passage through it
+BATH_DOOR_S = 120.0  # the bathroom door used this long after going in: they are leaving
 
 
 def _record_spell(st: HomeState, clock: LocalClock, start: float, end: float) -> None:
     """Keep the longest quiet spell touching each hour of the day (the baseline learns from these)."""
     length = min(end - start, 12 * 3600) / 60
-    gaps = st.today.gaps
+    gaps = st.today.sit_gaps if st.spell_seated else st.today.gaps
     t = start
     while t <= end:
         hour = clock.hour(t)
@@ -35,7 +41,9 @@ def _is_activity(r: Reading, role: str) -> bool:
         return bool(r.payload.get("detected", True))
     if r.kind == "power":
         return (r.value or 0.0) > APPLIANCE_W
-    return role in ("front_door", "door", "bed", "chair", "flush")
+    if r.kind == "flush":
+        return True
+    return role in ("front_door", "door", "bed", "chair", "flush", "activity", "motion", "plug")
 
 
 def on_activity(
@@ -48,13 +56,23 @@ def on_activity(
     t = r.when
     carer = st.carer_present(t)
     out: list[Action] = []
+    late = st.last_act is not None and t < st.last_act
     if role == "bed":
-        out += _bed(st, bool(r.payload.get("occupied")), t, cfg, clock, now)
+        st.mat_rooms[str(dev.device_id)] = dev.room
+        out += _bed(st, str(dev.device_id), bool(r.payload.get("occupied")), t, cfg, clock, now)
+    elif role == "chair":
+        st.mat_rooms[str(dev.device_id)] = dev.room
+        presence.mat(st, role, str(dev.device_id), bool(r.payload.get("occupied")), t)
     elif role == "front_door":
         out += _front_door(st, t, carer, cfg, clock, now)
-    late = st.last_act is not None and t < st.last_act
+    if role not in ("bed", "chair") and not late and not carer:
+        out += _left_mats(st, dev.room, t, cfg, clock, now)
+    if not late and not carer:
+        presence.evening(st, clock, t)
+        if st.bedless:
+            presence.bedless_activity(st, cfg, clock, t)
     if not late:
-        if st.last_act is not None and st.spell_ok and not carer:
+        if st.last_act is not None and (st.spell_ok or st.spell_seated) and not carer:
             _record_spell(st, clock, st.last_act, t)
         st.last_act = t
         st.last_room = dev.room
@@ -64,18 +82,60 @@ def on_activity(
             if away > 300:
                 st.today.out_min += away / 60
         st.moved_since_door = True
-    # A spell that begins at the front door may be time out of the house, not a quiet home: not learned.
+        out += _back_inside(st, t, dev, clock, now)
+    # Not learned as an awake quiet spell: one that begins at the front door (maybe time out), in bed,
+    # on a chair mat (someone is known to be there), or in a bedless home's inferred sleep.
     st.spell_ok = (
-        not st.in_bed and not carer and role != "front_door" and not st.is_out(t, cfg.out_after_door_s)
+        not st.in_bed
+        and not st.chairs
+        and not carer
+        and role != "front_door"
+        and not st.is_out(t, cfg.out_after_door_s)
+        and not presence.asleep_window(st, cfg, clock, t)
     )
+    st.spell_seated = bool(st.chairs) and not st.in_bed and not carer
     out += _rooms(st, r, dev, t, carer, clock, now)
-    if "inactivity" in st.open and not late:
-        del st.open["inactivity"]
-        note = f"movement resumed at {clock.hhmm(t)} ({dev.label})"
-        out.append(Clear(st.home_id, "inactivity", "inactivity", now, note))
+    if not late:
+        out += _moved(st, dev, t, clock, now)
     if not carer:
         st.today.activity += 1
     return out
+
+
+def _moved(st: HomeState, dev: Device, t: float, clock: LocalClock, now: float) -> list[Action]:
+    """Activity ends a quiet spell, and a bedless home's inferred lie-in."""
+    out: list[Action] = []
+    if "inactivity" in st.open:
+        del st.open["inactivity"]
+        note = f"movement resumed at {clock.hhmm(t)} ({dev.label})"
+        out.append(Clear(st.home_id, "inactivity", "inactivity", now, note))
+    if not st.in_bed and st.open.pop("not_up", None) is not None:
+        note = f"up at {clock.hhmm(t)} ({dev.label})"
+        out.append(Clear(st.home_id, "not_up", "not_up", now, note))
+    return out
+
+
+def _left_mats(
+    st: HomeState, room: str, t: float, cfg: DetectorConfig, clock: LocalClock, now: float
+) -> list[Action]:
+    """One resident: activity in another room means they have left the bed or chair, whatever a mat
+    that reports only presses (or is stuck) last said."""
+    out: list[Action] = []
+    for device in [d for d in st.beds if st.mat_rooms.get(d, room) != room]:
+        out += _bed(st, device, False, t, cfg, clock, now)
+    for device in [d for d in st.chairs if st.mat_rooms.get(d, room) != room]:
+        presence.mat(st, "chair", device, False, t)
+    return out
+
+
+def _back_inside(st: HomeState, t: float, dev: Device, clock: LocalClock, now: float) -> list[Action]:
+    """Without a bed sensor, movement inside after the night's door use ends the night-exit alert."""
+    raised = st.open.get("night_wandering")
+    if not st.bedless or raised is None or now - raised < 600:
+        return []
+    del st.open["night_wandering"]
+    note = f"movement inside at {clock.hhmm(t)} ({dev.label})"
+    return [Clear(st.home_id, "night_wandering", "night_wandering", now, note)]
 
 
 def _rooms(
@@ -90,31 +150,51 @@ def _rooms(
         if t - st.last_meal > MEAL_GAP_S:
             st.today.meals += 1
         st.last_meal = t
-    if r.kind not in ("motion", "flush") or not room:
+    if not room:
         return out
-    if room == "bathroom":
+    door = dev.role == "door"
+    if room == "bathroom" and door and st.bath_since is not None and t - st.bath_since >= BATH_DOOR_S:
+        st.bath_left = t  # the bathroom door opened well after going in: leaving
+        return _end_bath(st, t, carer, clock, now)
+    if room == "bathroom" and not (door and t - st.bath_left < BATH_DOOR_S):
         if st.bath_since is None:
             st.bath_since = t
             minute = clock.minute(t)
             if not carer and (minute < 6 * 60 or not st.up_today):
                 st.today.night_toilet += 1
-    elif st.bath_since is not None and r.kind == "motion":
-        stay = t - st.bath_since
-        if not carer:
-            st.today.bath_max = max(st.today.bath_max, stay / 60)
-        st.bath_since = None
-        if st.open.pop("bathroom_too_long", None) is not None:
-            note = f"left the bathroom at {clock.hhmm(t)} after {duration(stay)}"
-            out.append(Clear(st.home_id, "bathroom_too_long", "bathroom_too_long", now, note))
+    elif room != "bathroom" and st.bath_since is not None and t >= st.bath_since:
+        # Any sensor elsewhere (motion, a door, a bed or chair mat, a plug) means they have left.
+        out += _end_bath(st, t, carer, clock, now)
     return out
 
 
+def _end_bath(st: HomeState, t: float, carer: bool, clock: LocalClock, now: float) -> list[Action]:
+    since = st.bath_since if st.bath_since is not None else t
+    stay = t - since
+    if not carer and stay < BATH_RECORD_MAX_S:
+        st.today.bath_max = max(st.today.bath_max, stay / 60)
+    st.bath_since = None
+    if st.open.pop("bathroom_too_long", None) is None:
+        return []
+    note = f"left the bathroom at {clock.hhmm(t)} after {duration(stay)}"
+    return [Clear(st.home_id, "bathroom_too_long", "bathroom_too_long", now, note)]
+
+
 def _bed(
-    st: HomeState, occupied: bool, t: float, cfg: DetectorConfig, clock: LocalClock, now: float
+    st: HomeState, device: str, occupied: bool, t: float, cfg: DetectorConfig, clock: LocalClock, now: float
 ) -> list[Action]:
     out: list[Action] = []
     minute = clock.minute(t)
+    was = st.in_bed
+    presence.mat(st, "bed", device, occupied, t)
+    # Several mats (left and right side): in bed while any of them is occupied.
+    occupied = bool(st.beds)
     st.in_bed = occupied
+    if occupied == was:
+        if occupied and st.open.pop("night_wandering", None) is not None:
+            note = f"back in bed at {clock.hhmm(t)}"
+            out.append(Clear(st.home_id, "night_wandering", "night_wandering", now, note))
+        return out
     st.bed_at = t
     if occupied:
         st.wake_pending = None
@@ -126,7 +206,9 @@ def _bed(
         return out
     if st.bed_candidate is not None and t - st.bed_candidate < 3600:
         st.bed_candidate = None
-    if not st.up_today and 240 <= minute < 14 * 60:
+    # Getting up is learned from the morning only: a nap after lunch, or a lie-in that may itself be an
+    # incident, must not teach the home that noon is a normal time to get up.
+    if not st.up_today and 240 <= minute < WAKE_LEARN_END_MIN:
         st.wake_pending = t
     if st.open.pop("not_up", None) is not None:
         st.cooldown["not_up"] = now + cfg.cooldown_s
@@ -140,12 +222,18 @@ def _front_door(
     if carer:
         return []  # the carer coming or going; not the resident leaving
     hour = clock.hour(t)
+    # The first door event of a passage decides (events minutes apart are one passage), and coming
+    # home (out since the last passage, nothing moved inside) is not leaving at night.
+    same = st.door_at is not None and t - st.door_at < PASSAGE_S
+    returning = st.is_out(t, cfg.out_after_door_s)
     st.door_at = t
     st.moved_since_door = False
+    if same:
+        return []
     st.today.door_hours[hour] += 1
     minute = clock.minute(t)
     night = minute >= cfg.night_start_min or minute < cfg.night_end_min
-    if not night or "night_wandering" in st.open or st.cooling("night_wandering", now):
+    if not night or returning or "night_wandering" in st.open or st.cooling("night_wandering", now):
         return []
     rare = baseline.door_rare(st.baseline, cfg, hour)
     if rare.learned and rare.value > rare.normal:
@@ -171,7 +259,7 @@ def _front_door(
 def check_clock(st: HomeState, cfg: DetectorConfig, clock: LocalClock, now: float) -> list[Action]:
     """The rules that silence can break: inactivity, not up, too long in the bathroom."""
     out: list[Action] = []
-    if st.wake_pending is not None and now - st.wake_pending >= cfg.wake_confirm_s:
+    if not st.bedless and st.wake_pending is not None and now - st.wake_pending >= cfg.wake_confirm_s:
         st.today.wake = clock.minute(st.wake_pending)
         st.up_today = True
         st.wake_pending = None
@@ -191,13 +279,24 @@ def _inactivity(st: HomeState, cfg: DetectorConfig, clock: LocalClock, now: floa
     last = st.last_act
     if last is None or st.in_bed or "inactivity" in st.open or st.is_out(now, cfg.out_after_door_s):
         return []
+    if st.chairs:
+        return presence.long_sit(st, cfg, clock, now)
+    if presence.asleep_window(st, cfg, clock, last):
+        return []  # inferred asleep: a lie-in is the not-up detector's to judge
     limit = baseline.inactivity(st.baseline, cfg, clock.hour(last))
+    if math.isinf(limit.value):
+        return []  # long quiet is normal here at this hour: the morning check judges it
     if now - last < limit.value:
         return []
     st.open["inactivity"] = now
     where = f" (last seen in the {st.last_room})" if st.last_room else ""
     quiet = duration(now - last)
     text = f"No movement in the home since {clock.hhmm(last)}{where}, {quiet}; {limit.evidence}."
+    if st.blind:
+        text += (
+            f" Not covered by a motion sensor: {', '.join(st.blind)}; someone sitting still there is "
+            "not seen."
+        )
     evidence: list[dict[str, Any]] = [
         {"last_movement": clock.hhmm(last), "room": st.last_room, "quiet_s": round(now - last)},
         {
@@ -222,9 +321,14 @@ def _inactivity(st: HomeState, cfg: DetectorConfig, clock: LocalClock, now: floa
 
 
 def _not_up(st: HomeState, cfg: DetectorConfig, clock: LocalClock, now: float) -> list[Action]:
-    if st.up_today or not st.in_bed or "not_up" in st.open or st.cooling("not_up", now):
+    last = st.last_act
+    inferred = not st.in_bed and last is not None and presence.unjudged(st, cfg, clock, last)
+    if st.up_today or not (st.in_bed or inferred) or "not_up" in st.open or st.cooling("not_up", now):
         return []
-    if now - st.bed_at < cfg.in_bed_before_not_up_s:
+    if inferred and st.is_out(now, cfg.out_after_door_s):
+        return []  # out since the evening (the front door, nothing moved inside): not a lie-in
+    since = last if inferred and last is not None else st.bed_at
+    if now - since < cfg.in_bed_before_not_up_s:
         return []
     minute = clock.minute(now)
     if not 240 <= minute < 14 * 60:
@@ -234,10 +338,16 @@ def _not_up(st: HomeState, cfg: DetectorConfig, clock: LocalClock, now: float) -
         return []
     st.open["not_up"] = now
     text = f"Still in bed at {clock.hhmm(now)}; {limit.evidence}."
+    if inferred:
+        text = (
+            f"No movement since {clock.hhmm(since)} and none yet this morning at {clock.hhmm(now)}; "
+            f"{limit.evidence}. Inferred: {presence.INFERRED if st.bedless else presence.NOT_IN_BED}."
+        )
     beyond = round(now - clock.at_minute(now, limit.normal))
     evidence: list[dict[str, Any]] = [
         {
-            "in_bed_since": clock.hhmm(st.bed_at),
+            "in_bed_since": clock.hhmm(since),
+            "inferred": inferred,
             "alert_by": hhmm(limit.value),
             "usual_latest": hhmm(limit.normal),
             "learned": limit.learned,
@@ -260,8 +370,8 @@ def _not_up(st: HomeState, cfg: DetectorConfig, clock: LocalClock, now: float) -
 
 def _bathroom(st: HomeState, cfg: DetectorConfig, clock: LocalClock, now: float) -> list[Action]:
     since = st.bath_since
-    if since is None or "bathroom_too_long" in st.open or st.in_bed:
-        return []
+    if since is None or "bathroom_too_long" in st.open or st.in_bed or "bathroom" in st.blind:
+        return []  # without a motion sensor there, a stay cannot be told from leaving unseen
     limit = baseline.bathroom(st.baseline, cfg)
     if now - since < limit.value:
         return []

@@ -9,11 +9,18 @@ from dataclasses import dataclass
 class DetectorConfig:
     """Thresholds and periods of the detectors; times in seconds unless the name says minutes."""
 
-    min_history_days: int = 14  # below this a home runs on the cautious defaults
+    min_history_days: int = 7  # below this a home runs on the cautious defaults
     history_days: int = 28  # how many recent days the baseline learns from
     default_inactivity_s: float = 2.5 * 3600
     default_wake_min: float = 10 * 60 + 30  # not up by 10:30
     default_bathroom_s: float = 3600.0
+    # Without a bed sensor (anomaly/presence.py): last activity after this is taken for going to bed,
+    # and the usual first activity of the morning until the home's own is learned.
+    default_sleep_min: float = 21 * 60 + 30
+    default_usual_wake_min: float = 7 * 60
+    default_sit_s: float = 3 * 3600.0  # on an occupied chair mat, no other movement: a milder alert
+    # The front door at night is normal only if used on this many of the learned nights (and a share).
+    door_min_nights: int = 3
     night_start_min: float = 23 * 60 + 30
     night_end_min: float = 5 * 60 + 30
     fall_escalate_s: float = 120.0

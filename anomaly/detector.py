@@ -1,6 +1,6 @@
 """The streaming detector, without any I/O: readings, health changes and clock ticks in, actions out.
 
-The runtime (anomaly/service.py) and the evaluation (anomaly/evaluation.py) both drive this class; it
+The runtime (anomaly/service.py) and the evaluation (bench/evaluation/evaluation.py) both drive this class; it
 keeps every home's state and knows which homes changed since the last checkpoint. Each home is judged by
 its own clock (anomaly/lag.py), which falls behind the wall clock while a backlog of its readings drains;
 what it decides is stamped with the wall clock.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from uuid import UUID
 
-from anomaly import behaviour, immediate, lag
+from anomaly import behaviour, immediate, lag, presence
 from anomaly.clock import LocalClock, day_iso
 from anomaly.config import DetectorConfig
 from anomaly.daymodel import DayModel, explain, train
@@ -41,13 +41,26 @@ class Detector:
         st.tz = tz
         self.homes[home_id] = st
         self.clocks[home_id] = LocalClock(tz)
-        self.home_devices.setdefault(home_id, {})
+        kit = self.home_devices.setdefault(home_id, {})
+        if kit:
+            presence.kit_state(st, kit.values())
         return st
 
     def add_device(self, device: Device) -> None:
         """Know a device (its home must have been added)."""
         self.devices[device.device_id] = device
-        self.home_devices.setdefault(device.home_id, {})[str(device.device_id)] = device
+        kit = self.home_devices.setdefault(device.home_id, {})
+        kit[str(device.device_id)] = device
+        st = self.homes.get(device.home_id)
+        if st is not None:
+            presence.kit_state(st, kit.values())
+
+    def kit_notes(self, home_id: UUID) -> list[str]:
+        """What the detector cannot judge (or only infers) in this home, given its sensors."""
+        st = self.homes.get(home_id)
+        if st is None:
+            return []
+        return presence.kit_notes(st, self.home_devices.get(home_id, {}).values())
 
     def feed(self, r: Reading, now: float | None = None) -> list[Action]:
         """One committed reading; `now` is the detector's clock (default: the reading's arrival)."""
@@ -137,6 +150,22 @@ class Detector:
         st.baseline.false_alarms[kind] = st.baseline.false_alarms.get(kind, 0) + 1
         self.baseline_dirty.add(home_id)
         self.dirty.add(home_id)
+
+    def confirmed(self, home_id: UUID, kind: str, at: float, alert_id: str = "") -> None:
+        """A person confirmed an alert (resolved it as handled): a night exit is never learned as normal."""
+        st = self.homes.get(home_id)
+        if st is None or kind != "night_wandering" or (alert_id and alert_id in st.baseline.feedback_seen):
+            return
+        if alert_id:
+            st.baseline.feedback_seen = [*st.baseline.feedback_seen, alert_id][-50:]
+        clock = self.clocks[home_id]
+        number, hour = clock.day(at, self.cfg.day_start_min), clock.hour(at)
+        for day in [st.today, *st.baseline.days]:
+            if day.day == number and day.door_hours[hour] > day.door_confirmed[hour]:
+                day.door_confirmed[hour] += 1
+                self.baseline_dirty.add(home_id)
+                self.dirty.add(home_id)
+                return
 
     def forget(self, home_id: UUID, key: str) -> None:
         """A person resolved the alert of this condition: a new occurrence may raise a new alert."""

@@ -169,6 +169,8 @@ def on_health(
     device = str(ev.device_id)
     name = dev.label if dev else "device"
     if ev.kind == "offline":
+        if dev is not None and dev.event_only and ev.detail.get("reason") == "missed_heartbeats":
+            return []  # it declares no heartbeat: its silence is a quiet home, not a fault
         st.offline.setdefault(device, ev.at)
         return []
     if ev.kind == "online":

@@ -12,23 +12,34 @@ from alerts.service import Resolution, Severity, Signal
 
 # Kinds that say someone is at home and moving; the others are environment or device housekeeping.
 ACTIVITY_KINDS = frozenset({"motion", "contact", "occupancy", "power", "flush"})
-IMMEDIATE_KINDS = frozenset({"alarm", "fall", "alarm_cancel", "smoke", "water_leak"})
 # Power above this is an appliance being used; standby draw is not a person.
 APPLIANCE_W = 5.0
+# Roles a device may be given explicitly (a replay mapping, an installer): what it tells about the
+# resident, whatever its registry type. "activity" is any state-change sensor (a cupboard, a switch).
+ROLES = frozenset(
+    {"front_door", "door", "bed", "chair", "motion", "plug", "flush", "activity", "temp", "water", "smoke"}
+)
 
 
 @dataclass(slots=True, frozen=True)
 class Device:
-    """A registered device as the detector needs it: its home, type and room."""
+    """A registered device as the detector needs it: its home, type, room, and optionally its role.
+
+    `event_only`: the device sends only events, no heartbeats, so its silence says nothing of its health.
+    """
 
     device_id: UUID
     home_id: UUID
     type: str
     room: str
+    given_role: str = ""
+    event_only: bool = False
 
     @property
     def role(self) -> str:
         """What the device tells about the resident: front_door, bed, chair, motion, wearable, ..."""
+        if self.given_role:
+            return self.given_role
         if self.type == "door_contact":
             return "front_door" if self.room in ("hallway", "") else "door"
         return {

@@ -52,9 +52,9 @@ async def load_homes(conn: asyncpg.Connection) -> list[asyncpg.Record]:
 
 
 async def load_devices(conn: asyncpg.Connection) -> list[asyncpg.Record]:
-    """Every device that is not decommissioned: id, home, type, room."""
+    """Every device that is not decommissioned: id, home, type, room, role, event-only."""
     rows: list[asyncpg.Record] = await conn.fetch(
-        "SELECT id, home_id, type, room FROM devices WHERE status <> 'decommissioned'"
+        "SELECT id, home_id, type, room, role, event_only FROM devices WHERE status <> 'decommissioned'"
     )
     return rows
 
@@ -169,7 +169,7 @@ async def resolved_by_people(conn: asyncpg.Connection, *, since: datetime) -> li
     """Detector alerts that a person (not the detector) resolved since `since`, with the resolution."""
     rows: list[asyncpg.Record] = await conn.fetch(
         """
-        SELECT id, home_id, kind, dedupe_key, resolution, resolved_at FROM alerts
+        SELECT id, home_id, kind, dedupe_key, resolution, resolved_at, triggered_at FROM alerts
         WHERE status = 'resolved' AND resolved_at >= $1 AND source = 'detector'
           AND resolution IN ('handled', 'false_alarm')
         ORDER BY resolved_at

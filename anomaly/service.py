@@ -28,10 +28,10 @@ from anomaly.model import Action, Clear, Device, HealthChange, Raise, Reading, W
 from anomaly.schemas import CarerWindowIn
 from anomaly.state import dump_baseline, dump_live, load_state
 from ingest.handoff import BatchCursor, read_committed
-from telecare.connect import require_database_url
-from telecare.db import create_pool
-from telecare.migrate import migrate
-from telecare.settings import Settings
+from kernel.connect import require_database_url
+from kernel.db import create_pool
+from kernel.migrate import migrate
+from kernel.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -214,7 +214,9 @@ class DetectorService:
                 state = load_state(row["id"], row["live"], row["baseline"]) if row["live"] else None
                 self.detector.add_home(row["id"], row["timezone"], state)
         for row in devices:
-            self.detector.add_device(Device(row["id"], row["home_id"], row["type"], row["room"]))
+            self.detector.add_device(
+                Device(row["id"], row["home_id"], row["type"], row["room"], row["role"], row["event_only"])
+            )
 
     async def _housekeeping(self, now: float) -> None:
         """Carer windows from the API, and what people said about the alerts (false alarms, handled)."""
@@ -234,6 +236,9 @@ class DetectorService:
             self.detector.forget(row["home_id"], row["dedupe_key"])
             if row["resolution"] == "false_alarm":
                 self.detector.false_alarm(row["home_id"], row["kind"], str(row["id"]))
+            elif row["kind"] == "night_wandering":
+                at = row["triggered_at"].timestamp()
+                self.detector.confirmed(row["home_id"], row["kind"], at, str(row["id"]))
 
 
 async def _apply(conn: asyncpg.Connection, action: Action) -> None:

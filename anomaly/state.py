@@ -35,6 +35,10 @@ class Day:
     bath_max: float = 0.0
     carer_min: float = 0.0
     activity: int = 0  # resident readings seen; a day without any is no evidence of normal
+    # Night exits whose alert a person confirmed (resolved as handled): never learned as normal.
+    door_confirmed: list[int] = field(default_factory=lambda: [0] * HOURS)
+    evening: float | None = None  # minute of the last activity before the night's quiet (may pass 1440)
+    sit_gaps: list[float] = field(default_factory=_gaps)  # as gaps, while sat on an occupied chair mat
 
 
 @dataclass(slots=True)
@@ -62,7 +66,14 @@ class HomeState:
     last_act: float | None = None
     last_room: str = ""
     spell_ok: bool = False
+    spell_seated: bool = False  # the quiet spell going on began on an occupied chair mat
     in_bed: bool = False
+    beds: dict[str, float] = field(default_factory=dict)  # occupied bed mat -> since
+    chairs: dict[str, float] = field(default_factory=dict)  # occupied chair mat -> since
+    mat_rooms: dict[str, str] = field(default_factory=dict)  # mat -> its room
+    bedless: bool = False  # no bed sensor in the kit: sleep is inferred (anomaly/presence.py)
+    blind: list[str] = field(default_factory=list)  # rooms with sensors but no motion sensor
+    wake_seen: int = 0  # readings after a bedless home's first morning activity (confirms the wake)
     bed_at: float = 0.0
     bed_candidate: float | None = None
     wake_pending: float | None = None
@@ -70,6 +81,7 @@ class HomeState:
     door_at: float | None = None
     moved_since_door: bool = True
     bath_since: float | None = None
+    bath_left: float = 0.0  # when the bathroom door last ended a stay (closing it behind them follows)
     last_meal: float = 0.0
     carer_tags: dict[str, float] = field(default_factory=dict)
     carer_until: float = 0.0

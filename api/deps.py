@@ -21,7 +21,7 @@ from api.resources import Resources
 from api.security import Caller, Credential
 from api.stream import Broadcaster
 from devices.dynsec import DynsecAdmin
-from telecare.settings import Settings
+from kernel.settings import Settings
 
 _bearer = OAuth2PasswordBearer(
     tokenUrl="/v1/auth/token", auto_error=False, description="an access token from /v1/auth/token"

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 from accounts import errors as accounts
 from alerts import errors as alerts
 from devices import errors as devices
+from homes import errors as homes
 
 log = logging.getLogger(__name__)
 
@@ -36,13 +37,15 @@ _DOMAIN_STATUS: list[tuple[type[Exception], int]] = [
     (alerts.AlertNotFound, 404),
     (alerts.AlertStateError, 409),
     (alerts.AlertsError, 400),
+    (homes.NotFound, 404),
+    (homes.HomesError, 400),
 ]
 _UNSTORABLE = (
     UnicodeEncodeError,
     asyncpg.CharacterNotInRepertoireError,
     asyncpg.UntranslatableCharacterError,
 )
-_DOMAIN_BASES = (devices.DevicesError, accounts.AccountsError, alerts.AlertsError)
+_DOMAIN_BASES = (devices.DevicesError, accounts.AccountsError, alerts.AlertsError, homes.HomesError)
 
 
 def problem(status: int, detail: str, **extra: Any) -> JSONResponse:

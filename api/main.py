@@ -26,14 +26,14 @@ from api.routes import alerts, auth, contract, health, homes, metrics, readings,
 from api.security import Gatekeeper
 from api.stream import Broadcaster
 from devices.dynsec import DynsecAdmin
-from telecare import heap
-from telecare.connect import mqtt_config, require_database_url
-from telecare.db import create_pool
-from telecare.logs import configure_logging
-from telecare.migrate import migrate
-from telecare.mqtt import AsyncMqttClient
-from telecare.settings import Settings, SettingsError, load_settings
-from telecare.storage import detect_storage
+from kernel import heap
+from kernel.connect import mqtt_config, require_database_url
+from kernel.db import create_pool
+from kernel.logs import configure_logging
+from kernel.migrate import migrate
+from kernel.mqtt import AsyncMqttClient
+from kernel.settings import Settings, SettingsError, load_settings
+from kernel.storage import detect_storage
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True, settle_heap: 
     """Build the app; the lifespan opens the pool, broker connection and alert stream and closes them at exit.
 
     The settings must name the database and broker (the runtime fills them in for embedded servers) and
-    a JWT secret. settle_heap: a serving process tunes its garbage collector once started (telecare.heap).
+    a JWT secret. settle_heap: a serving process tunes its garbage collector once started (kernel.heap).
     """
     database_url = require_database_url(settings)
     config = auth_config(settings)

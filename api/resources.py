@@ -10,9 +10,9 @@ from accounts.service import AuthConfig
 from api.security import Gatekeeper
 from api.stream import Broadcaster
 from devices.dynsec import DynsecAdmin
-from telecare.mqtt import AsyncMqttClient
-from telecare.settings import Settings
-from telecare.storage import StorageInfo
+from kernel.mqtt import AsyncMqttClient
+from kernel.settings import Settings
+from kernel.storage import StorageInfo
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,7 @@
-"""The device MQTT contract, version 1: topics, payload parsing and the reasons for refusing them."""
+"""The device MQTT contract, version 1: topics, payload parsing and the reasons for refusing them.
+
+The one module that exports the contract: other packages import its names from here (the message models
+themselves are defined in devices/messages.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +15,9 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from devices.messages import (
+    EARLIEST_TS,
     MESSAGE_MODELS,
+    SEQ_MAX,
     AlarmCancelMessage,
     AlarmMessage,
     ContactMessage,
@@ -39,8 +44,11 @@ from devices.messages import (
 
 __all__ = [
     "CONTRACT_ERROR_REASONS",
+    "EARLIEST_TS",
     "MAX_PAYLOAD_BYTES",
+    "MESSAGE_MODELS",
     "PRIORITY_KINDS",
+    "SEQ_MAX",
     "AlarmCancelMessage",
     "AlarmMessage",
     "ContactMessage",

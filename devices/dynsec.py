@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from telecare.mqtt import AsyncMqttClient, Incoming, MqttConfig, MqttError
+from kernel.mqtt import AsyncMqttClient, Incoming, MqttConfig, MqttError
 
 CONTROL_TOPIC = "$CONTROL/dynamic-security/v1"
 RESPONSE_TOPIC = CONTROL_TOPIC + "/response"

@@ -6,15 +6,18 @@ the batch into them and writes the result and any health events in the caller's 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID
 
 import asyncpg
 
 from devices import queries
+
+log = logging.getLogger(__name__)
 
 LOW_BATTERY_PCT = 20
 # Hysteresis: a battery hovering around the threshold must not flap between low and ok.
@@ -283,3 +286,11 @@ async def mark_silent_offline(conn: asyncpg.Connection, *, now: datetime) -> lis
         conn, rows=[(e.device_id, e.home_id, e.kind, e.at, e.detail) for e in events]
     )
     return events
+
+
+async def check_heartbeats(pool: asyncpg.Pool) -> None:
+    """One pass of the heartbeat check: mark devices offline that missed their heartbeats, and say so."""
+    async with pool.acquire() as conn, conn.transaction():
+        events = await mark_silent_offline(conn, now=datetime.now(UTC))
+    for event in events:
+        log.info("device %s offline: %s", event.device_id, event.detail["reason"])

@@ -1,4 +1,4 @@
-"""Registry SQL: organisations, homes, residents, devices and their credentials."""
+"""Registry SQL: devices, their credentials and their health."""
 
 from __future__ import annotations
 
@@ -8,47 +8,20 @@ from uuid import UUID
 
 import asyncpg
 
-
-async def insert_organisation(conn: asyncpg.Connection, *, name: str) -> UUID:
-    """Create an organisation; returns its id."""
-    return await conn.fetchval("INSERT INTO organisations (name) VALUES ($1) RETURNING id", name)  # type: ignore[no-any-return]
+from accounts.tenancy import Scope
 
 
-async def insert_home(
-    conn: asyncpg.Connection,
-    *,
-    organisation_id: UUID,
-    name: str,
-    address: str = "",
-    timezone: str = "Europe/London",
-    latitude: float | None = None,
-    longitude: float | None = None,
-) -> UUID:
-    """Create a home; returns its id."""
-    return await conn.fetchval(  # type: ignore[no-any-return]
-        """
-        INSERT INTO homes (organisation_id, name, address, timezone, latitude, longitude)
-        VALUES ($1, $2, $3, $4, $5, $6) RETURNING id
+async def scoped_device(conn: asyncpg.Connection, *, device_id: UUID, scope: Scope) -> asyncpg.Record | None:
+    """A device with its home's organisation, if the scope sees the home, else None."""
+    where, args = scope.where(org_column="h.organisation_id", home_column="h.id", param=2)
+    return await conn.fetchrow(
+        f"""
+        SELECT d.*, h.organisation_id FROM devices d JOIN homes h ON h.id = d.home_id
+        WHERE d.id = $1 AND {where}
         """,
-        organisation_id,
-        name,
-        address,
-        timezone,
-        latitude,
-        longitude,
+        device_id,
+        *args,
     )
-
-
-async def insert_resident(conn: asyncpg.Connection, *, home_id: UUID, display_name: str) -> UUID:
-    """Add a resident to a home; returns the resident's id."""
-    return await conn.fetchval(  # type: ignore[no-any-return]
-        "INSERT INTO residents (home_id, display_name) VALUES ($1, $2) RETURNING id", home_id, display_name
-    )
-
-
-async def get_home(conn: asyncpg.Connection, *, home_id: UUID) -> asyncpg.Record | None:
-    """One home, or None."""
-    return await conn.fetchrow("SELECT * FROM homes WHERE id = $1", home_id)
 
 
 async def insert_device(
@@ -199,6 +172,13 @@ async def insert_health_events(conn: asyncpg.Connection, *, rows: list[tuple[Any
         )
 
 
+async def set_device_kit(conn: asyncpg.Connection, *, device_id: UUID, role: str, event_only: bool) -> None:
+    """A device's explicit role and whether it sends only events (no heartbeats)."""
+    await conn.execute(
+        "UPDATE devices SET role = $2, event_only = $3 WHERE id = $1", device_id, role, event_only
+    )
+
+
 async def mark_silent_offline(
     conn: asyncpg.Connection, *, now: datetime, grace_fraction: float, min_grace_s: float
 ) -> list[asyncpg.Record]:
@@ -209,7 +189,7 @@ async def mark_silent_offline(
         SET online = false, online_changed_at = $1::timestamptz, offline_reason = 'missed_heartbeats',
             updated_at = now()
         FROM devices d JOIN device_types t ON t.type = d.type
-        WHERE h.device_id = d.id AND h.online AND d.status = 'active'
+        WHERE h.device_id = d.id AND h.online AND d.status = 'active' AND NOT d.event_only
           AND h.last_seen_at < $1::timestamptz - make_interval(
                 secs => t.heartbeat_interval_s + greatest($3::float8, t.heartbeat_interval_s * $2::float8))
         RETURNING h.device_id, h.home_id, h.last_seen_at

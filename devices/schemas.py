@@ -1,4 +1,5 @@
-"""Pydantic models at the devices edges: the MQTT contract (from devices.contract) and the registry API."""
+"""Pydantic models at the registry API's edge: devices, their credentials and health (the MQTT contract's
+models are in devices/contract.py)."""
 
 from __future__ import annotations
 
@@ -6,91 +7,12 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from devices.contract import (
-    CONTRACT_ERROR_REASONS,
-    MAX_PAYLOAD_BYTES,
-    PRIORITY_KINDS,
-    AlarmCancelMessage,
-    AlarmMessage,
-    ContactMessage,
-    ContractError,
-    DeviceMessage,
-    FallMessage,
-    FlushMessage,
-    HeartbeatMessage,
-    HumidityMessage,
-    MessageBase,
-    MessageKind,
-    MotionMessage,
-    OccupancyMessage,
-    PowerMessage,
-    PresenceMessage,
-    SmokeMessage,
-    StatusMessage,
-    TagMessage,
-    TemperatureMessage,
-    TopicAddress,
-    WaterLeakMessage,
-    command_topic,
-    example_payloads,
-    message_json_schemas,
-    message_topic,
-    parse_payload,
-    parse_topic,
-    reading_value,
-)
-from telecare.strict import EnumValue, RequestBody
+from kernel.strict import EnumValue, RequestBody
 
-__all__ = [
-    "CONTRACT_ERROR_REASONS",
-    "MAX_PAYLOAD_BYTES",
-    "PRIORITY_KINDS",
-    "AlarmCancelMessage",
-    "AlarmMessage",
-    "ContactMessage",
-    "ContractError",
-    "CredentialsOut",
-    "DeviceHealthOut",
-    "DeviceIn",
-    "DeviceMessage",
-    "DeviceOut",
-    "DeviceType",
-    "FallMessage",
-    "FlushMessage",
-    "HeartbeatMessage",
-    "HomeIn",
-    "HomeOut",
-    "HumidityMessage",
-    "MessageBase",
-    "MessageKind",
-    "MotionMessage",
-    "OccupancyMessage",
-    "OrganisationIn",
-    "OrganisationOut",
-    "PowerMessage",
-    "PresenceMessage",
-    "ResidentIn",
-    "SmokeMessage",
-    "StatusMessage",
-    "TagMessage",
-    "TemperatureMessage",
-    "TopicAddress",
-    "WaterLeakMessage",
-    "command_topic",
-    "example_payloads",
-    "message_json_schemas",
-    "message_topic",
-    "parse_payload",
-    "parse_topic",
-    "reading_value",
-]
-
-
-# --- The registry's edge: what the API accepts and returns for organisations, homes and devices ---
+# --- The registry's edge: what the API accepts and returns for devices ---
 
 
 class DeviceType(StrEnum):
@@ -111,26 +33,10 @@ class DeviceType(StrEnum):
     HUB = "hub"
 
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-
-# Examples for the OpenAPI document: Riverside Care, Mrs Okafor's home, its pendant and kitchen motion sensor.
-_ORG = "0b7e4c1a-3f2d-4e5b-8a9c-1d2e3f4a5b6c"
+# Examples for the OpenAPI document: Mrs Okafor's home, its pendant and kitchen motion sensor.
 _HOME = "a1b2c3d4-e5f6-4711-8899-aabbccddeeff"
 _DEVICE = "5e8a1f2b-7c3d-4e9f-a0b1-c2d3e4f5a6b7"
 _MOTION = "9c4d2e1f-3a5b-4c7d-8e9f-0a1b2c3d4e5f"
-_HOME_IN: dict[str, Any] = {
-    "name": "Mrs Okafor, 14 Mill Lane",
-    "address": "14 Mill Lane, Riverside, RV2 4QT",
-    "timezone": "Europe/London",
-    "latitude": 51.4613,
-    "longitude": -0.3037,
-}
-_HOME_OUT: dict[str, Any] = {
-    "id": _HOME,
-    "organisation_id": _ORG,
-    **_HOME_IN,
-    "created_at": "2026-01-05T09:45:00Z",
-}
 _HEALTH: dict[str, Any] = {
     "device_id": _MOTION,
     "home_id": _HOME,
@@ -165,68 +71,6 @@ _OFFLINE_PENDANT: dict[str, Any] = {
     "low_battery": True,
 }
 Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
-
-
-def _known_zone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/London") from exc
-    return value
-
-
-class OrganisationIn(RequestBody):
-    """A care-provider organisation to create."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Riverside Care"}]})
-    name: Name
-
-
-class OrganisationOut(BaseModel):
-    """A care-provider organisation."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"id": _ORG, "name": "Riverside Care", "created_at": "2026-01-04T16:20:00Z"}]
-        }
-    )
-
-    id: UUID
-    name: str
-    created_at: datetime
-
-
-class HomeIn(RequestBody):
-    """A home to create: where it is and its time zone (routines are judged in local time)."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [_HOME_IN]})
-    name: Name
-    address: Annotated[str, StringConstraints(max_length=500)] = ""
-    timezone: Annotated[str, AfterValidator(_known_zone)] = "Europe/London"
-    latitude: Annotated[float, Field(ge=-90, le=90)] | None = None
-    longitude: Annotated[float, Field(ge=-180, le=180)] | None = None
-
-
-class HomeOut(BaseModel):
-    """A home."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [_HOME_OUT]})
-
-    id: UUID
-    organisation_id: UUID
-    name: str
-    address: str
-    timezone: str
-    latitude: float | None
-    longitude: float | None
-    created_at: datetime
-
-
-class ResidentIn(RequestBody):
-    """A resident of a home."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [{"display_name": "Grace Okafor"}]})
-    display_name: Name
 
 
 class DeviceIn(RequestBody):

@@ -9,11 +9,21 @@ from uuid import UUID
 
 import asyncpg
 
+from accounts.tenancy import Viewer
 from devices import queries
 from devices.dynsec import DeviceAcl, DynsecAdmin, DynsecError
 from devices.errors import BrokerUnavailable, InvalidState, NotFound
+from homes import queries as home_queries
 
 log = logging.getLogger(__name__)
+
+
+async def visible_device(conn: asyncpg.Connection, caller: Viewer, device_id: UUID) -> asyncpg.Record:
+    """The device, with its home's organisation, if the caller's scope sees its home; NotFound otherwise."""
+    row = await queries.scoped_device(conn, device_id=device_id, scope=caller.scope)
+    if row is None:
+        raise NotFound(f"device {device_id} not found")
+    return row
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +80,7 @@ async def register_device(
 ) -> Provisioned:
     """Register a device and create its broker identity; on any failure neither side keeps anything."""
     async with pool.acquire() as conn:
-        if await queries.get_home(conn, home_id=home_id) is None:
+        if await home_queries.get_home(conn, home_id=home_id) is None:
             raise NotFound(f"home {home_id} not found")
         in_broker: DeviceAcl | None = None
         try:

@@ -18,13 +18,14 @@ from typing import Any
 import orjson
 
 from devices.contract import (
+    EARLIEST_TS,
     MAX_PAYLOAD_BYTES,
+    SEQ_MAX,
     MessageKind,
     decode_payload,
     reading_value,
     validate_payload,
 )
-from devices.messages import EARLIEST_TS, SEQ_MAX
 
 
 @dataclass(frozen=True, slots=True)

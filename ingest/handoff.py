@@ -1,4 +1,4 @@
-"""Handing committed readings on: in the same process by callback, in any process from the database.
+"""Handing committed readings on to other processes (the detector), from the database.
 
 Each ingest commit also writes one `ingest_batches` row. A reader returns batches in commit-safe
 order using transaction ids: it remembers the oldest transaction still running at its last read
@@ -59,18 +59,6 @@ async def read_committed(
         cursor.low = max(cursor.low, horizon)
     cursor.seen = {x for x in cursor.seen | {b["xid"] for b in fresh} if x >= cursor.low}
     return rows
-
-
-async def record_batch(conn: asyncpg.Connection, *, keys: list[tuple[object, int, object]]) -> None:
-    """Log the keys (device_id, seq, time) of readings committed in this transaction."""
-    if keys:
-        devices, seqs, times = zip(*keys, strict=True)
-        await conn.execute(
-            "INSERT INTO ingest_batches (device_ids, seqs, times) VALUES ($1, $2, $3)",
-            list(devices),
-            list(seqs),
-            list(times),
-        )
 
 
 async def prune(conn: asyncpg.Connection, *, keep_hours: int = 48) -> int:

@@ -24,12 +24,12 @@ import signal
 from multiprocessing.synchronize import Event as MpEvent
 
 from ingest.service import SESSION_EXPIRY_S, IngestWorker, until_database_answers
-from telecare import heap
-from telecare.connect import mqtt_config, require_database_url
-from telecare.db import create_pool
-from telecare.logs import configure_logging
-from telecare.settings import PriorityLane as LaneMode
-from telecare.settings import Settings
+from kernel import heap
+from kernel.connect import mqtt_config, require_database_url
+from kernel.db import create_pool
+from kernel.logs import configure_logging
+from kernel.settings import PriorityLane as LaneMode
+from kernel.settings import Settings
 
 log = logging.getLogger(__name__)
 

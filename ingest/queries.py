@@ -1,10 +1,10 @@
-"""Readings and dead-letter SQL."""
+"""Readings and dead-letter SQL: the writer's batches, and reading them back raw or per hour or day."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 import asyncpg
@@ -20,45 +20,9 @@ READING_COLUMNS = (
     "payload",
     "clock_suspect",
 )
-STAGE = """
-CREATE TEMP TABLE IF NOT EXISTS readings_in (
-    time timestamptz, received_at timestamptz, home_id uuid, device_id uuid, seq bigint,
-    kind text, value double precision, payload jsonb, clock_suspect boolean
-) ON COMMIT DELETE ROWS
-"""
-
-INSERT_NEW = """
-WITH batch AS (
-    SELECT DISTINCT ON (device_id, seq) * FROM readings_in ORDER BY device_id, seq
-), claimed AS (
-    INSERT INTO reading_seqs (device_id, seq, time)
-    SELECT device_id, seq, time FROM batch
-    ON CONFLICT DO NOTHING
-    RETURNING device_id, seq
-)
-INSERT INTO readings (time, received_at, home_id, device_id, seq, kind, value, payload, clock_suspect)
-SELECT b.* FROM batch b JOIN claimed c USING (device_id, seq)
-ON CONFLICT DO NOTHING
-RETURNING device_id, seq
-"""
-
-
-async def insert_readings(
-    conn: asyncpg.Connection, *, rows: Sequence[tuple[Any, ...]]
-) -> list[tuple[UUID, int]]:
-    """COPY rows in and keep only new ones; returns (device_id, seq) of the rows actually stored.
-
-    Must run inside a transaction: the staging table empties itself at commit.
-    """
-    await conn.execute(STAGE)
-    await conn.copy_records_to_table("readings_in", records=rows, columns=READING_COLUMNS)
-    stored = await conn.fetch(INSERT_NEW)
-    return [(r["device_id"], r["seq"]) for r in stored]
-
-
 # The new readings among a batch passed as one array per column (one round trip, where COPY takes two
 # and the INSERT a third), stored, and their keys logged for other processes in the same statement:
-# the row that ingest.handoff.record_batch writes. A reading is new when its (device_id, seq) can be
+# the row that ingest.handoff reads. A reading is new when its (device_id, seq) can be
 # claimed in reading_seqs (the readings' own key includes the time, so it alone would let the same
 # seq with another ts in again); the first of a batch's messages with one key claims it, in key order
 # so that two workers claiming overlapping keys wait for each other instead of deadlocking.
@@ -190,8 +154,48 @@ async def select_readings(
     return rows
 
 
-async def count_readings(conn: asyncpg.Connection, *, home_id: UUID | None = None) -> int:
-    """How many readings are stored (for one home, or in all)."""
-    return int(
-        await conn.fetchval("SELECT count(*) FROM readings WHERE $1::uuid IS NULL OR home_id = $1", home_id)
+# `readings_hourly` is a continuous aggregate on TimescaleDB and a rollup table on plain PostgreSQL,
+# with the same columns, so one query serves both.
+async def select_buckets(
+    conn: asyncpg.Connection,
+    *,
+    home_id: UUID,
+    start: datetime,
+    end: datetime,
+    bucket: Literal["hour", "day"],
+    group: Literal["device", "room"],
+    kind: str | None,
+    device_id: UUID | None,
+    room: str | None,
+    limit: int,
+) -> list[asyncpg.Record]:
+    """A home's readings per bucket (UTC), per device or room and kind, oldest first."""
+    key = (
+        "r.device_id AS device_id, NULL::text AS room"
+        if group == "device"
+        else "NULL::uuid AS device_id, d.room"
     )
+    grouping = "r.device_id" if group == "device" else "d.room"
+    rows: list[asyncpg.Record] = await conn.fetch(
+        f"""
+        SELECT date_trunc($4, r.bucket) AS bucket, {key}, r.kind,
+               sum(r.n)::bigint AS n, sum(r.active)::bigint AS active,
+               sum(r.value_avg * r.n) FILTER (WHERE r.value_avg IS NOT NULL)
+                 / nullif(sum(r.n) FILTER (WHERE r.value_avg IS NOT NULL), 0) AS value_avg,
+               min(r.value_min) AS value_min, max(r.value_max) AS value_max
+        FROM readings_hourly r JOIN devices d ON d.id = r.device_id
+        WHERE r.home_id = $1 AND r.bucket >= $2 AND r.bucket < $3
+          AND ($5::text IS NULL OR r.kind = $5) AND ($6::uuid IS NULL OR r.device_id = $6)
+          AND ($7::text IS NULL OR d.room = $7)
+        GROUP BY 1, {grouping}, r.kind ORDER BY 1, {grouping}, r.kind LIMIT $8
+        """,
+        home_id,
+        start,
+        end,
+        bucket,
+        kind,
+        device_id,
+        room,
+        limit,
+    )
+    return rows

@@ -8,8 +8,8 @@ import functools
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TypeVar
 
@@ -20,8 +20,8 @@ from devices.health import HealthKeeper
 from ingest import metrics
 from ingest.checks import Checked, check_payload
 from ingest.directory import DeviceDirectory, Route
-from ingest.writer import BatchWriter, Reading, Rejected
-from telecare.mqtt import AsyncMqttClient, Inbox, Incoming, MqttConfig
+from ingest.writer import BatchWriter, ReadingRow, Rejected
+from kernel.mqtt import AsyncMqttClient, Inbox, Incoming, MqttConfig
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -54,7 +54,7 @@ class Pending:
     """A received message and what it became, waiting for its commit and acknowledgement."""
 
     message: Incoming
-    outcome: Reading | Rejected | None = None
+    outcome: ReadingRow | Rejected | None = None
     queued: float = 0.0  # time.monotonic() when the router handed it on
 
 
@@ -103,7 +103,6 @@ class Lane:
         return batch
 
 
-CommittedHook = Callable[[Sequence[Reading]], Awaitable[None]]
 DATABASE_DOWN_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
     TimeoutError,
@@ -155,7 +154,6 @@ class IngestWorker:
     # On the main worker beside a priority lane: True once that lane listens (then it has its own copy
     # of every priority-kind message, and writes their dead letters; the main worker skips them).
     priority_lane_ready: Callable[[], bool] | None = None
-    on_committed: list[CommittedHook] = field(default_factory=list)
     stored: int = 0
     duplicates: int = 0
     dead_lettered: int = 0
@@ -284,22 +282,14 @@ class IngestWorker:
         committed = time.time()
         for reading in stored:
             metrics.LAG_SECONDS.observe(max(committed - reading.time.timestamp(), 0.0))
-        await self._hand_on(stored)
 
-    async def _hand_on(self, stored: list[Reading]) -> None:
-        for hook in self.on_committed:
-            try:
-                await hook(stored)
-            except Exception:
-                log.exception("a committed-readings consumer failed; ingest carries on")
-
-    async def _commit_or_split(self, writer: BatchWriter, items: list[Pending]) -> list[Reading]:
+    async def _commit_or_split(self, writer: BatchWriter, items: list[Pending]) -> list[ReadingRow]:
         try:
             return await self._commit(writer, items)
         except asyncpg.DataError as exc:
             # One bad row must not block the rest: store them one by one, dead-lettering the bad ones.
             log.warning("batch refused by the database (%s); storing one by one", exc)
-        stored: list[Reading] = []
+        stored: list[ReadingRow] = []
         for item in items:
             try:
                 stored += await self._commit(writer, [item])
@@ -308,8 +298,8 @@ class IngestWorker:
                 stored += await self._commit(writer, [item])
         return stored
 
-    async def _commit(self, writer: BatchWriter, items: list[Pending]) -> list[Reading]:
-        readings = [i.outcome for i in items if type(i.outcome) is Reading]
+    async def _commit(self, writer: BatchWriter, items: list[Pending]) -> list[ReadingRow]:
+        readings = [i.outcome for i in items if type(i.outcome) is ReadingRow]
         rejected = [(i.message, i.outcome) for i in items if isinstance(i.outcome, Rejected)]
         fresh = await writer.store(readings, rejected)
         for _, r in rejected:
@@ -331,7 +321,7 @@ def subscriptions(topic_root: str, *, shared: bool, priority_only: bool) -> list
 
 def _decide(
     message: Incoming, address: TopicAddress, checked: Checked, route: Route | None
-) -> Reading | Rejected:
+) -> ReadingRow | Rejected:
     """The reading a valid message becomes, or why it is refused (unknown, moved or inactive device)."""
     if route is None:
         return Rejected("unknown_device", f"device {address.device_id} is not registered")
@@ -340,7 +330,7 @@ def _decide(
         return Rejected("home_mismatch", f"device {address.device_id} belongs to another home")
     if status != "active":
         return Rejected("device_inactive", f"device {address.device_id} is {status}")
-    return Reading(
+    return ReadingRow(
         time=checked.ts,
         received_at=message.received_at,
         home_id=home_id,

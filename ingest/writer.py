@@ -30,14 +30,14 @@ import orjson
 from devices.contract import PRIORITY_KINDS
 from devices.health import HealthKeeper, HealthUpdate
 from ingest import metrics, queries
-from telecare.mqtt import Incoming
+from kernel.mqtt import Incoming
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
-class Reading:
+class ReadingRow:
     """A validated reading ready to store."""
 
     time: datetime
@@ -53,7 +53,7 @@ class Reading:
     source: Incoming | None = field(default=None, compare=False, repr=False)
 
 
-def columns(readings: list[Reading]) -> list[list[Any]]:
+def columns(readings: list[ReadingRow]) -> list[list[Any]]:
     """The readings as one list per column, in queries.READING_COLUMNS order."""
     return [
         [r.time for r in readings],
@@ -95,8 +95,8 @@ class BatchWriter:
         self._conn: asyncpg.Connection | None = None
 
     async def store(
-        self, readings: list[Reading], rejected: list[tuple[Incoming, Rejected]]
-    ) -> list[Reading]:
+        self, readings: list[ReadingRow], rejected: list[tuple[Incoming, Rejected]]
+    ) -> list[ReadingRow]:
         """Store the new readings, their health and the dead letters in one transaction; the new readings.
 
         asyncpg.DataError (a row the database refuses) rolls the batch back and is raised. A batch the
@@ -227,11 +227,11 @@ def _attached(conn: asyncpg.Connection) -> bool:
 async def _write(
     conn: asyncpg.Connection,
     health: HealthKeeper,
-    readings: list[Reading],
+    readings: list[ReadingRow],
     rejected: list[tuple[Incoming, Rejected]],
-) -> tuple[list[Reading], HealthUpdate]:
+) -> tuple[list[ReadingRow], HealthUpdate]:
     """Write one batch in the caller's transaction; returns the readings that were new."""
-    fresh: list[Reading] = []
+    fresh: list[ReadingRow] = []
     letters = [(m.received_at, m.topic, m.payload, r.reason, r.detail) for m, r in rejected]
     if readings:
         fresh, reused = await _store_once(conn, readings)
@@ -258,8 +258,8 @@ def storable(text: str) -> str:
 
 
 async def _store_once(
-    conn: asyncpg.Connection, readings: list[Reading]
-) -> tuple[list[Reading], list[DeadLetter]]:
+    conn: asyncpg.Connection, readings: list[ReadingRow]
+) -> tuple[list[ReadingRow], list[DeadLetter]]:
     """Store the readings whose (device, seq) is new; the stored ones, and dead letters for reused seqs."""
     stored = await queries.store_readings(conn, columns=columns(readings))
     fresh, taken = _first_of_each(readings, {(d, s, None) for d, s in stored}, with_time=False)
@@ -286,11 +286,11 @@ async def _store_once(
 
 
 def _first_of_each(
-    readings: list[Reading], stored: Collection[tuple[UUID, int, datetime | None]], *, with_time: bool
-) -> tuple[list[Reading], list[Reading]]:
+    readings: list[ReadingRow], stored: Collection[tuple[UUID, int, datetime | None]], *, with_time: bool
+) -> tuple[list[ReadingRow], list[ReadingRow]]:
     """The first reading of each stored key (device, seq[, time]), and all the others, in order."""
-    first: list[Reading] = []
-    rest: list[Reading] = []
+    first: list[ReadingRow] = []
+    rest: list[ReadingRow] = []
     seen: set[tuple[UUID, int, datetime | None]] = set()
     for r in readings:
         key = (r.device_id, r.seq, r.time if with_time else None)
@@ -302,7 +302,7 @@ def _first_of_each(
     return first, rest
 
 
-def _reused_letter(reading: Reading, first_ts: datetime) -> DeadLetter:
+def _reused_letter(reading: ReadingRow, first_ts: datetime) -> DeadLetter:
     """The dead letter of a message whose seq an earlier message with another ts already used."""
     detail = (
         f"seq {reading.seq} of device {reading.device_id} was already used by a message with ts"

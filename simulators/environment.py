@@ -7,7 +7,7 @@ import random
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from devices.messages import MessageKind
+from devices.contract import MessageKind
 from simulators.layouts import DeviceSpec, Layout
 from simulators.model import Incident
 from simulators.profiles import Profile

@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from devices.messages import MessageKind
+from devices.contract import MessageKind
 from simulators.layouts import Layout
 from simulators.model import SimEvent
 from simulators.timeline import Emit, seconds, sub_rng, to_ms

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-from devices.messages import MessageKind
+from devices.contract import MessageKind
 from simulators.layouts import Layout
 from simulators.model import INCIDENT_KINDS, Incident, ScenarioItem, VisitRecord
 from simulators.profiles import Profile

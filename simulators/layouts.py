@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from devices.messages import MessageKind
+from devices.contract import MessageKind
 from simulators.timeline import OUT
 
 # Mirrors device_types.heartbeat_interval_s in migrations/0001_registry.sql.
@@ -25,7 +25,6 @@ HEARTBEAT_S: dict[str, int] = {
 
 # Plugs and the door reader are on the mains and send no battery level.
 MAINS_TYPES = frozenset({"smart_plug", "nfc_reader"})
-WEARABLE_TYPES = frozenset({"pendant", "wrist_wearable"})
 
 # What each device type reports besides status, heartbeat and presence.
 TYPE_KINDS: dict[str, tuple[MessageKind, ...]] = {

@@ -17,9 +17,9 @@ from uuid import UUID
 
 import orjson
 
+from devices.contract import MessageKind, message_topic
 from devices.dynsec import DynsecAdmin
-from devices.schemas import MessageKind, message_topic
-from telecare.mqtt import AsyncMqttClient, MqttConfig, MqttError
+from kernel.mqtt import AsyncMqttClient, MqttConfig, MqttError
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from devices.messages import MessageKind
+from devices.contract import MessageKind
 
 INCIDENT_KINDS: tuple[str, ...] = (
     "alarm_pressed",

@@ -22,11 +22,12 @@ import orjson
 
 from devices import queries as device_queries
 from devices import service as devices
+from devices.contract import MessageKind, message_topic
 from devices.dynsec import DynsecAdmin
-from devices.schemas import MessageKind, message_topic
+from homes import queries as home_queries
+from kernel.mqtt import AsyncMqttClient, MqttConfig, MqttError, Will
 from simulators.layouts import DeviceSpec, get_layout
 from simulators.model import HomeStream, SimEvent
-from telecare.mqtt import AsyncMqttClient, MqttConfig, MqttError, Will
 
 log = logging.getLogger(__name__)
 SIM_MODEL = "simulated:"
@@ -70,7 +71,7 @@ async def provision_home(
             "SELECT id FROM homes WHERE organisation_id = $1 AND name = $2", organisation_id, stream.home_name
         )
         if home_id is None:
-            home_id = await device_queries.insert_home(
+            home_id = await home_queries.insert_home(
                 conn, organisation_id=organisation_id, name=stream.home_name, timezone=tz
             )
         existing = {

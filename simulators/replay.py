@@ -1,27 +1,26 @@
-"""Replay of recorded event logs in the plain format of public smart-home data sets.
+"""Replay of recorded event logs from real homes: one's own, or public smart-home data sets.
 
-One event a line: date, time, sensor id, value; for example `2011-11-28 02:27:59 M003 ON`
-(fractional seconds allowed, and any further columns such as activity labels are ignored). A mapping
-file (JSON) says what each sensor id is:
+Two log formats. `lines`: one event a line, local date and time, sensor id, value, for example
+`2011-11-28 02:27:59 M003 ON` (fractional seconds allowed, further columns ignored). `tl`: tab-separated
+`start_epoch_s  duration_s  sensor_id`, one activation a line (UTC; ON at the start, OFF at its end), the
+format of the TL reformatting of the van Kasteren and MIT PlaceLab homes.
 
-    {"M003": {"key": "motion-bedroom", "type": "motion_sensor", "room": "bedroom"},
-     "D001": {"key": "door-front", "type": "door_contact", "room": "hallway"},
-     "T001": {"key": "temp-lounge", "type": "temperature_sensor", "room": "lounge"}}
-
-Times in the log are the home's local time. Replays can be shifted to start at another moment.
+The mapping (JSON) names the home, its time zone and what each sensor id is; see README "Replay one's
+own log". The older flat form (`{"M003": {"key": ..., "type": ..., "room": ...}}`) still loads.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
 
-from devices.schemas import MessageKind
+from devices.contract import MessageKind
 from simulators.layouts import DeviceSpec
 from simulators.model import HomeStream, SimEvent
 
@@ -45,36 +44,121 @@ _FIELD = {
     MessageKind.WATER_LEAK: "leak",
     MessageKind.SMOKE: "alarm",
 }
+# A mapping's role: what the sensor tells about the resident. Room names as roles set the room.
+ROLES = frozenset({"front_door", "door", "bed", "chair", "motion", "plug", "flush", "activity"})
+ROOM_ROLES = frozenset({"bathroom", "kitchen", "bedroom", "lounge", "hallway"})
+ALIASES = {"toilet_flush": "flush", "toilet": "bathroom", "living_room": "lounge"}
+VALUES = frozenset({"auto", "on_off", "numeric", "pulse"})
+FLUSH_MERGE_S = 60.0  # both lines (or both sensors) of one flush within this are one flush
 
 
 class ReplayError(ValueError):
-    """A log line or the mapping cannot be understood; the message names the line."""
+    """A log line or the mapping cannot be understood; the message names the line or the sensor."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sensor:
+    """What one sensor id of the log stands for: a device key, type, room, role and value form."""
+
+    key: str
+    type: str
+    room: str
+    role: str = ""  # "" = what the type implies (anomaly.model.Device.role)
+    values: str = "auto"  # on_off, numeric, pulse (a press, never an OFF), auto = by the type
+    event_only: bool = True  # sends only events, no heartbeats: its silence is never "offline"
+    on_watts: float = 1000.0  # a plug logged as ON/OFF: the power it stands for when ON
+
+    @property
+    def kind(self) -> str:
+        """The message kind the sensor reports."""
+        return _KIND_BY_TYPE[self.type].value
+
+    @property
+    def spec(self) -> DeviceSpec:
+        """The device to provision for it."""
+        return DeviceSpec(key=self.key, type=self.type, room=self.room)
 
 
 @dataclass(frozen=True, slots=True)
 class Mapping:
-    """Sensor id -> the device it stands for."""
+    """A replayed home: its name, time zone and sensors (id -> sensor; several ids may share a key)."""
 
-    specs: dict[str, DeviceSpec]
+    sensors: dict[str, Sensor]
+    home: str = ""
+    tz: str = "Europe/London"
 
     @classmethod
     def load(cls, path: Path) -> Mapping:
         """Read a mapping file."""
-        raw: dict[str, dict[str, Any]] = orjson.loads(path.read_bytes())
-        specs = {}
-        for sensor, entry in raw.items():
-            if entry.get("type") not in _KIND_BY_TYPE:
-                raise ReplayError(f"mapping for {sensor}: type must be one of {', '.join(_KIND_BY_TYPE)}")
-            specs[sensor] = DeviceSpec(
-                key=entry.get("key", sensor.lower()), type=entry["type"], room=entry.get("room", "")
-            )
-        return cls(specs)
+        try:
+            raw: dict[str, Any] = orjson.loads(path.read_bytes())
+        except orjson.JSONDecodeError as exc:
+            raise ReplayError(f"mapping {path}: not JSON ({exc})") from exc
+        return cls.parse(raw)
+
+    @classmethod
+    def parse(cls, raw: dict[str, Any]) -> Mapping:
+        """A mapping from its JSON form (the flat older form too)."""
+        entries = raw.get("sensors", raw if "sensors" not in raw and "timezone" not in raw else {})
+        tz = str(raw.get("timezone", "Europe/London"))
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ReplayError(f"mapping: unknown time zone {tz!r}") from exc
+        default_event_only = bool(raw.get("event_only", True))
+        sensors = {
+            str(sensor): _sensor(str(sensor), entry, default_event_only) for sensor, entry in entries.items()
+        }
+        return cls(sensors, str(raw.get("home", "")), tz)
+
+    @property
+    def specs(self) -> list[DeviceSpec]:
+        """The devices the home needs, one per key."""
+        return list({s.key: s.spec for s in self.sensors.values()}.values())
+
+    def by_key(self) -> dict[str, Sensor]:
+        """One sensor per device key (the first id mapped to it)."""
+        out: dict[str, Sensor] = {}
+        for sensor in self.sensors.values():
+            out.setdefault(sensor.key, sensor)
+        return out
 
 
-def parse_line(
-    line: str, number: int, mapping: Mapping, tz: ZoneInfo
-) -> tuple[datetime, DeviceSpec, dict[str, Any]] | None:
-    """One log line as (UTC time, device, payload fields); None for blank lines and unmapped sensors."""
+def _sensor(sensor: str, entry: Any, event_only: bool) -> Sensor:
+    if not isinstance(entry, dict) or entry.get("type") not in _KIND_BY_TYPE:
+        raise ReplayError(f"mapping for {sensor}: type must be one of {', '.join(_KIND_BY_TYPE)}")
+    room = str(entry.get("room", ""))
+    role = ALIASES.get(str(entry.get("role", "")), str(entry.get("role", "")))
+    if role in ROOM_ROLES:
+        room, role = room or role, ""
+    elif role and role not in ROLES:
+        allowed = ", ".join(sorted(ROLES | ROOM_ROLES | set(ALIASES)))
+        raise ReplayError(f"mapping for {sensor}: role {role!r} is not one of {allowed}")
+    values = str(entry.get("values", "auto"))
+    if values not in VALUES:
+        raise ReplayError(f"mapping for {sensor}: values must be one of {', '.join(sorted(VALUES))}")
+    return Sensor(
+        key=str(entry.get("key", sensor.lower())),
+        type=entry["type"],
+        room=ALIASES.get(room, room),
+        role=role,
+        values=values,
+        event_only=bool(entry.get("event_only", event_only)),
+        on_watts=float(entry.get("on_watts", 1000.0)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One understood log event: UTC time, the sensor, and the payload fields."""
+
+    at: datetime
+    sensor: Sensor
+    fields: dict[str, Any]
+
+
+def parse_line(line: str, number: int, mapping: Mapping, tz: ZoneInfo) -> Row | None:
+    """One `lines` log line; None for blank lines, unmapped sensors and values that are no event."""
     parts = line.split()
     if not parts:
         return None
@@ -84,25 +168,97 @@ def parse_line(
         local = datetime.fromisoformat(f"{parts[0]} {parts[1]}")
     except ValueError as exc:
         raise ReplayError(f"line {number}: bad date or time {parts[0]} {parts[1]!r}") from exc
-    spec = mapping.specs.get(parts[2])
-    if spec is None:
+    sensor = mapping.sensors.get(parts[2])
+    if sensor is None:
         return None
-    return local.replace(tzinfo=tz).astimezone(ZoneInfo("UTC")), spec, _fields(spec, parts[3], number)
+    fields = _fields(sensor, parts[3], number)
+    return None if fields is None else Row(local.replace(tzinfo=tz).astimezone(UTC), sensor, fields)
 
 
-def _fields(spec: DeviceSpec, value: str, number: int) -> dict[str, Any]:
-    kind = _KIND_BY_TYPE[spec.type]
-    if kind in _FIELD:
-        if value.upper() not in _ON | _OFF:
-            raise ReplayError(f"line {number}: {spec.key} expects ON/OFF or OPEN/CLOSE, got {value!r}")
-        return {_FIELD[kind]: value.upper() in _ON}
-    if kind is MessageKind.FLUSH:
-        return {}
+def _tl_rows(line: str, number: int, mapping: Mapping) -> Iterator[Row]:
+    """One `tl` activation: ON at its start and OFF at its end (a pulse or a flush: the start only)."""
+    parts = line.split()
+    if not parts:
+        return
+    if len(parts) < 3:
+        raise ReplayError(f"line {number}: expected 'start duration sensor', got {line.strip()!r}")
+    sensor = mapping.sensors.get(parts[2])
+    if sensor is None:
+        return
     try:
-        number_value = float(value)
+        start, length = float(parts[0]), float(parts[1])
     except ValueError as exc:
-        raise ReplayError(f"line {number}: {spec.key} expects a number, got {value!r}") from exc
+        raise ReplayError(f"line {number}: start and duration must be seconds, got {line.strip()!r}") from exc
+    at = datetime.fromtimestamp(start, UTC)
+    for moment, value in ((at, "ON"), (at + timedelta(seconds=max(length, 1.0)), "OFF")):
+        fields = _fields(sensor, value, number)
+        if fields is not None:
+            yield Row(moment, sensor, fields)
+
+
+def _fields(sensor: Sensor, value: str, number: int) -> dict[str, Any] | None:
+    kind = _KIND_BY_TYPE[sensor.type]
+    word = value.upper()
+    if kind is MessageKind.FLUSH:
+        return None if word in _OFF else {}  # the OFF line of a flush is the same flush
+    if kind in _FIELD:
+        if word not in _ON | _OFF:
+            raise ReplayError(f"line {number}: {sensor.key} expects ON/OFF or OPEN/CLOSE, got {value!r}")
+        if sensor.values == "pulse" and word in _OFF:
+            return None
+        return {_FIELD[kind]: word in _ON}
+    if word in _ON | _OFF and sensor.values != "numeric":
+        number_value = sensor.on_watts if word in _ON else 0.0
+    else:
+        try:
+            number_value = float(value)
+        except ValueError as exc:
+            raise ReplayError(
+                f"line {number}: {sensor.key} expects a number or ON/OFF, got {value!r}"
+            ) from exc
     return {"celsius": number_value} if kind is MessageKind.TEMPERATURE else {"watts": max(number_value, 0.0)}
+
+
+def read_rows(log_path: Path, mapping: Mapping, *, fmt: str = "lines") -> list[Row]:
+    """Every understood event of a log, in time order, one flush per flush."""
+    zone = ZoneInfo(mapping.tz)
+    rows: list[Row] = []
+    with log_path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if fmt == "tl":
+                rows.extend(_tl_rows(line, number, mapping))
+            elif fmt == "lines":
+                parsed = parse_line(line, number, mapping, zone)
+                if parsed is not None:
+                    rows.append(parsed)
+            else:
+                raise ReplayError(f"unknown log format {fmt!r} (lines or tl)")
+    rows.sort(key=lambda row: row.at)
+    return _one_flush_each(rows)
+
+
+def _one_flush_each(rows: list[Row]) -> list[Row]:
+    last: dict[str, datetime] = {}
+    out = []
+    for row in rows:
+        if row.sensor.type == "flush_sensor":
+            before = last.get(row.sensor.key)
+            last[row.sensor.key] = row.at
+            if before is not None and (row.at - before).total_seconds() < FLUSH_MERGE_S:
+                continue
+        out.append(row)
+    return out
+
+
+def weeks_to_recent(last: datetime, now: datetime) -> int:
+    """Whole weeks to move a log by so it ends before now (weekdays and local times kept)."""
+    return max(0, (now - last).days // 7)
+
+
+def shift_local(at: datetime, weeks: int, tz: ZoneInfo) -> datetime:
+    """A UTC time moved by whole weeks on the home's wall clock (the same local time of day)."""
+    local = at.astimezone(tz).replace(tzinfo=None) + timedelta(weeks=weeks)
+    return local.replace(tzinfo=tz).astimezone(UTC)
 
 
 def load_replay(
@@ -110,35 +266,30 @@ def load_replay(
     mapping: Mapping,
     *,
     home_name: str,
-    tz: str = "Europe/London",
     start: datetime | None = None,
+    fmt: str = "lines",
+    recent: datetime | None = None,
 ) -> tuple[HomeStream, list[DeviceSpec]]:
-    """Turn a log into a stream (shifted so it begins at `start`, if given) and the devices it needs."""
-    zone = ZoneInfo(tz)
-    rows = []
-    with log_path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            parsed = parse_line(line, number, mapping, zone)
-            if parsed is not None:
-                rows.append(parsed)
-    rows.sort(key=lambda row: row[0])
-    shift = (start - rows[0][0]) if (start and rows) else timedelta(0)
+    """A log as a stream, begun at `start` if given, else moved by whole weeks to end before `recent`."""
+    rows = read_rows(log_path, mapping, fmt=fmt)
+    zone = ZoneInfo(mapping.tz)
+    weeks = weeks_to_recent(rows[-1].at, recent) if (rows and recent and not start) else 0
+    shift = (start - rows[0].at) if (start and rows) else timedelta(0)
     seqs: dict[str, int] = {}
     events = []
-    for at, spec, fields in rows:
-        seqs[spec.key] = seqs.get(spec.key, 0) + 1
+    for row in rows:
+        key = row.sensor.key
+        seqs[key] = seqs.get(key, 0) + 1
+        at = shift_local(row.at, weeks, zone) if weeks else row.at + shift
         events.append(
             SimEvent(
-                at=at + shift,
-                device_key=spec.key,
-                kind=_KIND_BY_TYPE[spec.type],
-                fields=fields,
-                seq=seqs[spec.key],
+                at=at, device_key=key, kind=_KIND_BY_TYPE[row.sensor.type], fields=row.fields, seq=seqs[key]
             )
         )
     used = {e.device_key for e in events}
-    specs = [s for s in {s.key: s for s in mapping.specs.values()}.values() if s.key in used]
-    first = events[0].at.date() if events else datetime.now(zone).date()
+    specs = [s for s in mapping.specs if s.key in used]
+    first = events[0].at.astimezone(zone).date() if events else datetime.now(zone).date()
+    days = (events[-1].at - events[0].at).days + 1 if events else 1
     stream = HomeStream(
         home_name=home_name,
         layout="replay",
@@ -146,8 +297,8 @@ def load_replay(
         events=events,
         incidents=[],
         visits=[],
-        tz=tz,
+        tz=mapping.tz,
         start=first,
-        days=1,
+        days=days,
     )
     return stream, specs

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from datetime import datetime
 
-from devices.messages import MessageKind
+from devices.contract import MessageKind
 from simulators.layouts import Layout
 from simulators.profiles import Profile
 from simulators.timeline import OUT, Act, Emit, Segment, minutes, seconds

@@ -8,18 +8,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import asyncpg
 import orjson
 
 from devices import queries as device_queries
 from devices.dynsec import DynsecAdmin
+from homes import queries as home_queries
 from simulators.home import simulate_home
 from simulators.layouts import DeviceSpec
 from simulators.model import HomeStream, ScenarioItem
 from simulators.publisher import Sent, SimulatedHome, provision_home, publish_homes
-from simulators.replay import Mapping, load_replay
+from simulators.replay import Mapping, Sensor, load_replay
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ class SimOptions:
     scenario: Path | None = None
     replay: Path | None = None
     mapping: Path | None = None
+    replay_format: str = "lines"
     labels: Path | None = None
     live: bool = False
 
@@ -74,9 +76,18 @@ def build_streams(options: SimOptions, *, today: date) -> list[tuple[HomeStream,
     if options.replay is not None:
         if options.mapping is None:
             raise ValueError("--replay needs --mapping")
-        replay_start = datetime.now(UTC) if options.live else None
+        now = datetime.now(UTC)
+        mapping = Mapping.load(options.mapping)
+        # A home of its own per replay; the log moved by whole weeks to end now, so storage retention
+        # (TELECARE_RETENTION_DAYS) keeps what was just replayed and the home's local times are kept.
+        name = f"{mapping.home or options.replay.stem} (replayed {now:%Y-%m-%d %H:%M:%S} #{uuid4().hex[:6]})"
         stream, specs = load_replay(
-            options.replay, Mapping.load(options.mapping), home_name="Replayed home", start=replay_start
+            options.replay,
+            mapping,
+            home_name=name,
+            start=now if options.live else None,
+            recent=None if options.live else now,
+            fmt=options.replay_format,
         )
         return [(stream, specs)]
     scenario = _scenario(options.scenario) if options.scenario else None
@@ -128,8 +139,11 @@ async def simulate(
     async with pool.acquire() as conn:
         org = await conn.fetchval("SELECT id FROM organisations WHERE name = $1", SIM_ORGANISATION)
         if org is None:
-            org = await device_queries.insert_organisation(conn, name=SIM_ORGANISATION)
-    homes = [await _provision(pool, admin, org, stream, specs, topic_root) for stream, specs in streams]
+            org = await home_queries.insert_organisation(conn, name=SIM_ORGANISATION)
+    sensors = Mapping.load(options.mapping).by_key() if options.replay and options.mapping else None
+    homes = [
+        await _provision(pool, admin, org, stream, specs, topic_root, sensors) for stream, specs in streams
+    ]
     summary = Summary(homes=[h.stream.home_name for h in homes])
     for home in homes:
         summary.incidents.update(i.kind for i in home.stream.incidents)
@@ -166,12 +180,23 @@ async def _provision(
     stream: HomeStream,
     specs: list[DeviceSpec] | None,
     topic_root: str,
+    sensors: dict[str, Sensor] | None = None,
 ) -> SimulatedHome:
-    return await provision_home(
+    home = await provision_home(
         pool,
         admin,
         topic_root=topic_root,
         organisation_id=org,
         stream=stream,
+        tz=stream.tz,
         specs=specs,
     )
+    if sensors:
+        async with pool.acquire() as conn:
+            for key, ident in home.identities.items():
+                sensor = sensors.get(key)
+                if sensor is not None:
+                    await device_queries.set_device_kit(
+                        conn, device_id=ident.device_id, role=sensor.role, event_only=sensor.event_only
+                    )
+    return home

@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
-from devices.messages import MessageKind
+from devices.contract import MessageKind
 from simulators.home import simulate_home
 from simulators.layouts import get_layout
 from simulators.model import HomeStream, SimEvent

@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from devices.messages import MessageKind
+from devices.contract import MessageKind
 
 OUT = "out"  # pseudo-room: the resident is away from home, beyond the front door
 

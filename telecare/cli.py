@@ -15,10 +15,10 @@ from typing import Any
 
 from accounts.errors import AccountsError
 from devices.errors import DevicesError
+from kernel.embedded import EmbeddedError
+from kernel.logs import configure_logging
+from kernel.settings import Settings, SettingsError, load_settings
 from telecare.cli_registry import add_commands, run_command
-from telecare.embedded import EmbeddedError
-from telecare.logs import configure_logging
-from telecare.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("telecare")
 
@@ -42,9 +42,15 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--incident-rate", type=float, default=0.0, help="random incidents per home-day")
     sim.add_argument("--scenario", type=Path, help="JSON lines of incidents to inject: kind, day, at (HH:MM)")
     sim.add_argument("--replay", type=Path, help="an event log: 'date time sensor value' a line")
-    sim.add_argument("--mapping", type=Path, help="JSON: sensor id -> {key, type, room}, for --replay")
+    sim.add_argument("--mapping", type=Path, help="JSON: home, timezone, sensors (README), for --replay")
+    sim.add_argument("--replay-format", choices=("lines", "tl"), default="lines")
     sim.add_argument("--labels", type=Path, help="append the incidents' ground truth here as JSON lines")
     sim.add_argument("--live", action="store_true", help="after the history, go on in real time")
+    rep = sub.add_parser("replay", help="a home's event log through the detector on a virtual clock")
+    rep.add_argument("log", type=Path, help="the log: 'date time sensor value' lines, or --format tl")
+    rep.add_argument("--mapping", type=Path, required=True, help="JSON: home, timezone, sensors (README)")
+    rep.add_argument("--format", choices=("lines", "tl"), default="lines", dest="log_format")
+    rep.add_argument("--json", type=Path, help="also write the alerts here as JSON")
     sub.add_parser("migrate", help="apply database migrations and exit")
     add_commands(sub)
     return parser
@@ -72,7 +78,7 @@ async def _until_signalled(parts: list[Coroutine[Any, Any, object]]) -> None:
 
 
 def _banner(settings: Settings) -> None:
-    from accounts.demo import COORDINATOR_EMAIL, FAMILY_EMAIL
+    from telecare.demo import COORDINATOR_EMAIL, FAMILY_EMAIL
 
     base = f"http://{settings.api_host}:{settings.api_port}"
     secret, token = f"{settings.data_dir}/demo.password", '"access_token"'
@@ -118,9 +124,9 @@ def _run(settings: Settings) -> None:
 
 
 def _migrate(settings: Settings) -> None:
-    from telecare.connect import require_database_url
-    from telecare.db import create_pool
-    from telecare.migrate import migrate
+    from kernel.connect import require_database_url
+    from kernel.db import create_pool
+    from kernel.migrate import migrate
 
     async def go() -> None:
         pool = await create_pool(require_database_url(settings), min_size=1, max_size=1)
@@ -157,6 +163,7 @@ def _simulate(args: argparse.Namespace, settings: Settings) -> None:
         scenario=args.scenario,
         replay=args.replay,
         mapping=args.mapping,
+        replay_format=args.replay_format,
         labels=args.labels,
         live=args.live,
     )
@@ -168,9 +175,31 @@ def _simulate(args: argparse.Namespace, settings: Settings) -> None:
     asyncio.run(_until_signalled([go()]))
 
 
+def _replay(args: argparse.Namespace) -> int:
+    """Replay a log through the detector on a virtual clock (no database or broker needed)."""
+    import orjson
+
+    from anomaly.config import DetectorConfig
+    from simulators.replay import Mapping, ReplayError
+    from simulators.replay_run import render, report, run_log
+
+    try:
+        mapping = Mapping.load(args.mapping)
+        data = report(run_log(args.log, mapping, DetectorConfig(), fmt=args.log_format), mapping)
+    except (ReplayError, OSError) as exc:
+        print(f"telecare replay: {exc}", file=sys.stderr)
+        return 2
+    print(render(data))
+    if args.json:
+        args.json.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `telecare` command."""
     args = _parser().parse_args(argv)
+    if args.command == "replay":
+        return _replay(args)
     try:
         settings = load_settings()
     except SettingsError as exc:

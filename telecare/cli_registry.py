@@ -18,9 +18,10 @@ from accounts.tenancy import Role
 from devices import queries
 from devices import service as devices
 from devices.schemas import DeviceType
+from homes import queries as home_queries
+from kernel.settings import Settings
 from telecare.runtime import start_embedded
 from telecare.services import registry_session
-from telecare.settings import Settings
 
 
 def add_commands(sub: Any) -> None:
@@ -82,10 +83,10 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> Any:
         match (args.command, args.action):
             case ("org", "create"):
                 async with pool.acquire() as conn:
-                    return {"id": await queries.insert_organisation(conn, name=args.name)}
+                    return {"id": await home_queries.insert_organisation(conn, name=args.name)}
             case ("home", "create"):
                 async with pool.acquire() as conn:
-                    home_id = await queries.insert_home(
+                    home_id = await home_queries.insert_home(
                         conn,
                         organisation_id=args.org,
                         name=args.name,

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 
 from pydantic import SecretStr
 
-from accounts.demo import ADMIN_EMAIL as DEMO_ADMIN_EMAIL
-from telecare.embedded import EmbeddedMosquitto, EmbeddedPostgres
-from telecare.embedded.mosquitto import ADMIN_USER
-from telecare.embedded.process import read_or_create_secret
-from telecare.settings import Settings
+from kernel.embedded import EmbeddedMosquitto, EmbeddedPostgres
+from kernel.embedded.mosquitto import ADMIN_USER
+from kernel.embedded.process import read_or_create_secret
+from kernel.settings import Settings
+from telecare.demo import ADMIN_EMAIL as DEMO_ADMIN_EMAIL
 
 log = logging.getLogger(__name__)
 

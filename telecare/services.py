@@ -8,25 +8,28 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 import asyncpg
 import prometheus_client
 import uvicorn
 
-from accounts.demo import seed_demo_accounts
 from api.main import create_app, end_streams
+from devices import health
 from devices.dynsec import DynsecAdmin, connect_admin
+from ingest import upkeep
 from ingest.priority import PriorityLane
 from ingest.service import SESSION_EXPIRY_S, IngestWorker
+from kernel import heap
+from kernel.connect import mqtt_config, require_database_url
+from kernel.db import create_pool
+from kernel.migrate import migrate
+from kernel.periodic import every
+from kernel.settings import PriorityLane as LaneMode
+from kernel.settings import Settings
+from kernel.storage import StorageInfo, apply_retention
 from simulators.service import SimOptions, Summary, simulate
-from telecare import heap
-from telecare.connect import mqtt_config, require_database_url
-from telecare.db import create_pool
-from telecare.maintenance import health_loop, maintain, maintenance_loop
-from telecare.migrate import migrate
-from telecare.settings import PriorityLane as LaneMode
-from telecare.settings import Settings
-from telecare.storage import apply_retention
+from telecare.demo import seed_demo_accounts
 
 log = logging.getLogger(__name__)
 
@@ -123,8 +126,16 @@ async def run_ingest(
             await apply_retention(conn, info=report.storage, retention_days=settings.retention_days)
         # Today's partition and the next days' exist before the first message is taken: a batch then
         # never meets their creation (a worker once died of that race; the writer now retries it too).
-        info, retention, ahead = report.storage, settings.retention_days, settings.partitions_ahead_days
-        first_pass = await maintain(pool, info=info, retention_days=retention, ahead_days=ahead)
+        # The periodic job runs it again at once, finding nothing to do, or retrying a failure.
+        try:
+            await upkeep.keep_readings(
+                pool,
+                info=report.storage,
+                retention_days=settings.retention_days,
+                ahead_days=settings.partitions_ahead_days,
+            )
+        except (asyncpg.PostgresError, OSError) as exc:
+            log.warning("storage maintenance before ingest failed, will retry: %s", exc)
         mode = settings.ingest_priority_lane
         lane = PriorityLane(settings, mode) if mode is not LaneMode.OFF else None
         worker = IngestWorker(
@@ -150,13 +161,34 @@ async def run_ingest(
                 group.create_task(lane.run(), name="ingest-priority-lane")
             if settle_heap:
                 group.create_task(_settle_when(worker.subscribed), name="settle-heap")
-            upkeep = maintenance_loop(
-                pool, info=info, retention_days=retention, ahead_days=ahead, first_now=not first_pass
-            )
-            group.create_task(upkeep, name="maintenance")
-            group.create_task(health_loop(pool, interval_s=settings.health_check_s), name="device-health")
+            _schedule_upkeep(group, pool, settings, report.storage)
     finally:
         await pool.close()
+
+
+# How often ingest's upkeep runs: readings' partitions and rollup, and pruning its logs.
+UPKEEP_S = 300.0
+
+
+def _schedule_upkeep(
+    group: asyncio.TaskGroup, pool: asyncpg.Pool, settings: Settings, storage: StorageInfo
+) -> None:
+    # Each owner's periodic job, run beside the ingest worker: readings and the logs (ingest's),
+    # the heartbeat check (devices').
+    readings = partial(
+        upkeep.keep_readings,
+        pool,
+        info=storage,
+        retention_days=settings.retention_days,
+        ahead_days=settings.partitions_ahead_days,
+    )
+    group.create_task(every(UPKEEP_S, readings, what="storage maintenance"), name="maintenance")
+    logs = partial(upkeep.prune_logs, pool, retention_days=settings.retention_days)
+    group.create_task(every(UPKEEP_S, logs, what="ingest log pruning"), name="ingest-logs")
+    heartbeats = partial(health.check_heartbeats, pool)
+    group.create_task(
+        every(settings.health_check_s, heartbeats, what="heartbeat check"), name="device-health"
+    )
 
 
 @asynccontextmanager

@@ -21,14 +21,14 @@ import pytest
 from accounts.passwords import hash_password
 from accounts.tenancy import Role
 from accounts.tokens import digest, issue_access, new_secret
-from telecare.db import create_pool
-from telecare.embedded import EmbeddedMosquitto, EmbeddedPostgres
-from telecare.embedded.mosquitto import ADMIN_USER
-from telecare.embedded.postgres import find_pg_bin, timescaledb_installed
-from telecare.embedded.process import free_port
-from telecare.migrate import migrate
-from telecare.mqtt import MqttConfig
-from telecare.settings import Settings, StorageMode
+from kernel.db import create_pool
+from kernel.embedded import EmbeddedMosquitto, EmbeddedPostgres
+from kernel.embedded.mosquitto import ADMIN_USER
+from kernel.embedded.postgres import find_pg_bin, timescaledb_installed
+from kernel.embedded.process import free_port
+from kernel.migrate import migrate
+from kernel.mqtt import MqttConfig
+from kernel.settings import Settings, StorageMode
 from tests.support import rig  # noqa: F401 - a fixture shared by several test packages
 
 TEMPLATE = "telecare_template"

@@ -13,16 +13,16 @@ import asyncpg
 import httpx
 import pytest
 
-from devices import queries
 from devices import service as devices
 from devices.dynsec import connect_admin
+from homes import queries as home_queries
+from kernel.connect import mqtt_config
+from kernel.db import create_pool
+from kernel.embedded import EmbeddedMosquitto
+from kernel.mqtt import MqttConfig
+from kernel.settings import Settings
 from simulators.load import LoadDevice, create_rig_identity
-from telecare.connect import mqtt_config
-from telecare.db import create_pool
-from telecare.embedded import EmbeddedMosquitto
-from telecare.mqtt import MqttConfig
 from telecare.services import run_ingest
-from telecare.settings import Settings
 
 
 @dataclass
@@ -42,10 +42,10 @@ async def register_devices(
     result = []
     async with connect_admin(mqtt_config(settings, client_id=f"adm-{uuid.uuid4().hex[:6]}")) as admin:
         async with pool.acquire() as conn:
-            org = await queries.insert_organisation(conn, name="Org")
+            org = await home_queries.insert_organisation(conn, name="Org")
         for h in range(homes):
             async with pool.acquire() as conn:
-                home = await queries.insert_home(conn, organisation_id=org, name=f"Home {h}")
+                home = await home_queries.insert_home(conn, organisation_id=org, name=f"Home {h}")
             for _ in range(per_home):
                 ident = await devices.register_device(
                     pool,

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from accounts import queries
 from accounts import service as accounts
 from accounts.errors import Forbidden, InvalidInput, NotFound
+from accounts.members import in_tenant, visible_user
 from accounts.schemas import (
     ActiveIn,
     ApiKeyCreated,
@@ -27,9 +28,8 @@ from api import pagination
 from api.deps import AuthDep, CallerDep, PoolDep, ResourcesDep
 from api.errors import problems
 from api.security import Caller
-from api.tenants import in_tenant, visible_user
-from devices import queries as registry
-from devices.schemas import OrganisationIn, OrganisationOut
+from homes import queries as home_queries
+from homes.schemas import OrganisationIn, OrganisationOut
 
 router = APIRouter(prefix="/v1", tags=["accounts"], responses=problems(401, 403, 404, 422))
 
@@ -41,8 +41,8 @@ async def create_organisation(body: OrganisationIn, pool: PoolDep, caller: Calle
     """Create a care-provider organisation (platform admins)."""
     caller.require_role(Role.PLATFORM_ADMIN)
     async with pool.acquire() as conn, conn.transaction():
-        org_id = await registry.insert_organisation(conn, name=body.name)
-        row = await conn.fetchrow("SELECT * FROM organisations WHERE id = $1", org_id)
+        org_id = await home_queries.insert_organisation(conn, name=body.name)
+        row = await home_queries.get_organisation(conn, organisation_id=org_id)
         await caller.audit(
             conn,
             action="organisation.create",
@@ -51,6 +51,7 @@ async def create_organisation(body: OrganisationIn, pool: PoolDep, caller: Calle
             organisation_id=org_id,
             detail={"name": body.name},
         )
+    assert row is not None
     return OrganisationOut.model_validate(dict(row))
 
 
@@ -61,13 +62,7 @@ async def list_organisations(pool: PoolDep, caller: CallerDep) -> list[Organisat
     if own is None and caller.principal.role is not Role.PLATFORM_ADMIN:
         return []
     async with pool.acquire() as conn:
-        rows = await conn.fetch(
-            """
-            SELECT * FROM organisations WHERE $1::uuid IS NULL OR id = $1
-            ORDER BY created_at, id LIMIT 1000
-            """,
-            own,
-        )
+        rows = await home_queries.list_organisations(conn, only=own)
     return [OrganisationOut.model_validate(dict(r)) for r in rows]
 
 
@@ -76,7 +71,7 @@ async def get_organisation(organisation_id: UUID, pool: PoolDep, caller: CallerD
     """One organisation (the caller's own; platform admins: any)."""
     caller.require_organisation(organisation_id)
     async with pool.acquire() as conn:
-        row = await conn.fetchrow("SELECT * FROM organisations WHERE id = $1", organisation_id)
+        row = await home_queries.get_organisation(conn, organisation_id=organisation_id)
     if row is None:
         raise NotFound(f"organisation {organisation_id} not found")
     return OrganisationOut.model_validate(dict(row))

@@ -16,7 +16,6 @@ from fastapi import APIRouter, Body, HTTPException, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from accounts.errors import NotFound
 from accounts.tenancy import Role
 from alerts import queries
 from alerts import service as alerts
@@ -34,10 +33,9 @@ from api import pagination
 from api.deps import CallerDep, PoolDep, ResourcesDep, request_caller, request_pool
 from api.errors import problems
 from api.hotpath import query_model, resolved_by
-from api.routes.homes import visible_home
 from api.security import Caller
 from api.stream import sse_frames
-from api.tenants import member_of
+from homes.service import visible_home
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"], responses=problems(401, 403, 404, 422))
 
@@ -63,10 +61,7 @@ _STREAM_DOC: dict[int | str, dict[str, Any]] = {
 
 
 async def _visible(conn: asyncpg.Connection, caller: Caller, alert_id: UUID) -> asyncpg.Record:
-    row = await queries.get_scoped(conn, alert_id=alert_id, scope=caller.scope)
-    if row is None:
-        raise NotFound(f"alert {alert_id} not found")
-    return row
+    return await alerts.visible_alert(conn, scope=caller.scope, alert_id=alert_id)
 
 
 @router.get("/stream", response_class=StreamingResponse, responses=_STREAM_DOC)
@@ -218,9 +213,8 @@ async def assign(alert_id: UUID, body: AssignIn, pool: PoolDep, caller: CallerDe
         row = await _visible(conn, caller, alert_id)
         caller.require_role(Role.PLATFORM_ADMIN, Role.COORDINATOR, Role.INTEGRATION)
         if body.assignee is not None:
-            staff = (Role.COORDINATOR, Role.CARER)
             org = row["organisation_id"]
-            await member_of(conn, caller, body.assignee, organisation_id=org, roles=staff, active=True)
+            await alerts.require_assignee(conn, caller, organisation_id=org, assignee=body.assignee)
         alert = await alerts.assign(conn, alert_id=alert_id, actor=caller.actor, assignee=body.assignee)
         await caller.audit(
             conn,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, ConfigDict
 
 from api.errors import problems
-from devices.schemas import MessageKind, example_payloads, message_json_schemas
+from devices.contract import MessageKind, example_payloads, message_json_schemas
 
 router = APIRouter(prefix="/v1/contract", tags=["device contract"], responses=problems(404, 422))
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict
 
 from api.deps import ResourcesDep
-from telecare.migrate import pending
+from kernel.migrate import pending
 
 router = APIRouter(tags=["health"])
 

@@ -1,65 +1,34 @@
-"""Homes and residents, circles of care and carer assignments, each read through the caller's scope."""
+"""Homes and residents, circles of care and carer assignments, each read through the caller's scope.
+
+The rules are in homes.service (who sees or administers a home) and accounts.members (who may join it)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-import asyncpg
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, ConfigDict
 
-from accounts import tenancy_queries as tenancy
-from accounts.errors import NotFound
-from accounts.schemas import CarerIn, CarerOut, CircleIn, CircleMemberOut
+from accounts.members import member_of
 from accounts.tenancy import Role
 from api import pagination
 from api.deps import CallerDep, PoolDep, ResourcesDep
 from api.errors import problems
-from api.security import Caller
-from api.tenants import member_of
-from devices import queries as registry
-from devices.schemas import HomeIn, HomeOut, ResidentIn
+from homes import queries
+from homes.errors import NotFound
+from homes.schemas import (
+    CarerIn,
+    CarerOut,
+    CircleIn,
+    CircleMemberOut,
+    HomeIn,
+    HomeOut,
+    ResidentIn,
+    ResidentOut,
+)
+from homes.service import managed_home, require_organisation, visible_home
 
 router = APIRouter(prefix="/v1", tags=["homes"], responses=problems(401, 403, 404, 422))
-
-
-class ResidentOut(BaseModel):
-    """A resident of a home."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "e7f8a9b0-c1d2-4e3f-8a4b-5c6d7e8f9a0b",
-                    "home_id": "a1b2c3d4-e5f6-4711-8899-aabbccddeeff",
-                    "display_name": "Grace Okafor",
-                    "created_at": "2026-01-05T09:50:00Z",
-                }
-            ]
-        }
-    )
-
-    id: UUID
-    home_id: UUID
-    display_name: str
-    created_at: datetime | None = None
-
-
-async def visible_home(conn: asyncpg.Connection, caller: Caller, home_id: UUID) -> asyncpg.Record:
-    """The home if the caller's scope sees it; NotFound otherwise (another tenant's home does not exist)."""
-    row = await tenancy.scoped_home(conn, home_id=home_id, scope=caller.scope)
-    if row is None:
-        raise NotFound(f"home {home_id} not found")
-    return row
-
-
-async def managed_home(conn: asyncpg.Connection, caller: Caller, home_id: UUID) -> asyncpg.Record:
-    """The home if the caller administers its organisation (404 if not visible, 403 if only visible)."""
-    row = await visible_home(conn, caller, home_id)
-    caller.require_manager(row["organisation_id"])
-    return row
 
 
 @router.post("/organisations/{organisation_id}/homes", response_model=HomeOut, status_code=201)
@@ -67,9 +36,8 @@ async def create_home(organisation_id: UUID, body: HomeIn, pool: PoolDep, caller
     """Create a home served by an organisation (its coordinators, or platform admins)."""
     caller.require_manager(organisation_id)
     async with pool.acquire() as conn, conn.transaction():
-        if await conn.fetchval("SELECT 1 FROM organisations WHERE id = $1", organisation_id) is None:
-            raise NotFound(f"organisation {organisation_id} not found")
-        home_id = await registry.insert_home(conn, organisation_id=organisation_id, **body.model_dump())
+        await require_organisation(conn, organisation_id)
+        home_id = await queries.insert_home(conn, organisation_id=organisation_id, **body.model_dump())
         await caller.audit(
             conn,
             action="home.create",
@@ -78,7 +46,7 @@ async def create_home(organisation_id: UUID, body: HomeIn, pool: PoolDep, caller
             organisation_id=organisation_id,
             detail={"name": body.name},
         )
-        row = await registry.get_home(conn, home_id=home_id)
+        row = await queries.get_home(conn, home_id=home_id)
     assert row is not None
     return HomeOut.model_validate(dict(row))
 
@@ -107,7 +75,7 @@ async def list_homes(
 ) -> list[HomeOut]:
     """The homes the caller sees, oldest first; the next page's cursor is in the X-Next-Cursor header."""
     async with pool.acquire() as conn:
-        rows = await tenancy.scoped_homes(
+        rows = await queries.scoped_homes(
             conn,
             scope=caller.scope,
             organisation_id=organisation_id,
@@ -133,7 +101,7 @@ async def add_resident(home_id: UUID, body: ResidentIn, pool: PoolDep, caller: C
     """Add a resident to a home (coordinators)."""
     async with pool.acquire() as conn, conn.transaction():
         home = await managed_home(conn, caller, home_id)
-        resident = await registry.insert_resident(conn, home_id=home_id, display_name=body.display_name)
+        resident = await queries.insert_resident(conn, home_id=home_id, display_name=body.display_name)
         await caller.audit(
             conn,
             action="resident.create",
@@ -150,7 +118,7 @@ async def list_residents(home_id: UUID, pool: PoolDep, caller: CallerDep) -> lis
     """A home's residents."""
     async with pool.acquire() as conn:
         await visible_home(conn, caller, home_id)
-        rows = await tenancy.list_residents(conn, home_id=home_id)
+        rows = await queries.list_residents(conn, home_id=home_id)
     return [ResidentOut(**dict(r)) for r in rows]
 
 
@@ -163,7 +131,7 @@ async def put_circle_member(
     async with resources.pool.acquire() as conn, conn.transaction():
         home = await managed_home(conn, caller, home_id)
         await member_of(conn, caller, user_id, organisation_id=home["organisation_id"], roles=(Role.FAMILY,))
-        await tenancy.upsert_circle(
+        await queries.upsert_circle(
             conn,
             home_id=home_id,
             user_id=user_id,
@@ -182,7 +150,7 @@ async def put_circle_member(
                 "receives_alerts": body.receives_alerts,
             },
         )
-        rows = await tenancy.list_circle(conn, home_id=home_id)
+        rows = await queries.list_circle(conn, home_id=home_id)
     resources.gate.forget()
     return [CircleMemberOut.model_validate(dict(r)) for r in rows]
 
@@ -192,7 +160,7 @@ async def list_circle(home_id: UUID, pool: PoolDep, caller: CallerDep) -> list[C
     """A home's circle of care: family members, their relationship, whether they receive alerts."""
     async with pool.acquire() as conn:
         await visible_home(conn, caller, home_id)
-        rows = await tenancy.list_circle(conn, home_id=home_id)
+        rows = await queries.list_circle(conn, home_id=home_id)
     return [CircleMemberOut.model_validate(dict(r)) for r in rows]
 
 
@@ -203,7 +171,7 @@ async def remove_circle_member(
     """Take someone out of the home's circle of care."""
     async with resources.pool.acquire() as conn, conn.transaction():
         home = await managed_home(conn, caller, home_id)
-        if not await tenancy.delete_circle(conn, home_id=home_id, user_id=user_id):
+        if not await queries.delete_circle(conn, home_id=home_id, user_id=user_id):
             raise NotFound(f"user {user_id} is not in this home's circle")
         await caller.audit(
             conn,
@@ -225,7 +193,7 @@ async def assign_carer(
     async with resources.pool.acquire() as conn, conn.transaction():
         home = await managed_home(conn, caller, home_id)
         await member_of(conn, caller, user_id, organisation_id=home["organisation_id"], roles=(Role.CARER,))
-        await tenancy.insert_assignment(conn, home_id=home_id, user_id=user_id)
+        await queries.insert_assignment(conn, home_id=home_id, user_id=user_id)
         await caller.audit(
             conn,
             action="carer.assign",
@@ -234,7 +202,7 @@ async def assign_carer(
             organisation_id=home["organisation_id"],
             detail={"user_id": str(user_id)},
         )
-        rows = await tenancy.list_assignments(conn, home_id=home_id)
+        rows = await queries.list_assignments(conn, home_id=home_id)
     resources.gate.forget()
     return [CarerOut.model_validate(dict(r)) for r in rows]
 
@@ -244,7 +212,7 @@ async def list_carers(home_id: UUID, pool: PoolDep, caller: CallerDep) -> list[C
     """The carers assigned to a home."""
     async with pool.acquire() as conn:
         await visible_home(conn, caller, home_id)
-        rows = await tenancy.list_assignments(conn, home_id=home_id)
+        rows = await queries.list_assignments(conn, home_id=home_id)
     return [CarerOut.model_validate(dict(r)) for r in rows]
 
 
@@ -253,7 +221,7 @@ async def unassign_carer(home_id: UUID, user_id: UUID, resources: ResourcesDep, 
     """Unassign a carer from a home."""
     async with resources.pool.acquire() as conn, conn.transaction():
         home = await managed_home(conn, caller, home_id)
-        if not await tenancy.delete_assignment(conn, home_id=home_id, user_id=user_id):
+        if not await queries.delete_assignment(conn, home_id=home_id, user_id=user_id):
             raise NotFound(f"user {user_id} is not assigned to this home")
         await caller.audit(
             conn,

@@ -9,11 +9,10 @@ from uuid import UUID
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, ConfigDict
 
-from api import queries as api_queries
 from api.deps import CallerDep, PoolDep
 from api.errors import problems
 from api.pagination import aware_time
-from api.routes.homes import visible_home
+from homes.service import visible_home
 from ingest import queries
 from ingest.schemas import ReadingOut, ReadingPage
 
@@ -136,7 +135,7 @@ async def reading_aggregates(
     start, end = _range(start, end, MAX_BUCKET_RANGE[bucket])
     async with pool.acquire() as conn:
         await visible_home(conn, caller, home_id)
-        rows = await api_queries.select_buckets(
+        rows = await queries.select_buckets(
             conn,
             home_id=home_id,
             start=start,

@@ -7,30 +7,22 @@ from uuid import UUID
 import asyncpg
 from fastapi import APIRouter
 
-from accounts import tenancy_queries as tenancy
-from accounts.errors import NotFound
 from accounts.tenancy import Role
 from api.deps import CallerDep, DynsecDep, PoolDep, SettingsDep
 from api.errors import problems
-from api.routes.homes import managed_home, visible_home
 from api.security import Caller
 from devices import queries
 from devices import service as devices
 from devices.schemas import CredentialsOut, DeviceHealthOut, DeviceIn, DeviceOut
+from devices.service import visible_device
+from homes.service import managed_home, require_organisation, visible_home
 
 router = APIRouter(prefix="/v1", tags=["devices"], responses=problems(401, 403, 404, 422))
 
 
-async def _visible_device(conn: asyncpg.Connection, caller: Caller, device_id: UUID) -> asyncpg.Record:
-    row = await tenancy.scoped_device(conn, device_id=device_id, scope=caller.scope)
-    if row is None:
-        raise NotFound(f"device {device_id} not found")
-    return row
-
-
 async def _managed_device(pool: asyncpg.Pool, caller: Caller, device_id: UUID) -> asyncpg.Record:
     async with pool.acquire() as conn:
-        row = await _visible_device(conn, caller, device_id)
+        row = await visible_device(conn, caller, device_id)
     caller.require_manager(row["organisation_id"])
     return row
 
@@ -97,8 +89,7 @@ async def organisation_devices(
     else:
         caller.require_manager(organisation_id)
     async with pool.acquire() as conn:
-        if await conn.fetchval("SELECT 1 FROM organisations WHERE id = $1", organisation_id) is None:
-            raise NotFound(f"organisation {organisation_id} not found")
+        await require_organisation(conn, organisation_id)
         rows = await queries.select_health(conn, organisation_id=organisation_id)
     return [DeviceHealthOut.model_validate(dict(r)) for r in rows]
 
@@ -107,7 +98,7 @@ async def organisation_devices(
 async def get_device(device_id: UUID, pool: PoolDep, caller: CallerDep) -> DeviceOut:
     """One device."""
     async with pool.acquire() as conn:
-        await _visible_device(conn, caller, device_id)
+        await visible_device(conn, caller, device_id)
         row = await queries.get_device(conn, device_id=device_id)
     assert row is not None
     return DeviceOut.model_validate(dict(row))

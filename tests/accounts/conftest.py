@@ -8,7 +8,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from telecare.settings import Settings
+from kernel.settings import Settings
 from tests.api.world import running_app
 
 # Small enough to reach in a few requests; delays long enough that no test depends on its own speed.

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from accounts import service as accounts
 from accounts.errors import InvalidInput
-from telecare.settings import Settings
+from kernel.settings import Settings
 from tests.accounts.test_auth import ADMIN, login
 from tests.telecare.test_cli import _telecare
 

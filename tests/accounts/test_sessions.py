@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from telecare.settings import Settings
+from kernel.settings import Settings
 from tests.api.world import build_world, running_app
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_TOKEN
 

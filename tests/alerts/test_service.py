@@ -13,7 +13,7 @@ import pytest
 from alerts import queries, service
 from alerts.errors import AlertNotFound, AlertStateError
 from alerts.service import Actor, Signal
-from devices import queries as registry
+from homes import queries as home_queries
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 NURSE = Actor("user", UUID(int=7), "Nurse Ada")
@@ -21,8 +21,8 @@ NURSE = Actor("user", UUID(int=7), "Nurse Ada")
 
 async def _home(pool: asyncpg.Pool) -> UUID:
     async with pool.acquire() as conn:
-        org = await registry.insert_organisation(conn, name="Org")
-        return await registry.insert_home(conn, organisation_id=org, name="Home")
+        org = await home_queries.insert_organisation(conn, name="Org")
+        return await home_queries.insert_home(conn, organisation_id=org, name="Home")
 
 
 def _signal(home: UUID, *, severity: str = "high", at: datetime = T0, key: str = "inactivity") -> Signal:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -50,6 +51,7 @@ class Home:
     """A detector watching one home, with helpers to send readings and collect actions."""
 
     config: DetectorConfig = field(default_factory=lambda: DetectorConfig(min_history_days=14))
+    kit: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: dict(KIT))
     home_id: UUID = field(default_factory=uuid4)
     detector: Detector = field(init=False)
     ids: dict[str, UUID] = field(default_factory=dict)
@@ -59,9 +61,12 @@ class Home:
     def __post_init__(self) -> None:
         self.detector = Detector(self.config)
         self.detector.add_home(self.home_id, "Europe/London")
-        for key, (kind, room) in KIT.items():
+        for key, (kind, room, *role) in self.kit.items():
             self.ids[key] = uuid4()
-            self.detector.add_device(Device(self.ids[key], self.home_id, kind, room))
+            device = Device(self.ids[key], self.home_id, kind, room)
+            if role:
+                device = Device(self.ids[key], self.home_id, kind, room, role[0], "event-only" in role)
+            self.detector.add_device(device)
 
     @property
     def state(self) -> Any:

@@ -7,15 +7,22 @@ import asyncio
 import contextlib
 import uuid
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import orjson
 
 from devices import service as devices
 from devices.dynsec import connect_admin
-from telecare.connect import mqtt_config
-from telecare.mqtt import AsyncMqttClient
+from kernel.connect import mqtt_config
+from kernel.mqtt import AsyncMqttClient
 from telecare.services import run_detector
 from tests.support import Rig, wait_until
+
+
+def _daytime_zone() -> str:
+    """A time zone in which it is between 10:00 and 19:00 now."""
+    zones = ("Europe/London", "Asia/Tokyo", "America/New_York", "Asia/Kolkata", "America/Los_Angeles")
+    return next(z for z in zones if 10 <= datetime.now(ZoneInfo(z)).hour < 19)
 
 
 async def test_a_pendant_press_and_a_silent_home_become_alerts(rig: Rig) -> None:
@@ -26,6 +33,20 @@ async def test_a_pendant_press_and_a_silent_home_become_alerts(rig: Rig) -> None
     async with connect_admin(mqtt_config(settings, client_id=f"adm-{uuid.uuid4().hex[:6]}")) as admin:
         pendant = await devices.register_device(
             rig.pool, admin, topic_root=settings.mqtt_topic_root, home_id=home, device_type="pendant"
+        )
+        # A bed sensor in the quiet home: without one, a quiet night would be inferred sleep.
+        await devices.register_device(
+            rig.pool,
+            admin,
+            topic_root=settings.mqtt_topic_root,
+            home_id=rig.devices[2].home_id,
+            device_type="bed_sensor",
+            room="bedroom",
+        )
+    async with rig.pool.acquire() as conn:
+        # The silent home in a zone where it is day now: a quiet night would be inferred sleep.
+        await conn.execute(
+            "UPDATE homes SET timezone = $2 WHERE id = $1", rig.devices[2].home_id, _daytime_zone()
         )
     ready = asyncio.Event()
     detector = asyncio.create_task(run_detector(settings, ready=ready))

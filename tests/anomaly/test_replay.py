@@ -8,8 +8,9 @@ import asyncpg
 
 from anomaly.config import DetectorConfig
 from anomaly.service import DetectorService, RuntimeOptions
+from bench.batchlog import record_batch
 from devices import queries as registry
-from ingest.handoff import record_batch
+from homes import queries as home_queries
 from tests.anomaly.streams import Clock
 
 CONFIG = DetectorConfig(default_inactivity_s=300.0)
@@ -33,11 +34,14 @@ async def _store(pool: asyncpg.Pool, home: object, device: object, seq: int, at:
 
 
 async def test_replay_after_downtime_raises_no_inactivity(pool: asyncpg.Pool) -> None:
-    start = datetime.now(UTC).timestamp() - 3 * 3600
+    # In the day (the home's night quiet would be inferred sleep): yesterday 13:00 UTC, 14:00 in London.
+    start = datetime.now(UTC).replace(hour=13, minute=0, second=0).timestamp() - 86400
     async with pool.acquire() as conn:
-        org = await registry.insert_organisation(conn, name="Org")
-        home = await registry.insert_home(conn, organisation_id=org, name="Home")
+        org = await home_queries.insert_organisation(conn, name="Org")
+        home = await home_queries.insert_home(conn, organisation_id=org, name="Home")
         motion = await registry.insert_device(conn, home_id=home, device_type="motion_sensor", room="lounge")
+        # A bed sensor in the kit: without one, a quiet night would be inferred sleep, whatever the hour.
+        await registry.insert_device(conn, home_id=home, device_type="bed_sensor", room="bedroom")
     clock = Clock(start)
     first = DetectorService(pool, CONFIG, OPTIONS, clock=clock)
     await first.start()

@@ -11,8 +11,9 @@ import asyncpg
 
 from anomaly.config import DetectorConfig
 from anomaly.service import DetectorService, RuntimeOptions
+from bench.batchlog import record_batch
 from devices import queries as registry
-from ingest.handoff import record_batch
+from homes import queries as home_queries
 from tests.anomaly.streams import Clock
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC).timestamp()
@@ -22,8 +23,8 @@ OPTIONS = RuntimeOptions(tick_s=0.0, checkpoint_s=0.0, housekeeping_s=3600)
 
 async def _home(pool: asyncpg.Pool) -> tuple[UUID, UUID, UUID]:
     async with pool.acquire() as conn:
-        org = await registry.insert_organisation(conn, name="Org")
-        home = await registry.insert_home(conn, organisation_id=org, name="Home")
+        org = await home_queries.insert_organisation(conn, name="Org")
+        home = await home_queries.insert_home(conn, organisation_id=org, name="Home")
         pendant = await registry.insert_device(conn, home_id=home, device_type="pendant")
         motion = await registry.insert_device(conn, home_id=home, device_type="motion_sensor", room="lounge")
     return home, pendant, motion

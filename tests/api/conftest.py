@@ -13,8 +13,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from telecare.embedded.process import free_port
-from telecare.settings import Settings
+from kernel.embedded.process import free_port
+from kernel.settings import Settings
 from tests.api.world import World, build_world, running_app
 from tests.conftest import JWT_SECRET
 from tests.support import telecare_env

@@ -12,10 +12,10 @@ import asyncpg
 import httpx
 import orjson
 
-from telecare.db import create_pool
-from telecare.embedded.process import free_port
+from kernel.db import create_pool
+from kernel.embedded.process import free_port
+from kernel.settings import Settings
 from telecare.services import serve_api
-from telecare.settings import Settings
 from tests.api.world import World, build_world
 from tests.support import wait_for_http
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import SecretStr
 
-from telecare.settings import Settings
+from kernel.settings import Settings
 from tests.api.world import running_app
 
 DOCS = ("/docs", "/redoc", "/openapi.json")

@@ -7,7 +7,7 @@ import re
 import httpx
 
 from api.main import create_app
-from telecare.settings import Settings
+from kernel.settings import Settings
 
 
 async def test_ready_reports_database_migrations_broker_and_storage(settings: Settings) -> None:

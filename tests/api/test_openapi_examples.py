@@ -18,7 +18,7 @@ from pydantic import TypeAdapter
 
 from api.main import create_app
 from api.openapi import api_routes, body_type, route_models
-from telecare.settings import Settings
+from kernel.settings import Settings
 
 Operation = tuple[str, str]  # (METHOD, path)
 

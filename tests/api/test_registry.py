@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from api.main import create_app
-from devices.schemas import MessageKind
-from telecare.settings import Settings
+from devices.contract import MessageKind
+from kernel.settings import Settings
 from tests.conftest import ADMIN_TOKEN
 
 

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from telecare.settings import Settings
+from kernel.settings import Settings
 from tests.api.live import Server, next_alert, serving, sse_events
 from tests.api.world import raise_alert
 

@@ -19,8 +19,8 @@ import httpx
 import jwt
 import pytest
 
-from accounts import tenancy_queries
-from telecare.settings import Settings
+from homes import queries as home_queries
+from kernel.settings import Settings
 from tests.api.live import Server, serving, sse_events
 from tests.api.world import bearer, raise_alert
 from tests.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
@@ -84,7 +84,7 @@ async def _raise(server: Server, home: UUID, key: str) -> UUID:
 async def _in_two_circles(server: Server) -> None:
     # Tenant A's family member also follows the provider's second home: the stream stays useful.
     async with server.pool.acquire() as conn:
-        await tenancy_queries.upsert_circle(
+        await home_queries.upsert_circle(
             conn,
             home_id=server.world.a.other_home,
             user_id=server.world.a.family,

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from telecare.strict import RequestBody
+from kernel.strict import RequestBody
 from tests.api.conftest import Api
 
 

@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 
 from api.main import create_app
-from telecare.settings import Settings
+from kernel.settings import Settings
 from tests.api.conftest import Api
 from tests.api.world import Tenant
 

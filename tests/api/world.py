@@ -13,13 +13,13 @@ import httpx
 from fastapi import FastAPI
 
 from accounts import service as accounts
-from accounts import tenancy_queries
 from accounts.tenancy import Role
 from alerts import service as alerts
 from alerts.service import Signal
 from api.main import create_app
 from devices import queries as registry
-from telecare.settings import Settings
+from homes import queries as home_queries
+from kernel.settings import Settings
 from tests.conftest import ADMIN_TOKEN, JWT_SECRET
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -84,9 +84,9 @@ async def raise_alert(
 
 
 async def _tenant(conn: asyncpg.Connection, name: str) -> Tenant:
-    org = await registry.insert_organisation(conn, name=name)
-    home = await registry.insert_home(conn, organisation_id=org, name=f"{name} home 1")
-    other_home = await registry.insert_home(conn, organisation_id=org, name=f"{name} home 2")
+    org = await home_queries.insert_organisation(conn, name=name)
+    home = await home_queries.insert_home(conn, organisation_id=org, name=f"{name} home 1")
+    other_home = await home_queries.insert_home(conn, organisation_id=org, name=f"{name} home 2")
     device = await registry.insert_device(conn, home_id=home, device_type="pendant", room="bedroom")
     other_device = await registry.insert_device(conn, home_id=other_home, device_type="pendant")
     people = {}
@@ -99,8 +99,8 @@ async def _tenant(conn: asyncpg.Connection, name: str) -> Tenant:
             organisation_id=org,
         )
         people[role] = user
-    await tenancy_queries.insert_assignment(conn, home_id=home, user_id=people[Role.CARER].id)
-    await tenancy_queries.upsert_circle(
+    await home_queries.insert_assignment(conn, home_id=home, user_id=people[Role.CARER].id)
+    await home_queries.upsert_circle(
         conn, home_id=home, user_id=people[Role.FAMILY].id, relationship="son", receives_alerts=True
     )
     key_row, key = await accounts.create_api_key(conn, organisation_id=org, name=f"{name} bridge", by=None)

@@ -1,4 +1,4 @@
-"""Unit tests of the device MQTT contract v1 (devices/schemas.py): pure logic, no broker, no database."""
+"""Unit tests of the device MQTT contract v1 (devices/contract.py): pure logic, no broker, no database."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from devices.schemas import (
+from devices.contract import (
     CONTRACT_ERROR_REASONS,
     MAX_PAYLOAD_BYTES,
     PRIORITY_KINDS,

@@ -7,8 +7,8 @@ import uuid
 import pytest
 
 from devices.dynsec import DeviceAcl, DynsecError, connect_admin
-from telecare.embedded import EmbeddedMosquitto
-from telecare.mqtt import AsyncMqttClient, MqttConfig, MqttRefused
+from kernel.embedded import EmbeddedMosquitto
+from kernel.mqtt import AsyncMqttClient, MqttConfig, MqttRefused
 
 
 def _acl(root: str) -> DeviceAcl:

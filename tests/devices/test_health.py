@@ -9,17 +9,17 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import orjson
 
-from devices import queries
 from devices import service as devices
+from devices.contract import MessageKind, message_topic
 from devices.dynsec import connect_admin
 from devices.health import Health, Observation, fold, grace_for, mark_silent_offline
-from devices.schemas import MessageKind, message_topic
-from telecare.connect import mqtt_config
-from telecare.db import create_pool
-from telecare.embedded import EmbeddedMosquitto
-from telecare.mqtt import AsyncMqttClient, MqttConfig, Will
+from homes import queries as home_queries
+from kernel.connect import mqtt_config
+from kernel.db import create_pool
+from kernel.embedded import EmbeddedMosquitto
+from kernel.mqtt import AsyncMqttClient, MqttConfig, Will
+from kernel.settings import Settings
 from telecare.services import run_ingest
-from telecare.settings import Settings
 
 T0 = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
 DEV, HOME = uuid.uuid4(), uuid.uuid4()
@@ -59,8 +59,8 @@ async def _device(
 ) -> tuple[asyncpg.Pool, devices.Provisioned]:
     pool = await create_pool(db_url, min_size=1, max_size=3)
     async with pool.acquire() as conn:
-        org = await queries.insert_organisation(conn, name="Org")
-        home = await queries.insert_home(conn, organisation_id=org, name="Home")
+        org = await home_queries.insert_organisation(conn, name="Org")
+        home = await home_queries.insert_home(conn, organisation_id=org, name="Home")
     async with connect_admin(mqtt_config(settings, client_id=f"adm-{uuid.uuid4().hex[:6]}")) as admin:
         ident = await devices.register_device(
             pool, admin, topic_root=settings.mqtt_topic_root, home_id=home, device_type=device_type

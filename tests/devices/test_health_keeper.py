@@ -11,7 +11,8 @@ import pytest
 
 from devices import queries
 from devices.health import HealthKeeper, HealthUpdate, Observation, mark_silent_offline
-from telecare.db import create_pool
+from homes import queries as home_queries
+from kernel.db import create_pool
 
 T0 = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
 
@@ -27,8 +28,8 @@ async def conn(db_url: str) -> AsyncIterator[asyncpg.Connection]:
 async def _device(
     conn: asyncpg.Connection, device_type: str = "motion_sensor"
 ) -> tuple[uuid.UUID, uuid.UUID]:
-    org = await queries.insert_organisation(conn, name="Org")
-    home = await queries.insert_home(conn, organisation_id=org, name="Home")
+    org = await home_queries.insert_organisation(conn, name="Org")
+    home = await home_queries.insert_home(conn, organisation_id=org, name="Home")
     return home, await queries.insert_device(conn, home_id=home, device_type=device_type)
 
 

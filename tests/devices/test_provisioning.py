@@ -12,17 +12,17 @@ import asyncpg
 import orjson
 import pytest
 
-from devices import queries
 from devices import service as devices
+from devices.contract import MessageKind, message_topic
 from devices.dynsec import DynsecAdmin, connect_admin
 from devices.errors import BrokerUnavailable, InvalidState
-from devices.schemas import MessageKind, message_topic
-from telecare.connect import mqtt_config
-from telecare.db import create_pool
-from telecare.embedded import EmbeddedMosquitto
-from telecare.mqtt import AsyncMqttClient, MqttConfig, MqttRefused
+from homes import queries as home_queries
+from kernel.connect import mqtt_config
+from kernel.db import create_pool
+from kernel.embedded import EmbeddedMosquitto
+from kernel.mqtt import AsyncMqttClient, MqttConfig, MqttRefused
+from kernel.settings import Settings
 from telecare.services import run_ingest
-from telecare.settings import Settings
 
 
 @dataclass
@@ -71,9 +71,9 @@ async def world(settings: Settings, broker: EmbeddedMosquitto) -> AsyncIterator[
         await asyncio.wait_for(subscribed.wait(), 15)
         async with connect_admin(mqtt_config(settings, client_id=f"adm-{uuid.uuid4().hex[:6]}")) as admin:
             async with pool.acquire() as conn:
-                org = await queries.insert_organisation(conn, name="Org")
-                home_a = await queries.insert_home(conn, organisation_id=org, name="A")
-                home_b = await queries.insert_home(conn, organisation_id=org, name="B")
+                org = await home_queries.insert_organisation(conn, name="Org")
+                home_a = await home_queries.insert_home(conn, organisation_id=org, name="A")
+                home_b = await home_queries.insert_home(conn, organisation_id=org, name="B")
             reg = devices.register_device
             a1 = await reg(
                 pool, admin, topic_root=root, home_id=home_a, device_type="motion_sensor", room="kitchen"

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 
-from devices.schemas import MessageKind, message_topic
-from telecare.mqtt import AsyncMqttClient
+from devices.contract import MessageKind, message_topic
+from kernel.mqtt import AsyncMqttClient
 from tests.support import Rig, wait_until
 
 

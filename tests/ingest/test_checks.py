@@ -11,8 +11,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from devices.contract import ContractError, MessageKind, example_payloads, parse_payload, reading_value
-from devices.messages import MESSAGE_MODELS
+from devices.contract import (
+    MESSAGE_MODELS,
+    ContractError,
+    MessageKind,
+    example_payloads,
+    parse_payload,
+    reading_value,
+)
 from ingest.checks import FAST_FIELDS, _fast_check, check_payload
 
 KINDS = list(MessageKind)

@@ -14,14 +14,15 @@ from datetime import UTC, datetime, timedelta
 
 from devices import queries as device_queries
 from devices.health import HealthKeeper
-from ingest.writer import BatchWriter, Reading
-from telecare.db import create_pool
-from telecare.maintenance import create_day_partition, partition_name
+from homes import queries as home_queries
+from ingest.upkeep import create_day_partition, partition_name
+from ingest.writer import BatchWriter, ReadingRow
+from kernel.db import create_pool
 from tests.support import wait_until
 
 
-def _reading(home: uuid.UUID, device: uuid.UUID, seq: int, at: datetime) -> Reading:
-    return Reading(at, at, home, device, seq, "motion", 1.0, {"ts": at.isoformat(), "seq": seq}, False)
+def _reading(home: uuid.UUID, device: uuid.UUID, seq: int, at: datetime) -> ReadingRow:
+    return ReadingRow(at, at, home, device, seq, "motion", 1.0, {"ts": at.isoformat(), "seq": seq}, False)
 
 
 # Another backend of this database waiting for a lock: the writer, blocked by the attach.
@@ -38,8 +39,8 @@ async def test_a_batch_routed_before_its_partition_is_attached_is_written_again(
     at = max(datetime.now(UTC) - timedelta(hours=2), datetime.now(UTC).replace(hour=0, minute=1))
     try:
         async with pool.acquire() as conn:
-            org = await device_queries.insert_organisation(conn, name="Org")
-            home = await device_queries.insert_home(conn, organisation_id=org, name="Home")
+            org = await home_queries.insert_organisation(conn, name="Org")
+            home = await home_queries.insert_home(conn, organisation_id=org, name="Home")
             device = await device_queries.insert_device(conn, home_id=home, device_type="motion_sensor")
         batch = [_reading(home, device, seq, at + timedelta(seconds=seq)) for seq in range(1, 6)]
         async with pool.acquire() as ddl:

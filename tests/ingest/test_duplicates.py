@@ -20,14 +20,14 @@ from pathlib import Path
 import orjson
 import pytest
 
-from devices.schemas import MessageKind, message_topic
+from devices.contract import MessageKind, message_topic
+from kernel.db import create_pool
+from kernel.embedded import EmbeddedMosquitto
+from kernel.migrate import migrate
+from kernel.mqtt import AsyncMqttClient, MqttConfig
+from kernel.settings import Settings
 from simulators.load import LoadDevice
-from telecare.db import create_pool
-from telecare.embedded import EmbeddedMosquitto
-from telecare.migrate import migrate
-from telecare.mqtt import AsyncMqttClient, MqttConfig
 from telecare.services import run_ingest
-from telecare.settings import Settings
 from tests.support import Rig, register_devices, rig_publisher, telecare_env, wait_until
 
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10)

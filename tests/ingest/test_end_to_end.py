@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 
 from api.main import create_app
+from kernel.settings import Settings
 from simulators.service import SimOptions
 from telecare.services import run_ingest, run_simulator
-from telecare.settings import Settings
 from tests.conftest import ADMIN_TOKEN
 
 

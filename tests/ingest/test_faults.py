@@ -17,15 +17,15 @@ import asyncpg
 import orjson
 import pytest
 
-from devices.schemas import MessageKind, message_topic
+from devices.contract import MessageKind, message_topic
+from kernel.db import create_pool
+from kernel.embedded import EmbeddedMosquitto, EmbeddedPostgres
+from kernel.embedded.mosquitto import ADMIN_USER
+from kernel.embedded.process import free_port
+from kernel.migrate import migrate
+from kernel.mqtt import AsyncMqttClient, MqttConfig
+from kernel.settings import Settings
 from simulators.load import LoadDevice, LoadResult, publish_load
-from telecare.db import create_pool
-from telecare.embedded import EmbeddedMosquitto, EmbeddedPostgres
-from telecare.embedded.mosquitto import ADMIN_USER
-from telecare.embedded.process import free_port
-from telecare.migrate import migrate
-from telecare.mqtt import AsyncMqttClient, MqttConfig
-from telecare.settings import Settings
 from tests.support import register_devices, rig_publisher
 
 TOTAL = 3000

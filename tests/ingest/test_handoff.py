@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
+from bench.batchlog import record_batch
 from ingest import handoff
 
 T0 = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
@@ -19,7 +20,7 @@ async def _batch(conn: asyncpg.Connection, home: uuid.UUID, device: uuid.UUID, s
         " clock_suspect) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9)",
         rows,
     )
-    await handoff.record_batch(conn, keys=[(device, s, T0 + timedelta(seconds=s)) for s in seqs])
+    await record_batch(conn, keys=[(device, s, T0 + timedelta(seconds=s)) for s in seqs])
 
 
 async def test_a_late_commit_is_not_skipped_and_nothing_comes_twice(db_url: str) -> None:

@@ -14,8 +14,8 @@ import orjson
 
 from ingest.priority import lane_client_id, run_priority_lane
 from ingest.service import subscriptions
+from kernel.mqtt import AsyncMqttClient, MqttConfig
 from simulators.load import LoadDevice
-from telecare.mqtt import AsyncMqttClient, MqttConfig
 from tests.ingest import test_faults
 from tests.ingest.test_faults import Stack
 

@@ -10,13 +10,12 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 
-from devices.contract import message_topic
-from devices.messages import MessageKind
-from telecare.db import create_pool
-from telecare.embedded import EmbeddedMosquitto
-from telecare.mqtt import AsyncMqttClient
+from devices.contract import MessageKind, message_topic
+from kernel.db import create_pool
+from kernel.embedded import EmbeddedMosquitto
+from kernel.mqtt import AsyncMqttClient
+from kernel.settings import Settings
 from telecare.services import run_ingest
-from telecare.settings import Settings
 from tests.support import register_devices, rig_publisher, wait_until
 
 

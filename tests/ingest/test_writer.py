@@ -7,16 +7,17 @@ from datetime import UTC, datetime, timedelta
 
 from devices import queries as device_queries
 from devices.health import HealthKeeper
+from homes import queries as home_queries
 from ingest import handoff, queries
-from ingest.writer import BatchWriter, Reading
-from telecare.db import create_pool
+from ingest.writer import BatchWriter, ReadingRow
+from kernel.db import create_pool
 
 T0 = datetime.now(UTC).replace(microsecond=0)
 
 
-def _reading(home: uuid.UUID, device: uuid.UUID, seq: int) -> Reading:
+def _reading(home: uuid.UUID, device: uuid.UUID, seq: int) -> ReadingRow:
     at = T0 + timedelta(seconds=seq)
-    return Reading(at, at, home, device, seq, "motion", 1.0, {"ts": at.isoformat(), "seq": seq}, False)
+    return ReadingRow(at, at, home, device, seq, "motion", 1.0, {"ts": at.isoformat(), "seq": seq}, False)
 
 
 async def test_a_batch_stores_new_readings_once_and_logs_them(db_url: str) -> None:
@@ -32,8 +33,8 @@ async def _stores_new_readings_once_and_logs_them(url: str) -> None:
     writer = BatchWriter(pool, HealthKeeper())
     try:
         async with pool.acquire() as conn:
-            org = await device_queries.insert_organisation(conn, name="Org")
-            home = await device_queries.insert_home(conn, organisation_id=org, name="Home")
+            org = await home_queries.insert_organisation(conn, name="Org")
+            home = await home_queries.insert_home(conn, organisation_id=org, name="Home")
             device = await device_queries.insert_device(conn, home_id=home, device_type="motion_sensor")
         first = [_reading(home, device, seq) for seq in (1, 2, 2, 3)]  # seq 2 twice in one batch
         stored = await writer.store(first, [])
@@ -60,8 +61,8 @@ async def test_the_memory_of_stored_seqs_is_pruned(db_url: str) -> None:
     writer = BatchWriter(pool, HealthKeeper())
     try:
         async with pool.acquire() as conn:
-            org = await device_queries.insert_organisation(conn, name="Org")
-            home = await device_queries.insert_home(conn, organisation_id=org, name="Home")
+            org = await home_queries.insert_organisation(conn, name="Org")
+            home = await home_queries.insert_home(conn, organisation_id=org, name="Home")
             device = await device_queries.insert_device(conn, home_id=home, device_type="motion_sensor")
         await writer.store([_reading(home, device, seq) for seq in (1, 2)], [])
         async with pool.acquire() as conn:

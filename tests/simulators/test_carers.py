@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from devices.messages import MessageKind
+from devices.contract import MessageKind
 from simulators.carers import LATE_AFTER_MIN, SHORT_BELOW, plan_visits
 from simulators.home import simulate_home
 from simulators.model import HomeStream, ScenarioItem, SimEvent, VisitRecord

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from devices.messages import MessageKind
+from devices.contract import MessageKind
 from simulators.home import simulate_home
 from simulators.model import INCIDENT_KINDS, HomeStream, Incident, ScenarioItem, SimEvent
 

@@ -9,20 +9,20 @@ from pathlib import Path
 
 import orjson
 
-from devices import queries
 from devices.dynsec import connect_admin
+from homes import queries as home_queries
+from kernel.connect import mqtt_config
+from kernel.embedded import EmbeddedMosquitto
 from simulators.home import simulate_home
 from simulators.model import ScenarioItem
 from simulators.publisher import provision_home, publish_homes
 from simulators.replay import Mapping, load_replay
-from telecare.connect import mqtt_config
-from telecare.embedded import EmbeddedMosquitto
 from tests.support import Rig, wait_until
 
 
 async def _org(rig: Rig) -> uuid.UUID:
     async with rig.pool.acquire() as conn:
-        return await queries.insert_organisation(conn, name="Sim org")
+        return await home_queries.insert_organisation(conn, name="Sim org")
 
 
 async def test_a_simulated_day_arrives_as_the_simulator_recorded_it(

@@ -11,8 +11,7 @@ from zoneinfo import ZoneInfo
 import orjson
 import pytest
 
-from devices.messages import MessageKind
-from devices.schemas import parse_payload
+from devices.contract import MessageKind, parse_payload
 from simulators.carers import plan_visits
 from simulators.home import simulate_home
 from simulators.incidents import Ctx, apply_incidents, plan_incidents

@@ -11,7 +11,7 @@ import asyncpg
 import orjson
 
 from accounts.passwords import verify_password
-from telecare.settings import Settings
+from kernel.settings import Settings
 from tests.support import telecare_env
 
 

@@ -1,0 +1,1 @@
+"""Benchmarks and the detector's evaluation: run by `make bench` and `make eval`, not part of the product."""

@@ -1,0 +1,1 @@
+"""The API benchmark (`python -m bench.api`)."""

@@ -1,0 +1,1 @@
+"""The detector benchmark (`python -m bench.detector`)."""

@@ -1,0 +1,1 @@
+"""The ingest benchmark (`python -m bench.ingest`)."""

@@ -1,0 +1,1 @@
+"""The detector on real homes' logs (public research data, never committed), with injected incidents."""
