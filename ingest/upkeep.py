@@ -24,6 +24,8 @@ ROLLUP_WINDOW = timedelta(days=3)
 # How long ingest remembers a (device, seq) it stored, so that the same seq with another ts is not stored
 # again (docs/mqtt-contract.md); never longer than the readings themselves are kept.
 SEQ_MEMORY_DAYS = 30
+# The longest a DDL statement of upkeep waits for a lock on readings (writers and readers wait behind it).
+LOCK_TIMEOUT_MS = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,12 +53,22 @@ async def existing_partitions(conn: asyncpg.Connection) -> dict[str, date]:
     return {r["relname"]: datetime.strptime(r["relname"][10:], "%Y%m%d").date() for r in rows}
 
 
-async def create_day_partition(conn: asyncpg.Connection, day: date) -> None:
-    """Create one day's partition, moving any rows for that day out of the default partition first."""
+async def create_day_partition(conn: asyncpg.Connection, day: date) -> bool:
+    """Create one day's partition, moving any rows for that day out of the default partition first.
+
+    False when another worker's upkeep has just created it. Writers go on meanwhile: one whose rows
+    were routed to the default partition before the attach has its batch rolled back and writes it
+    again (ingest.writer.transient).
+    """
     name = partition_name(day)
     start = datetime(day.year, day.month, day.day, tzinfo=UTC)
     end = start + timedelta(days=1)
     async with conn.transaction():
+        # Several workers' upkeep passes take turns, and each sees the partitions the others made.
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('telecare-partitions'))")
+        if await conn.fetchval("SELECT to_regclass($1)", name) is not None:
+            return False
+        await _lock_for_attach(conn)
         await conn.execute(f"CREATE TABLE {name} (LIKE readings INCLUDING DEFAULTS INCLUDING CONSTRAINTS)")
         await conn.execute(
             f"""
@@ -71,6 +83,21 @@ async def create_day_partition(conn: asyncpg.Connection, day: date) -> None:
             f"ALTER TABLE readings ATTACH PARTITION {name} FOR VALUES FROM ('{start.isoformat()}') "
             f"TO ('{end.isoformat()}')"
         )
+    return True
+
+
+async def _lock_for_attach(conn: asyncpg.Connection) -> None:
+    """Take, before moving rows out of the default partition, the locks the attach will take anyway.
+
+    Without them a writer's rows for the day, uncommitted when the move ran, would be in the default
+    partition by the time of the attach, and the attach would fail. In the attach's own order (the
+    parent, then the default partition), with a bound on the wait: behind a long query on readings,
+    the writers bound for the default partition would queue behind this pass; it gives up instead and
+    tries again on the next.
+    """
+    await conn.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_MS}ms'")
+    await conn.execute("LOCK TABLE ONLY readings IN SHARE UPDATE EXCLUSIVE MODE")
+    await conn.execute("LOCK TABLE readings_default IN ACCESS EXCLUSIVE MODE")
 
 
 async def run_once(
@@ -88,13 +115,15 @@ async def run_once(
     wanted |= {r["day"] for r in waiting}
     created = []
     for day in sorted(wanted):
-        if partition_name(day) not in have and day >= cutoff:
-            await create_day_partition(conn, day)
+        if partition_name(day) not in have and day >= cutoff and await create_day_partition(conn, day):
             created.append(partition_name(day))
     dropped = []
     for name, day in sorted(have.items(), key=lambda item: item[1]):
         if day < cutoff:
-            await conn.execute(f"DROP TABLE {name}")
+            async with conn.transaction():
+                # Dropping a partition locks the whole table: bounded as for an attach.
+                await conn.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_MS}ms'")
+                await conn.execute(f"DROP TABLE IF EXISTS {name}")
             dropped.append(name)
     await conn.execute(
         "DELETE FROM readings_default WHERE time < $1",

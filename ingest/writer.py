@@ -15,6 +15,7 @@ must still be heard. Those costs only arise for messages whose seq is taken, nev
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Collection
@@ -98,9 +99,12 @@ class BatchWriter:
     ) -> list[ReadingRow]:
         """Store the new readings, their health and the dead letters in one transaction; the new readings.
 
-        asyncpg.DataError (a row the database refuses) rolls the batch back and is raised; a connection
-        that failed otherwise is dropped, and the error raised for the caller to retry.
+        asyncpg.DataError (a row the database refuses) rolls the batch back and is raised. A batch the
+        database rolled back for a reason of its timing (`transient`: a deadlock, a partition attached
+        while it was written) is written again here. A connection that failed otherwise is dropped, and
+        the error raised for the caller to retry.
         """
+        retries = 0
         while True:
             try:
                 conn = await self._connection()
@@ -108,10 +112,13 @@ class BatchWriter:
                 fresh, update = await _in_transaction(conn, write)
             except asyncpg.DataError:
                 raise
-            except asyncpg.exceptions.DeadlockDetectedError as exc:
-                # Rolled back whole (the heartbeat check or another worker locked devices the other way
-                # round): nothing was written or learned, so do it again.
-                log.info("batch chosen as a deadlock victim (%s); writing it again", exc)
+            except TransientError as exc:
+                # Rolled back whole for a reason of the database's timing, not of the batch: nothing was
+                # written or learned, so write it again.
+                retries += 1
+                level = logging.WARNING if retries % 10 == 0 else logging.INFO
+                log.log(level, "batch rolled back (%s); writing it again", exc)
+                await asyncio.sleep(_RETRY_S[min(retries, len(_RETRY_S)) - 1])
                 continue
             except asyncpg.exceptions.InternalClientError as exc:
                 await self._drop(terminate=True)
@@ -148,8 +155,30 @@ class BatchWriter:
             await self.pool.release(conn)
 
 
-# Errors after which the connection is sound and only the transaction is lost: rolled back, then raised.
-_ROLL_BACK = (asyncpg.DataError, asyncpg.exceptions.DeadlockDetectedError)
+class TransientError(Exception):
+    """The database rolled a batch back for a reason of its own timing; the same batch can succeed again.
+
+    Raised from inside the transaction with the database's error as its cause, after the rollback.
+    """
+
+
+# The pauses before writing a rolled-back batch again: the first at once, then a little longer each time.
+_RETRY_S = (0.0, 0.01, 0.05, 0.1, 0.5, 1.0)
+
+
+def transient(exc: BaseException) -> bool:
+    """Whether a statement failed for a reason of the database's timing, so that the batch can be retried.
+
+    A deadlock or serialization failure (class 40, the transaction rolled back); a prepared statement
+    that DDL changed under it (asyncpg forgets it, so the next attempt prepares it afresh); and a row
+    routed by a partition set that changed while the statement waited: PostgreSQL attaches a partition
+    holding only SHARE UPDATE EXCLUSIVE on the parent, so an INSERT that routed a row to the default
+    partition before the attach committed then finds the row outside the default's new constraint.
+    That one is told from a CHECK constraint's violation by having no constraint name.
+    """
+    if isinstance(exc, asyncpg.exceptions.TransactionRollbackError | asyncpg.InvalidCachedStatementError):
+        return True
+    return isinstance(exc, asyncpg.exceptions.CheckViolationError) and not exc.constraint_name
 
 
 async def _in_transaction(conn: asyncpg.Connection, work: Callable[[], Awaitable[T]]) -> T:
@@ -164,10 +193,21 @@ async def _in_transaction(conn: asyncpg.Connection, work: Callable[[], Awaitable
     await transaction.start()
     try:
         result = await work()
-    except _ROLL_BACK:
+    except asyncpg.DataError:
         await transaction.rollback()
         raise
-    await transaction.commit()
+    except asyncpg.PostgresError as exc:
+        if not transient(exc):
+            raise
+        await transaction.rollback()
+        raise TransientError(f"{type(exc).__name__}: {exc}") from exc
+    try:
+        await transaction.commit()
+    except asyncpg.PostgresError as exc:
+        # A COMMIT that fails has ended the transaction all the same.
+        if not transient(exc):
+            raise
+        raise TransientError(f"{type(exc).__name__} at commit: {exc}") from exc
     return result
 
 

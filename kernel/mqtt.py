@@ -41,6 +41,10 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 SESSION_NEVER_EXPIRES = 0xFFFFFFFF
+# A filter no client subscribes to: unsubscribing from it is a round trip that changes nothing (see
+# AsyncMqttClient.disconnect). The longest a clean disconnect waits for the broker's answer.
+_CONFIRM_FILTER = "telecare-internal/no-such-subscription"
+CONFIRM_TIMEOUT_S = 10.0
 
 
 class MqttError(Exception):
@@ -122,6 +126,7 @@ class AsyncMqttClient:
         self._queue: asyncio.Queue[Incoming] | None = None if manual_ack else asyncio.Queue(size)
         self.dropped = 0
         self._closing = False
+        self._acked = False  # acknowledgements queued that the broker has not yet confirmed reading
         # Messages from paho's thread wait here until the event loop moves them into the queue: one
         # wake-up of the loop for each burst instead of one for each message.
         self._arrived: deque[Incoming] = deque()
@@ -148,6 +153,7 @@ class AsyncMqttClient:
 
     def ack_all(self, messages: Sequence[Incoming]) -> None:
         """Acknowledge handled messages of a manual-ack client (one write for all) and free their room."""
+        self._acked = True
         self._client.ack_many([m.mid for m in messages if m.qos == 1])
         for m in messages:
             if m.qos == 2:
@@ -156,6 +162,7 @@ class AsyncMqttClient:
             self.inbox.release(len(messages))
 
     def _ack_one(self, mid: int, qos: int) -> None:
+        self._acked = True
         if qos == 1:
             self._client.ack_many([mid])
         elif qos == 2:
@@ -191,6 +198,7 @@ class AsyncMqttClient:
         client.on_message = self._guard(self._on_message)  # the few messages LeanClient leaves to paho
         client.on_publish = self._guard(self._on_ack)
         client.on_subscribe = self._guard(self._on_subscribe)
+        client.on_unsubscribe = self._guard(self._on_subscribe)  # the same arguments, resolved alike
         return client
 
     def _guard(self, fn: Callable[..., None]) -> Callable[..., None]:
@@ -230,8 +238,14 @@ class AsyncMqttClient:
             raise
 
     async def disconnect(self, *, send_will: bool = False) -> None:
-        """Disconnect and stop paho's thread; with send_will the broker publishes our last will (MQTT 5)."""
+        """Disconnect and stop paho's thread; with send_will the broker publishes our last will (MQTT 5).
+
+        Acknowledgements given before are confirmed first (a bounded wait), so that a session taken up
+        again at once is not sent again what this one acknowledged.
+        """
         self._closing = True
+        if self._acked and self.is_connected:
+            await self._confirm_acks()
         if send_will:
             self._client.disconnect(
                 reasoncode=ReasonCode(PacketTypes.DISCONNECT, "Disconnect with will message")
@@ -244,6 +258,23 @@ class AsyncMqttClient:
             if not fut.done():
                 fut.set_exception(MqttError("client disconnected"))
         self._pending.clear()
+
+    async def _confirm_acks(self) -> None:
+        """Wait until the broker has read every acknowledgement queued so far (at most CONFIRM_TIMEOUT_S).
+
+        Written to the socket is not read: Mosquitto reads a connection one packet at a time, and a new
+        connection with our client id, read meanwhile, takes the session over and closes this one with
+        our last PUBACKs and DISCONNECT unread (seen under load: acknowledged messages came again). The
+        broker answers packets in order, so the answer to one sent after the acks means it read them.
+        """
+        result, mid = self._client.unsubscribe(_CONFIRM_FILTER)
+        if result != paho.MQTT_ERR_SUCCESS or mid is None:
+            return
+        try:
+            await asyncio.wait_for(self._register(mid), CONFIRM_TIMEOUT_S)
+            self._acked = False
+        except (TimeoutError, MqttError):
+            log.warning("the broker did not confirm our last acknowledgements; they may come again")
 
     async def subscribe(self, topic: str, qos: int = 1) -> None:
         """Subscribe and wait for SUBACK; raise MqttRefused when the broker refuses the filter."""

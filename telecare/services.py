@@ -124,6 +124,18 @@ async def run_ingest(
         async with pool.acquire() as conn:
             report = await migrate(conn, storage=settings.storage)
             await apply_retention(conn, info=report.storage, retention_days=settings.retention_days)
+        # Today's partition and the next days' exist before the first message is taken: a batch then
+        # never meets their creation (a worker once died of that race; the writer now retries it too).
+        # The periodic job runs it again at once, finding nothing to do, or retrying a failure.
+        try:
+            await upkeep.keep_readings(
+                pool,
+                info=report.storage,
+                retention_days=settings.retention_days,
+                ahead_days=settings.partitions_ahead_days,
+            )
+        except (asyncpg.PostgresError, OSError) as exc:
+            log.warning("storage maintenance before ingest failed, will retry: %s", exc)
         mode = settings.ingest_priority_lane
         lane = PriorityLane(settings, mode) if mode is not LaneMode.OFF else None
         worker = IngestWorker(

@@ -66,8 +66,8 @@ class Stack:
         log.close()
 
     async def wait_subscribed(self, client_id: str, times: int = 1) -> None:
-        """Wait until the worker has said `times` times that it subscribed."""
-        async with asyncio.timeout(30):
+        """Wait until the worker has said `times` times that it subscribed (a busy machine starts slowly)."""
+        async with asyncio.timeout(120):
             while (self.root / f"{client_id}.log").read_text().count("subscribed to") < times:
                 assert self.workers[client_id].poll() is None, (self.root / f"{client_id}.log").read_text()
                 await asyncio.sleep(0.05)
@@ -139,7 +139,7 @@ def _load(stack: Stack, found: list[LoadDevice], publisher: MqttConfig) -> async
             topic_root=stack.settings.mqtt_topic_root,
             total=TOTAL,
             rate_per_s=RATE,
-            ack_timeout_s=5,
+            ack_timeout_s=60,  # a broker restarted under load takes a while to answer again
         )
     )
 
@@ -157,17 +157,20 @@ async def _stored(stack: Stack) -> tuple[int, int]:
         await conn.close()
 
 
-async def _all_stored_once(stack: Stack, load: LoadResult, timeout: float = 60) -> None:
+async def _all_stored_once(stack: Stack, load: LoadResult, timeout: float = 180) -> None:
     assert len(load.acked) == TOTAL
-    async with asyncio.timeout(timeout):
-        while True:
-            try:
-                n, _ = await _stored(stack)
-            except (OSError, asyncpg.PostgresError):
-                n = -1
-            if n >= TOTAL:
-                break
-            await asyncio.sleep(0.2)
+    n = -1
+    try:
+        async with asyncio.timeout(timeout):
+            while n < TOTAL:
+                try:
+                    n, _ = await _stored(stack)
+                except (OSError, asyncpg.PostgresError):
+                    n = -1
+                await asyncio.sleep(0.2)
+    except TimeoutError:
+        logs = {name: (stack.root / f"{name}.log").read_text()[-3000:] for name in stack.workers}
+        raise AssertionError(f"{n} of {TOTAL} stored after {timeout:.0f} s; worker logs: {logs}") from None
     await asyncio.sleep(1)  # anything extra would have arrived by now
     assert await _stored(stack) == (TOTAL, TOTAL)
 
