@@ -5,7 +5,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-PACKAGES := kernel telecare ingest api accounts alerts anomaly devices homes simulators migrations bench
+PACKAGES := kernel telecare ingest api accounts alerts anomaly devices homes simulators migrations bench \
+	visits notifications console rostering
 
 .PHONY: demo test check bench eval system-deps timescaledb venv clean
 

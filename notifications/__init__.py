@@ -1,0 +1,1 @@
+"""Notifications: contact points, preferences, escalation policies and the dispatcher that delivers them."""
