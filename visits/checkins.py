@@ -15,6 +15,7 @@ from uuid import UUID
 
 import asyncpg
 
+from kernel.settings import Settings
 from visits import alerting, event_queries, plan_queries, queries, rules
 
 _EARTH_RADIUS_M = 6_371_008.8
@@ -28,6 +29,16 @@ class CheckConfig:
     max_accuracy_m: float = 100.0
     late_arrival_s: float = 120.0
     tag_early_minutes: int = 60
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CheckConfig:
+        """The visits_* settings."""
+        return cls(
+            geofence_m=settings.visits_geofence_m,
+            max_accuracy_m=settings.visits_max_accuracy_m,
+            late_arrival_s=settings.visits_late_arrival_s,
+            tag_early_minutes=settings.visits_tag_early_minutes,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,18 +8,6 @@ from uuid import UUID
 import asyncpg
 
 
-async def tag_owner(conn: asyncpg.Connection, *, tag_id: str, organisation_id: UUID) -> asyncpg.Record | None:
-    """The active carer of the organisation whose live tag this is (id, name), or None."""
-    return await conn.fetchrow(
-        """
-        SELECT u.id, u.name FROM carer_tags t JOIN users u ON u.id = t.user_id
-        WHERE t.tag_id = $1 AND t.revoked_at IS NULL AND t.organisation_id = $2 AND u.active
-        """,
-        tag_id,
-        organisation_id,
-    )
-
-
 async def open_visit_of(conn: asyncpg.Connection, *, carer_id: UUID, home_id: UUID) -> asyncpg.Record | None:
     """The carer's visit at the home they are checked in to and not yet out of, latest first; or None."""
     return await conn.fetchrow(

@@ -20,8 +20,8 @@ from homes.service import managed_home
 from visits import plan_queries
 from visits.errors import InvalidInput, NotFound
 from visits.materialise import recurrence_of, roll_plan
+from visits.plan_schemas import CancelIn, ExtraIn, MoveIn, PauseIn, PlanIn
 from visits.recurrence import local_today, occurrences
-from visits.schemas import CancelIn, ExtraIn, MoveIn, PauseIn, PlanIn
 
 PlanChange = CancelIn | MoveIn | ExtraIn | PauseIn
 

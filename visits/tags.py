@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from ingest.handoff import BatchCursor, read_committed
-from visits import event_queries, queries
+from visits import event_queries, queries, tag_queries
 from visits.checkins import Check, CheckConfig, Who, apply_check, tag_window, timing_flags
 from visits.rules import Clock, system_clock
 
@@ -70,7 +70,7 @@ async def tap(
         return
     tag_id = str(reading["payload"]["tag_id"])
     at: datetime = reading["time"]
-    owner = await event_queries.tag_owner(conn, tag_id=tag_id, organisation_id=home["organisation_id"])
+    owner = await tag_queries.tag_owner(conn, tag_id=tag_id, organisation_id=home["organisation_id"])
     actor = Who("device", reading["device_id"], "door reader")
     check = Check(
         kind="check_in",
