@@ -46,6 +46,15 @@ async def visible_visit(conn: asyncpg.Connection, caller: Viewer, visit_id: UUID
     return row
 
 
+async def staff_visit(conn: asyncpg.Connection, caller: Viewer, visit_id: UUID) -> asyncpg.Record:
+    """The visit in full (events, flags, carers' ids) for the provider's people; family members see
+    their relative's visits through the home (home_visits), without the carers' check-in details."""
+    row = await visible_visit(conn, caller, visit_id)
+    if caller.principal.role is Role.FAMILY:
+        raise Forbidden("family members see visits through GET /v1/homes/{home_id}/visits")
+    return row
+
+
 async def _carer_own(conn: asyncpg.Connection, caller: Viewer, visit_id: UUID) -> asyncpg.Record:
     await visible_visit(conn, caller, visit_id)
     if caller.principal.role is not Role.CARER:

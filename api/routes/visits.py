@@ -57,7 +57,7 @@ async def my_visits(
 async def get_visit(visit_id: UUID, pool: PoolDep, caller: CallerDep) -> VisitOut:
     """One visit with its carers, tasks, check-in and check-out, and live status."""
     async with pool.acquire() as conn:
-        row = await visits.visible_visit(conn, caller, visit_id)
+        row = await visits.staff_visit(conn, caller, visit_id)
     return VisitOut.model_validate(visit_view(row, _now()))
 
 
@@ -65,7 +65,7 @@ async def get_visit(visit_id: UUID, pool: PoolDep, caller: CallerDep) -> VisitOu
 async def visit_events(visit_id: UUID, pool: PoolDep, caller: CallerDep) -> list[VisitEventOut]:
     """Every check-in and check-out of the visit, accepted or not, with its flags."""
     async with pool.acquire() as conn:
-        await visits.visible_visit(conn, caller, visit_id)
+        await visits.staff_visit(conn, caller, visit_id)
         rows = await queries.visit_events(conn, visit_id=visit_id)
     return [VisitEventOut.model_validate(dict(r)) for r in rows]
 
