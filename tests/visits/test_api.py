@@ -68,8 +68,10 @@ async def test_a_carer_checks_in_by_phone_and_records_tasks(vapi: VisitsApi) -> 
     response = await vapi.client.post(f"/v1/visits/{mine}/check-in", json=fix, headers=headers)
     assert response.status_code == 201, response.text
     assert response.json()["flags"] == [] and response.json()["accepted"]
-    task = await vapi.client.put(
-        f"/v1/visits/{mine}/tasks/medication", json={"status": "not_done", "note": "refused"}, headers=headers
+    task = await vapi.client.post(
+        f"/v1/visits/{mine}/tasks",
+        json={"task": "medication", "status": "not_done", "note": "refused"},
+        headers=headers,
     )
     assert task.status_code == 200, task.text
     assert task.json()["tasks"][0] == {**task.json()["tasks"][0], "status": "not_done", "note": "refused"}
