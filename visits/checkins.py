@@ -279,6 +279,9 @@ async def apply_check(
 
     None (and nothing done) if the event's tag reading was recorded before.
     """
+    if visit is not None:
+        # One event at a time per visit: settling reads the others' committed events after this lock.
+        await queries.get_visit(conn, visit_id=visit["id"], for_update=True)
     event = await record(
         conn, home=home, visit=visit, check=check, flags=flags, accepted=accepted, distance=distance
     )

@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from kernel.strict import RequestBody, UuidText
+from visits import examples
 from visits.schemas import DateText, Label, Reason, RuleKind, TimeText, Weekday
 
 _PLAN_VISIT_EXAMPLE: dict[str, Any] = {
@@ -179,6 +180,8 @@ class PlanChangeOut(BaseModel):
 
 class PlanOut(BaseModel):
     """A home's care plan as stored."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.PLAN]})
 
     id: UUID
     home_id: UUID

@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, Strict, StringConstraints, model_validator
 
 from kernel.strict import RequestBody, UuidText
+from visits import examples
 
 # Dates and times as JSON carries them: text (strict mode would refuse the string).
 DateText = Annotated[date, Strict(False)]
@@ -41,7 +42,7 @@ RuleKind = Literal[
 ]
 
 
-class AssignIn(RequestBody):
+class VisitCarersIn(RequestBody):
     """The carers of a visit from now on (replacing those assigned), and why."""
 
     model_config = ConfigDict(
@@ -134,6 +135,8 @@ class TagIn(RequestBody):
 class SkillsIn(RequestBody):
     """A carer's skills (replacing those they had)."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"skills": examples.SKILLS}]})
+
     skills: Annotated[list[Label], Field(max_length=30)]
 
 
@@ -155,6 +158,8 @@ class TaskOut(BaseModel):
 
 class VisitOut(BaseModel):
     """A visit: when it is planned (UTC and the home's local date), who, and how it went so far."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.VISIT]})
 
     id: UUID
     home_id: UUID
@@ -183,6 +188,8 @@ class VisitOut(BaseModel):
 class VisitEventOut(BaseModel):
     """A check-in or check-out as recorded, accepted or not, with its flags."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.EVENT]})
+
     id: UUID
     visit_id: UUID | None
     home_id: UUID
@@ -201,6 +208,8 @@ class VisitEventOut(BaseModel):
 class BoardOut(BaseModel):
     """Today's board: every visit of the organisation's local day with its live status."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.BOARD]})
+
     organisation_id: UUID
     date: date
     counts: dict[str, int]
@@ -209,6 +218,8 @@ class BoardOut(BaseModel):
 
 class VerificationOut(BaseModel):
     """One line of the verification log: the six EVV elements, the method, what the home saw, the verdict."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.VERIFICATION]})
 
     visit_id: UUID
     service_type: str = Field(description="type of service")
@@ -234,12 +245,18 @@ class VerificationOut(BaseModel):
 class VerificationPage(BaseModel):
     """A page of the verification log, newest planned first."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"items": [examples.VERIFICATION], "next_cursor": None}]}
+    )
+
     items: list[VerificationOut]
     next_cursor: str | None
 
 
 class FamilyVisitOut(BaseModel):
     """A relative's visit as a family member sees it: when, who, for how long, the verdict."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.FAMILY_VISIT]})
 
     id: UUID
     local_date: date
@@ -256,6 +273,8 @@ class FamilyVisitOut(BaseModel):
 
 class TagOut(BaseModel):
     """A carer's tag."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.TAG]})
 
     id: UUID
     tag_id: str

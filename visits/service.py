@@ -18,7 +18,7 @@ from homes.service import visible_home
 from visits import event_queries, plan_queries, plans, queries, tag_queries
 from visits.checkins import Check, CheckConfig, Fix, Who, apply_check, location_flags, timing_flags
 from visits.errors import Conflict, Forbidden, InvalidInput, InvalidState, NotFound
-from visits.schemas import AssignIn, ManualEntryIn, PhoneCheckIn, TagIn, TaskIn
+from visits.schemas import ManualEntryIn, PhoneCheckIn, TagIn, TaskIn, VisitCarersIn
 
 # How far an offline phone's event time may lie before the visit, and after the clock (phone clock skew).
 _EARLIEST = timedelta(hours=12)
@@ -161,7 +161,7 @@ async def record_task(
 
 
 async def reassign(
-    conn: asyncpg.Connection, caller: Viewer, *, visit_id: UUID, body: AssignIn
+    conn: asyncpg.Connection, caller: Viewer, *, visit_id: UUID, body: VisitCarersIn
 ) -> dict[str, list[str]]:
     """Give the visit to these carers (coordinators); every change recorded with its reason."""
     row = await visible_visit(conn, caller, visit_id)

@@ -6,14 +6,15 @@ The rules are in visits.plans and visits.service; every change is audited in its
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Body
 
 from api.deps import CallerDep, PoolDep, SettingsDep
 from api.errors import problems
 from homes.service import managed_home
-from visits import plan_queries, plans, tag_queries
+from visits import examples, plan_queries, plans, tag_queries
 from visits import service as visits
 from visits.plan_schemas import PlanChangeIn, PlanIn, PlanOut
 from visits.schemas import SkillsIn, TagIn, TagOut
@@ -67,7 +68,14 @@ async def get_plan(plan_id: UUID, pool: PoolDep, caller: CallerDep) -> PlanOut:
 
 @router.post("/care-plans/{plan_id}/changes", response_model=PlanOut, status_code=201)
 async def change_plan(
-    plan_id: UUID, body: PlanChangeIn, pool: PoolDep, caller: CallerDep, settings: SettingsDep
+    plan_id: UUID,
+    body: Annotated[
+        PlanChangeIn,
+        Body(openapi_examples={k: {"summary": k, "value": v} for k, v in examples.CHANGES_IN.items()}),
+    ],
+    pool: PoolDep,
+    caller: CallerDep,
+    settings: SettingsDep,
 ) -> PlanOut:
     """A one-off change: cancel or move one visit, add an extra one, or pause the plan (a hospital stay)."""
     async with pool.acquire() as conn, conn.transaction():
@@ -149,7 +157,11 @@ async def revoke_tag(carer_tag_id: UUID, pool: PoolDep, caller: CallerDep) -> Ta
     return TagOut.model_validate(dict(row))
 
 
-@router.put("/users/{user_id}/skills", response_model=list[str])
+@router.put(
+    "/users/{user_id}/skills",
+    response_model=list[str],
+    responses={200: {"content": {"application/json": {"example": examples.SKILLS}}}},
+)
 async def set_skills(user_id: UUID, body: SkillsIn, pool: PoolDep, caller: CallerDep) -> list[str]:
     """Replace a carer's skills (a plan's visit may require some)."""
     async with pool.acquire() as conn, conn.transaction():

@@ -18,7 +18,6 @@ from visits import queries
 from visits import service as visits
 from visits.checkins import CheckConfig
 from visits.schemas import (
-    AssignIn,
     BoardOut,
     FamilyVisitOut,
     ManualEntryIn,
@@ -26,6 +25,7 @@ from visits.schemas import (
     TaskIn,
     Verdict,
     VerificationPage,
+    VisitCarersIn,
     VisitEventOut,
     VisitOut,
 )
@@ -164,7 +164,7 @@ async def record_task(visit_id: UUID, body: TaskIn, pool: PoolDep, caller: Calle
 
 
 @router.put("/visits/{visit_id}/carers", response_model=VisitOut, responses=problems(409))
-async def reassign(visit_id: UUID, body: AssignIn, pool: PoolDep, caller: CallerDep) -> VisitOut:
+async def reassign(visit_id: UUID, body: VisitCarersIn, pool: PoolDep, caller: CallerDep) -> VisitOut:
     """Give the visit to these carers (coordinators); each change is kept with its reason."""
     async with pool.acquire() as conn, conn.transaction():
         change = await visits.reassign(conn, caller, visit_id=visit_id, body=body)

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -111,6 +112,9 @@ async def _tenant(conn: asyncpg.Connection, name: str) -> Tenant:
         conn, home_id=home, user_id=people[Role.FAMILY].id, relationship="son", receives_alerts=True
     )
     key_row, key = await accounts.create_api_key(conn, organisation_id=org, name=f"{name} bridge", by=None)
+    plan, visit, other_visit, carer_tag = await _visits(
+        conn, org, home, other_home, people[Role.CARER].id, name
+    )
     tenant = Tenant(
         org=org,
         home=home,
@@ -123,7 +127,10 @@ async def _tenant(conn: asyncpg.Connection, name: str) -> Tenant:
         carer=people[Role.CARER].id,
         family=people[Role.FAMILY].id,
         api_key_id=key_row["id"],
-        **await _visits(conn, org, home, other_home, people[Role.CARER].id, name),
+        plan=plan,
+        visit=visit,
+        other_visit=other_visit,
+        carer_tag=carer_tag,
     )
     tenant.tokens = {role.value: await session_headers(conn, user) for role, user in people.items()}
     tenant.tokens["integration"] = {"X-API-Key": key}
@@ -132,19 +139,37 @@ async def _tenant(conn: asyncpg.Connection, name: str) -> Tenant:
 
 async def _visits(
     conn: asyncpg.Connection, org: UUID, home: UUID, other_home: UUID, carer: UUID, name: str
-) -> dict[str, UUID]:
-    rules = {"late_after_minutes": 15, "missed_after_minutes": None, "short_below_percent": 75,
-             "no_checkout_after_minutes": 60, "alerts_off": []}  # fmt: skip
+) -> tuple[UUID, UUID, UUID, UUID]:
+    rules: dict[str, Any] = {
+        "late_after_minutes": 15,
+        "missed_after_minutes": None,
+        "short_below_percent": 75,
+        "no_checkout_after_minutes": 60,
+        "alerts_off": [],
+    }
     plan = await plan_queries.insert_plan(
-        conn, home_id=home, organisation_id=org, name="Daily", service_type="personal_care",
-        starts_on=T0.date(), ends_on=None, rules=rules, created_by=None,
-    )  # fmt: skip
+        conn,
+        home_id=home,
+        organisation_id=org,
+        name="Daily",
+        service_type="personal_care",
+        starts_on=T0.date(),
+        ends_on=None,
+        rules=rules,
+        created_by=None,
+    )
     visits = []
     for where in (home, other_home):
         visit = await visit_queries.insert_visit(
-            conn, organisation_id=org, home_id=where, local_date=T0.date(), planned_start=T0,
-            planned_end=T0 + timedelta(minutes=45), tasks=["medication"], plan_id=plan,
-        )  # fmt: skip
+            conn,
+            organisation_id=org,
+            home_id=where,
+            local_date=T0.date(),
+            planned_start=T0,
+            planned_end=T0 + timedelta(minutes=45),
+            tasks=["medication"],
+            plan_id=plan,
+        )
         assert visit is not None
         if where == home:
             await visit_queries.assign(
@@ -153,7 +178,7 @@ async def _visits(
         visits.append(visit)
     tag = await tag_queries.insert_tag(conn, tag_id=f"{name}-tag", user_id=carer, organisation_id=org)
     assert tag is not None
-    return {"plan": plan, "visit": visits[0], "other_visit": visits[1], "carer_tag": tag["id"]}
+    return plan, visits[0], visits[1], tag["id"]
 
 
 async def build_world(pool: asyncpg.Pool) -> World:

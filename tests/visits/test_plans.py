@@ -15,7 +15,7 @@ from visits import materialise, plans, queries
 from visits import service as visits
 from visits.errors import InvalidInput
 from visits.plan_schemas import CancelIn, ExtraIn, MoveIn, PauseIn, PlanIn
-from visits.schemas import AssignIn
+from visits.schemas import VisitCarersIn
 
 from .conftest import Provider
 
@@ -239,7 +239,7 @@ async def test_reassigning_is_recorded_with_its_reason(pool: asyncpg.Pool, provi
             horizon_days=1,
         )
         visit = (await _visits(conn, plan["id"]))[0]["id"]
-        body = AssignIn(carer_ids=[provider.second_carer], reason="Sam is off sick")
+        body = VisitCarersIn(carer_ids=[provider.second_carer], reason="Sam is off sick")
         change = await visits.reassign(conn, coordinator, visit_id=visit, body=body)
         history = await queries.assignment_history(conn, visit_id=visit)
         assert await queries.assigned_carers(conn, visit_id=visit) == [provider.second_carer]
