@@ -17,6 +17,9 @@ What the verification job, reports and detector (h14b's side) may rely on, from 
 - `visit_verifications` (visit_id, verdict, reasons jsonb list of strings, evidence jsonb object,
   computed_at): written by the verification job with `upsert_verification`; read by the log routes.
 - `homes.latitude`, `homes.longitude`, `homes.geofence_m` (NULL: the settings' default radius).
+- `care_plans` rule columns (late_after_minutes, missed_after_minutes, short_below_percent,
+  no_checkout_after_minutes, alerts_off) and `alert_kinds` 'visit_unverified' for the sensors' verdict:
+  raise it with `visits.alerting.raise_once(kind="visit_unverified", ...)` unless the plan switched it off.
 Functions here take the connection and keyword-only arguments, and return records.
 """
 
