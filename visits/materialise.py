@@ -139,7 +139,8 @@ async def roll_plan(conn: asyncpg.Connection, *, plan_id: UUID, now: datetime, h
         rescheduled += await _reconcile(conn, row, wanted.get(key))
     created = 0
     for key, want in wanted.items():
-        if key not in stored and want.start > now and want.status == "planned":
+        # A cancelled occurrence is stored too, so the board and the log say why nobody came.
+        if key not in stored and want.start > now:
             created += await _create(conn, plan, want)
     return Rolled(created, rescheduled)
 
@@ -204,6 +205,8 @@ async def _create(conn: asyncpg.Connection, plan: asyncpg.Record, want: Wanted) 
     )
     if visit_id is None:
         return 0
+    if want.status != "planned":
+        await queries.set_status(conn, visit_id=visit_id, status=want.status, reason=want.reason)
     for carer in slot["carer_ids"] if slot else []:
         reason = "the care plan's standing assignment"
         await queries.assign(conn, visit_id=visit_id, carer_id=carer, by=None, actor=SYSTEM, reason=reason)

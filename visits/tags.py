@@ -69,16 +69,14 @@ async def tap(
     if home is None:
         return
     tag_id = str(reading["payload"]["tag_id"])
-    at: datetime = reading["time"]
     owner = await tag_queries.tag_owner(conn, tag_id=tag_id, organisation_id=home["organisation_id"])
-    actor = Who("device", reading["device_id"], "door reader")
     check = Check(
         kind="check_in",
         method="tag",
         carer_id=owner["id"] if owner else None,
-        event_time=at,
+        event_time=reading["time"],
         arrival_time=reading["received_at"],
-        actor=actor,
+        actor=Who("device", reading["device_id"], "door reader"),
         carer_name=owner["name"] if owner else "",
         tag_id=tag_id,
         device_id=reading["device_id"],
@@ -86,18 +84,24 @@ async def tap(
     )
     flags = timing_flags(check, config)
     if owner is None:
-        await apply_check(
-            conn,
-            home=home,
-            visit=None,
-            check=check,
-            flags=[*flags, "unknown_tag", "no_visit"],
-            accepted=False,
-            now=now,
-        )
-        return
-    carer = owner["id"]
-    open_visit = await event_queries.open_visit_of(conn, carer_id=carer, home_id=home["id"])
+        flags += ["unknown_tag", "no_visit"]
+        await apply_check(conn, home=home, visit=None, check=check, flags=flags, accepted=False, now=now)
+    else:
+        await _carers_tap(conn, home, check, flags, config=config, now=now)
+
+
+async def _carers_tap(
+    conn: asyncpg.Connection,
+    home: asyncpg.Record,
+    check: Check,
+    flags: list[str],
+    *,
+    config: CheckConfig,
+    now: datetime,
+) -> None:
+    assert check.carer_id is not None
+    at = check.event_time
+    open_visit = await event_queries.open_visit_of(conn, carer_id=check.carer_id, home_id=home["id"])
     if open_visit is not None:
         same = at - open_visit["carer_checked_in_at"] < SAME_TAP
         out = replace(check, kind="check_in" if same else "check_out")
@@ -107,13 +111,15 @@ async def tap(
         )
         return
     due = await event_queries.due_visit_of(
-        conn, carer_id=carer, home_id=home["id"], at=at, early=tag_window(config)
+        conn, carer_id=check.carer_id, home_id=home["id"], at=at, early=tag_window(config)
     )
     if due is not None:
         await apply_check(conn, home=home, visit=due, check=check, flags=flags, accepted=True, now=now)
         return
     local_date = at.astimezone(ZoneInfo(home["timezone"])).date()
-    ours = await event_queries.has_visit_on(conn, carer_id=carer, home_id=home["id"], local_date=local_date)
+    ours = await event_queries.has_visit_on(
+        conn, carer_id=check.carer_id, home_id=home["id"], local_date=local_date
+    )
     flags = [*flags, "no_visit"] if ours else [*flags, "no_visit", "wrong_home"]
     await apply_check(conn, home=home, visit=None, check=check, flags=flags, accepted=False, now=now)
 

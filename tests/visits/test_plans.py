@@ -249,3 +249,33 @@ async def test_reassigning_is_recorded_with_its_reason(pool: asyncpg.Pool, provi
         ("assigned", provider.second_carer, "Sam is off sick"),
     ]
     assert history[-1]["actor_id"] == provider.coordinator
+
+
+async def test_a_pause_beyond_the_horizon_shows_when_it_comes(pool: asyncpg.Pool, provider: Provider) -> None:
+    now = datetime(2026, 12, 1, 5, tzinfo=UTC)
+    coordinator = provider.viewer("coordinator")
+    pause = PauseIn(
+        kind="pause", paused_from=date(2026, 12, 20), paused_until=date(2026, 12, 21), reason="respite"
+    )
+    async with pool.acquire() as conn, conn.transaction():
+        plan = await plans.create_plan(
+            conn,
+            coordinator,
+            home_id=provider.home,
+            body=_plan(provider, date(2026, 12, 1)),
+            now=now,
+            horizon_days=7,
+        )
+        await plans.change_plan(conn, coordinator, plan_id=plan["id"], change=pause, now=now, horizon_days=7)
+    await materialise.roll_all(pool, now=now + timedelta(days=14), horizon_days=7)
+    async with pool.acquire() as conn:
+        rows = {r["local_date"]: r for r in await _visits(conn, plan["id"])}
+    assert [
+        (rows[date(2026, 12, d)]["status"], rows[date(2026, 12, d)]["status_reason"])
+        for d in (19, 20, 21, 22)
+    ] == [
+        ("planned", ""),
+        ("cancelled", "plan paused: respite"),
+        ("cancelled", "plan paused: respite"),
+        ("planned", ""),
+    ]
