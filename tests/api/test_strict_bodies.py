@@ -24,7 +24,7 @@ async def test_every_request_body_is_a_strict_model(api: Api) -> None:
         for method, operation in item.items():
             for content in operation.get("requestBody", {}).get("content", {}).values():
                 schema = content["schema"]
-                refs = [schema, *schema.get("anyOf", [])]
+                refs = [schema, *schema.get("anyOf", []), *schema.get("oneOf", [])]
                 names = [r["$ref"].rsplit("/", 1)[1] for r in refs if "$ref" in r]
                 if names:
                     bodies |= {(f"{method.upper()} {path}", name) for name in names}
