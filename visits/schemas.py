@@ -1,0 +1,443 @@
+"""Pydantic models at the visits edges: care plans and their changes, visits, check-ins, the log."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Annotated, Any, Literal, Self
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, Strict, StringConstraints, model_validator
+
+from kernel.strict import RequestBody, UuidText
+
+# Dates and times as JSON carries them: text (strict mode would refuse the string).
+DateText = Annotated[date, Strict(False)]
+TimeText = Annotated[time, Strict(False)]
+InstantText = Annotated[AwareDatetime, Strict(False)]
+
+Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+Weekday = Annotated[int, Field(ge=1, le=7, description="ISO weekday: 1 Monday .. 7 Sunday")]
+
+Method = Literal["tag", "phone", "manual"]
+EventKind = Literal["check_in", "check_out"]
+VisitStatus = Literal["planned", "in_progress", "completed", "missed", "cancelled"]
+# The board's live status: the stored status read against the clock.
+LiveStatus = Literal[
+    "upcoming", "due", "late", "in_progress", "overrunning", "completed", "missed", "cancelled"
+]
+Verdict = Literal["verified", "verified_with_exceptions", "unverified", "missed"]
+# Alert rules a plan can switch off (the visit alert kinds of migration 0013).
+RuleKind = Literal[
+    "visit_late",
+    "visit_missed",
+    "visit_short",
+    "visit_no_checkout",
+    "visit_wrong_home",
+    "visit_outside_geofence",
+    "carer_two_homes",
+    "visit_unverified",
+]
+
+_PLAN_VISIT_EXAMPLE: dict[str, Any] = {
+    "label": "morning",
+    "weekdays": [1, 2, 3, 4, 5, 6, 7],
+    "start_time": "08:00",
+    "planned_minutes": 45,
+    "tasks": ["medication", "breakfast", "personal care"],
+    "carers_required": 1,
+    "required_skills": ["medication"],
+    "carer_ids": ["6f1c2a9e-8d4b-4c1e-9a57-2b1f3c4d5e6f"],
+}
+
+
+class AlertRulesIn(RequestBody):
+    """How a plan's visit alerts are tuned; every field has the issue's default."""
+
+    late_after_minutes: int = Field(15, ge=1, le=720, description="late: no check-in N min after start")
+    missed_after_minutes: int | None = Field(
+        None, ge=1, le=1440, description="missed: no check-in N min after start (null: by the planned end)"
+    )
+    short_below_percent: int = Field(75, ge=1, le=100, description="short: checked out below N % of plan")
+    no_checkout_after_minutes: int = Field(60, ge=1, le=1440, description="no check-out N min after end")
+    alerts_off: list[RuleKind] = Field(default_factory=list, description="rules switched off for this plan")
+
+
+class PlanVisitIn(RequestBody):
+    """A recurring visit of a plan: weekdays, local start time, minutes, tasks, carers and skills."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_PLAN_VISIT_EXAMPLE]})
+
+    label: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
+    weekdays: Annotated[list[Weekday], Field(min_length=1, max_length=7)]
+    interval_weeks: int = Field(1, ge=1, le=8, description="every N weeks (1: every week)")
+    start_time: TimeText = Field(description="the home's local wall-clock time")
+    planned_minutes: int = Field(ge=5, le=1440)
+    tasks: Annotated[list[Label], Field(max_length=20)] = Field(default_factory=list)
+    carers_required: int = Field(1, ge=1, le=4, description="2 for a double-up")
+    required_skills: Annotated[list[Label], Field(max_length=10)] = Field(default_factory=list)
+    carer_ids: Annotated[list[UuidText], Field(max_length=4)] = Field(
+        default_factory=list, description="the standing assignment given to each new visit"
+    )
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Self:
+        if len(set(self.weekdays)) != len(self.weekdays) or len(set(self.tasks)) != len(self.tasks):
+            raise ValueError("weekdays and tasks must not repeat")
+        if len(self.carer_ids) > self.carers_required:
+            raise ValueError("more standing carers than the visit needs")
+        return self
+
+
+class PlanIn(RequestBody):
+    """A home's care plan: its recurring visits, from a local date (to another), with its alert rules."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Daily support",
+                    "service_type": "personal_care",
+                    "starts_on": "2026-12-01",
+                    "visits": [_PLAN_VISIT_EXAMPLE],
+                    "rules": {"late_after_minutes": 15},
+                }
+            ]
+        }
+    )
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    service_type: Label = "personal_care"
+    starts_on: DateText
+    ends_on: DateText | None = None
+    visits: Annotated[list[PlanVisitIn], Field(min_length=1, max_length=20)]
+    rules: AlertRulesIn = Field(default_factory=AlertRulesIn)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.ends_on is not None and self.ends_on < self.starts_on:
+            raise ValueError("ends_on must not be before starts_on")
+        return self
+
+
+class CancelIn(RequestBody):
+    """Cancel one occurrence of a recurring visit (by its local date)."""
+
+    kind: Literal["cancel"]
+    plan_visit_id: UuidText
+    occurrence_date: DateText
+    reason: Reason
+
+
+class MoveIn(RequestBody):
+    """Move one occurrence to another local date and time (and, optionally, other minutes or tasks)."""
+
+    kind: Literal["move"]
+    plan_visit_id: UuidText
+    occurrence_date: DateText
+    local_date: DateText
+    start_time: TimeText
+    planned_minutes: int | None = Field(None, ge=5, le=1440)
+    tasks: Annotated[list[Label], Field(max_length=20)] | None = None
+    reason: Reason
+
+
+class ExtraIn(RequestBody):
+    """A one-off visit outside the recurrence."""
+
+    kind: Literal["extra"]
+    plan_visit_id: UuidText | None = Field(None, description="copy carers, skills and tasks from this one")
+    local_date: DateText
+    start_time: TimeText
+    planned_minutes: int = Field(ge=5, le=1440)
+    tasks: Annotated[list[Label], Field(max_length=20)] | None = None
+    reason: Reason
+
+
+class PauseIn(RequestBody):
+    """Pause the whole plan between two local dates, inclusive (a hospital stay)."""
+
+    kind: Literal["pause"]
+    paused_from: DateText
+    paused_until: DateText
+    reason: Reason
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.paused_until < self.paused_from:
+            raise ValueError("paused_until must not be before paused_from")
+        return self
+
+
+PlanChangeIn = Annotated[CancelIn | MoveIn | ExtraIn | PauseIn, Field(discriminator="kind")]
+
+
+class AssignIn(RequestBody):
+    """The carers of a visit from now on (replacing those assigned), and why."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"carer_ids": ["6f1c2a9e-8d4b-4c1e-9a57-2b1f3c4d5e6f"], "reason": "Sam is off sick"}]
+        }
+    )
+
+    carer_ids: Annotated[list[UuidText], Field(max_length=4)]
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
+
+
+class PhoneCheckIn(RequestBody):
+    """A carer's phone checking in or out: the fix taken at that moment (never a trail), and when."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "latitude": 51.4613,
+                    "longitude": -0.3037,
+                    "accuracy_m": 12,
+                    "event_time": "2026-12-02T08:01:30Z",
+                }
+            ]
+        }
+    )
+
+    latitude: float | None = Field(None, ge=-90, le=90)
+    longitude: float | None = Field(None, ge=-180, le=180)
+    accuracy_m: float | None = Field(None, ge=0, le=100_000)
+    event_time: InstantText | None = Field(
+        None, description="when it happened on the phone (an offline phone sends later); default: now"
+    )
+
+    @model_validator(mode="after")
+    def _fix(self) -> Self:
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValueError("give both latitude and longitude, or neither")
+        return self
+
+
+class ManualEntryIn(RequestBody):
+    """A coordinator's entry of a check-in or check-out the carer could not make, with the reason."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "check_in",
+                    "carer_id": "6f1c2a9e-8d4b-4c1e-9a57-2b1f3c4d5e6f",
+                    "event_time": "2026-12-02T08:03:00Z",
+                    "reason": "phone out of battery; carer rang the office on arrival",
+                }
+            ]
+        }
+    )
+
+    kind: EventKind
+    carer_id: UuidText
+    event_time: InstantText
+    reason: Reason
+
+
+class TaskIn(RequestBody):
+    """A task of the visit marked done or not done, with a note."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "not_done", "note": "refused"}]})
+
+    status: Literal["done", "not_done"]
+    note: Note = ""
+
+
+class TagIn(RequestBody):
+    """Give an NFC tag to a carer of the organisation."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"tag_id": "04A224B2C35E80", "user_id": "6f1c2a9e-8d4b-4c1e-9a57-2b1f3c4d5e6f"}]
+        }
+    )
+
+    tag_id: Label
+    user_id: UuidText
+
+
+class SkillsIn(RequestBody):
+    """A carer's skills (replacing those they had)."""
+
+    skills: Annotated[list[Label], Field(max_length=30)]
+
+
+class PlanVisitOut(BaseModel):
+    """A recurring visit of a plan."""
+
+    id: UUID
+    label: str
+    weekdays: list[int]
+    interval_weeks: int
+    start_time: time
+    planned_minutes: int
+    tasks: list[str]
+    carers_required: int
+    required_skills: list[str]
+    carer_ids: list[UUID]
+    active: bool
+
+
+class PlanChangeOut(BaseModel):
+    """A one-off change to a plan."""
+
+    id: UUID
+    kind: Literal["cancel", "move", "extra", "pause"]
+    plan_visit_id: UUID | None
+    occurrence_date: date | None
+    local_date: date | None
+    start_time: time | None
+    planned_minutes: int | None
+    tasks: list[str] | None
+    paused_from: date | None
+    paused_until: date | None
+    reason: str
+    created_at: datetime
+
+
+class PlanOut(BaseModel):
+    """A home's care plan as stored."""
+
+    id: UUID
+    home_id: UUID
+    organisation_id: UUID
+    name: str
+    service_type: str
+    starts_on: date
+    ends_on: date | None
+    active: bool
+    rules: dict[str, Any]
+    visits: list[PlanVisitOut]
+    changes: list[PlanChangeOut]
+    created_at: datetime
+
+
+class CarerRef(BaseModel):
+    """A carer as a visit names them."""
+
+    id: UUID
+    name: str
+
+
+class TaskOut(BaseModel):
+    """A task of a visit and whether it was done."""
+
+    task: str
+    status: Literal["pending", "done", "not_done"]
+    note: str
+    recorded_at: datetime | None
+
+
+class VisitOut(BaseModel):
+    """A visit: when it is planned (UTC and the home's local date), who, and how it went so far."""
+
+    id: UUID
+    home_id: UUID
+    organisation_id: UUID
+    plan_id: UUID | None
+    service_type: str
+    local_date: date
+    planned_start: datetime
+    planned_end: datetime
+    planned_minutes: int
+    status: VisitStatus
+    live_status: LiveStatus
+    status_reason: str
+    carers_required: int
+    required_skills: list[str]
+    carers: list[CarerRef]
+    tasks: list[TaskOut]
+    checked_in_at: datetime | None
+    checked_out_at: datetime | None
+    check_in_method: Method | None
+    check_out_method: Method | None
+    minutes_delivered: int | None
+    flags: list[str] = Field(description="every flag raised by the visit's check-ins and check-outs")
+
+
+class VisitEventOut(BaseModel):
+    """A check-in or check-out as recorded, accepted or not, with its flags."""
+
+    id: UUID
+    visit_id: UUID | None
+    home_id: UUID
+    carer_id: UUID | None
+    kind: EventKind
+    method: Method
+    event_time: datetime = Field(description="when it happened (the reader's or phone's clock)")
+    arrival_time: datetime = Field(description="when the backend heard of it")
+    accuracy_m: float | None
+    distance_m: float | None
+    flags: list[str]
+    accepted: bool
+    reason: str
+
+
+class BoardOut(BaseModel):
+    """Today's board: every visit of the organisation's local day with its live status."""
+
+    organisation_id: UUID
+    date: date
+    counts: dict[str, int]
+    visits: list[VisitOut]
+
+
+class VerificationOut(BaseModel):
+    """One line of the verification log: the six EVV elements, the method, what the home saw, the verdict."""
+
+    visit_id: UUID
+    service_type: str = Field(description="type of service")
+    home_id: UUID
+    home_name: str = Field(description="the person receiving the service (their home)")
+    carers: list[CarerRef] = Field(description="who provided it")
+    local_date: date
+    latitude: float | None = Field(description="the location")
+    longitude: float | None
+    planned_start: datetime
+    planned_end: datetime
+    checked_in_at: datetime | None = Field(description="start time")
+    checked_out_at: datetime | None = Field(description="end time")
+    check_in_method: Method | None
+    check_out_method: Method | None
+    status: VisitStatus
+    verdict: Verdict | None = Field(description="null until the verification job has judged the visit")
+    reasons: list[Any]
+    evidence: dict[str, Any]
+    computed_at: datetime | None
+
+
+class VerificationPage(BaseModel):
+    """A page of the verification log, newest planned first."""
+
+    items: list[VerificationOut]
+    next_cursor: str | None
+
+
+class FamilyVisitOut(BaseModel):
+    """A relative's visit as a family member sees it: when, who, for how long, the verdict."""
+
+    id: UUID
+    local_date: date
+    planned_start: datetime
+    planned_end: datetime
+    status: VisitStatus
+    carers: list[str]
+    checked_in_at: datetime | None
+    checked_out_at: datetime | None
+    minutes_delivered: int | None
+    verdict: Verdict | None
+    reasons: list[Any]
+
+
+class TagOut(BaseModel):
+    """A carer's tag."""
+
+    id: UUID
+    tag_id: str
+    user_id: UUID
+    issued_at: datetime
+    revoked_at: datetime | None
