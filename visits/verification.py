@@ -39,7 +39,7 @@ class Check:
     received_at: datetime | None = None
     distance_m: float | None = None  # of the phone's fix from the home
     accuracy_m: float | None = None
-    flags: tuple[str, ...] = ()  # e.g. outside_geofence, not_assigned, manual, offline
+    flags: tuple[str, ...] = ()  # visit_events flags: outside_geofence, not_assigned, manual, late_arrival
 
 
 @dataclass(slots=True, frozen=True)
@@ -115,6 +115,7 @@ def verify(
         "evv": evv_elements(facts),
         "method": {"in": _check_json(facts.check_in), "out": _check_json(facts.check_out)},
         "home": [f.as_json() for f in findings],
+        "tasks": [{"task": t.name, "done": t.done, "note": t.note} for t in facts.tasks],
     }
     return Verification(facts.visit_id, verdict, tuple(reasons), evidence, corroborated)
 
@@ -172,8 +173,6 @@ def _exceptions(facts: VisitFacts, findings: list[Finding], rules: Rules, tz: Zo
         if task.done is False:
             note = f" ({task.note})" if task.note else ""
             out.append(f"Task not done: {task.name}{note}.")
-        elif task.done is None:
-            out.append(f"Task not recorded: {task.name}.")
     for f in findings:
         if f.status == "not_seen" and (f.code.startswith("room:") or f.code == "departure_door"):
             out.append(f.text)
@@ -202,7 +201,7 @@ def _check_exceptions(check: Check | None, what: str) -> list[str]:
         out.append(f"The {what} was made away from the home{where}.")
     if "not_assigned" in check.flags or "wrong_home" in check.flags:
         out.append(f"The {what} was made by a carer not assigned to this visit.")
-    if "offline" in check.flags and check.received_at is not None:
+    if check.received_at is not None and ("late_arrival" in check.flags or "offline" in check.flags):
         delay = check.received_at - check.at
         if delay > timedelta(minutes=5):
             out.append(
