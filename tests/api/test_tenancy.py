@@ -53,6 +53,10 @@ DOORS: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", "/v1/alerts/{alert}/assign", {"assignee": None}),
     ("POST", "/v1/alerts/{alert}/resolve", {"note": "intruder"}),
     ("GET", "/v1/alerts/stream?home_id={home}", None),
+    # Visit reports (issue 14).
+    ("GET", "/v1/organisations/{org}/visit-report", None),
+    ("GET", "/v1/homes/{home}/visit-report?format=csv", None),
+    ("GET", "/v1/carers/{carer}/visit-report", None),
 ]
 # Home-level doors a carer or family member must also find closed for another home of their own provider.
 HOME_DOORS = [d for d in DOORS if any(p in d[1] for p in ("{home}", "{device}", "{alert}"))]
@@ -203,6 +207,7 @@ PATH_IDS = {
     "alert_id": "alert",
     "key_id": "api_key_id",
     "user_id": "coordinator",
+    "carer_id": "carer",
 }
 NOT_IDS = {"kind"}  # path parameters that name no tenant's resource (the contract's message kinds)
 
