@@ -41,6 +41,7 @@ _DOMAIN_STATUS: list[tuple[type[Exception], int]] = [
     (homes.NotFound, 404),
     (homes.HomesError, 400),
     (visits.NotFound, 404),
+    (visits.Forbidden, 403),
     (visits.InvalidInput, 422),
     (visits.InvalidState, 409),
     (visits.Conflict, 409),

@@ -19,3 +19,7 @@ class InvalidState(VisitsError):
 
 class Conflict(VisitsError):
     """The change collides with what exists (a tag id already given to another carer)."""
+
+
+class Forbidden(VisitsError):
+    """The caller sees the visit but their role may not do this (a family member checking in)."""

@@ -271,6 +271,7 @@ async def select_log(
     conn: asyncpg.Connection,
     *,
     scope: Scope,
+    organisation_id: UUID | None = None,
     since: date | None = None,
     until: date | None = None,
     home_id: UUID | None = None,
@@ -287,6 +288,7 @@ async def select_log(
     where, args = scope.where(org_column="v.organisation_id", home_column="v.home_id", param=1)
     conditions = [where, "v.status <> 'cancelled'"]
     for sql, value in (
+        ("v.organisation_id = ${}", organisation_id),
         ("v.local_date >= ${}", since),
         ("v.local_date < ${}", until),
         ("v.home_id = ${}", home_id),
@@ -380,3 +382,23 @@ async def insert_visit(
             [(visit_id, i, task) for i, task in enumerate(tasks)],
         )
     return visit_id
+
+
+async def board(
+    conn: asyncpg.Connection, *, organisation_id: UUID, anchor: datetime, day: date | None
+) -> list[asyncpg.Record]:
+    """The organisation's visits of one local day (each home's own today at `anchor` when day is None)."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        f"""
+        SELECT {VISIT_COLUMNS}, COALESCE(p.late_after_minutes, 15) AS late_after_minutes
+        FROM visits v JOIN homes h ON h.id = v.home_id LEFT JOIN care_plans p ON p.id = v.plan_id
+        WHERE v.organisation_id = $1
+          AND v.planned_start >= $2 - interval '40 hours' AND v.planned_start < $2 + interval '40 hours'
+          AND v.local_date = COALESCE($3::date, ($2 AT TIME ZONE h.timezone)::date)
+        ORDER BY v.planned_start, v.id
+        """,
+        organisation_id,
+        anchor,
+        day,
+    )
+    return rows
