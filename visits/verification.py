@@ -201,7 +201,9 @@ def _check_exceptions(check: Check | None, what: str) -> list[str]:
         out.append(f"The {what} was made away from the home{where}.")
     if "not_assigned" in check.flags or "wrong_home" in check.flags:
         out.append(f"The {what} was made by a carer not assigned to this visit.")
-    if check.received_at is not None and ("late_arrival" in check.flags or "offline" in check.flags):
+    # A phone that was offline sends late; a door reader's buffer says nothing of the carer.
+    late = "late_arrival" in check.flags or "offline" in check.flags
+    if check.method == "phone" and check.received_at is not None and late:
         delay = check.received_at - check.at
         if delay > timedelta(minutes=5):
             out.append(
