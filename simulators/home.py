@@ -15,7 +15,7 @@ from simulators.firmware import deliver
 from simulators.incidents import Ctx, Faults, apply_incidents, forced_misses, plan_incidents
 from simulators.layouts import Layout, get_layout
 from simulators.model import HomeStream, Incident, ScenarioItem, StrayTap, VisitRecord
-from simulators.profiles import Profile, get_profile
+from simulators.profiles import CarerSlot, Profile, get_profile
 from simulators.resident import plan_resident
 from simulators.sensing import sense
 from simulators.timeline import Emit, LocalClock, seconds, sub_rng, to_ms
@@ -84,32 +84,26 @@ def simulate_home(
     quirks: bool = True,
     habits: Habits | None = None,
     foreign_tags: tuple[str, ...] | None = None,
+    plan: tuple[CarerSlot, ...] | None = None,
 ) -> HomeStream:
     """Simulate `days` days of one home from local midnight of `start`; same arguments, same stream.
 
     incident_rate is the mean number of random incidents per day; scenario lists incidents to inject;
     quirks=False turns off clock skew, duplicates, delayed delivery and short reconnects. habits (see
     simulators/checkins.py) has carers check in by tag or phone and make labelled slips; foreign_tags
-    are other homes' carers' tags, some tapped here by mistake (default: a rota of another seed).
+    are other homes' carers' tags, some tapped here by mistake (default: a rota of another seed); plan
+    replaces the profile's carer slots (the home's stored care plan, simulators/plans.py).
     """
     if days < 1:
         raise ValueError("days must be at least 1")
     if incident_rate < 0:
         raise ValueError("incident_rate must not be negative")
-    # Each (profile, layout) gets its own random streams, so that one seed gives unrelated lives.
-    salted = int.from_bytes(hashlib.sha256(f"{seed}/{profile}/{layout}".encode()).digest()[:8], "big")
+    salted = _salted(seed, profile, layout)
     name = home_name or f"sim-{profile}-{layout}-{seed}"
     others = carer_tags(salted + 1) if foreign_tags is None else foreign_tags
+    person = get_profile(profile) if plan is None else replace(get_profile(profile), carers=plan)
     run = _Run(
-        name,
-        get_profile(profile),
-        get_layout(layout),
-        LocalClock(ZoneInfo(tz)),
-        start,
-        days,
-        salted,
-        habits,
-        others,
+        name, person, get_layout(layout), LocalClock(ZoneInfo(tz)), start, days, salted, habits, others
     )
     emits, labels, visits, faults, taps = _life(run, incident_rate, scenario)
     temps, cold = temperature_readings(
@@ -130,3 +124,13 @@ def simulate_home(
     )
     location = home_location(salted) if habits is not None else None
     return HomeStream(name, layout, profile, events, incidents, visits, tz, start, days, location, taps)
+
+
+def _salted(seed: int, profile: str, layout: str) -> int:
+    # Each (profile, layout) gets its own random streams, so that one seed gives unrelated lives.
+    return int.from_bytes(hashlib.sha256(f"{seed}/{profile}/{layout}".encode()).digest()[:8], "big")
+
+
+def home_rota(*, seed: int, profile: str, layout: str) -> tuple[str, ...]:
+    """The tag ids of the care team simulate_home gives this home (to register them as carers' tags)."""
+    return carer_tags(_salted(seed, profile, layout))
