@@ -229,27 +229,39 @@ async def flag_alerts(
         pass
     elif "unknown_tag" in event["flags"]:
         await alerting.raise_once(
-            conn, home_id=home["id"], kind="visit_wrong_home", subject=event["id"], at=at,
+            conn,
+            home_id=home["id"],
+            kind="visit_wrong_home",
+            subject=event["id"],
+            at=at,
             title="An unknown tag was tapped at the door",
             explanation=f"Tag {event['tag_id']} belongs to none of this provider's carers ({at:%H:%M} UTC).",
             evidence=[base],
-        )  # fmt: skip
+        )
     elif "wrong_home" in event["flags"]:
         await alerting.raise_once(
-            conn, home_id=home["id"], kind="visit_wrong_home", subject=event["id"], at=at,
+            conn,
+            home_id=home["id"],
+            kind="visit_wrong_home",
+            subject=event["id"],
+            at=at,
             title="Check-in at a home the carer is not assigned to",
             explanation=f"{who} checked in here at {at:%H:%M} UTC with no visit of theirs at this home.",
             evidence=[base],
-        )  # fmt: skip
+        )
     if "outside_geofence" in event["flags"] and "visit_outside_geofence" not in off:
         distance = round(event["distance_m"] or 0)
         what = "checked in" if event["kind"] == "check_in" else "checked out"
         await alerting.raise_once(
-            conn, home_id=home["id"], kind="visit_outside_geofence", subject=event["id"], at=at,
+            conn,
+            home_id=home["id"],
+            kind="visit_outside_geofence",
+            subject=event["id"],
+            at=at,
             title=f"Phone {what} away from the home",
             explanation=f"{who} {what} by phone {distance} m from the home at {at:%H:%M} UTC.",
             evidence=[base | {"distance_m": distance, "accuracy_m": event["accuracy_m"]}],
-        )  # fmt: skip
+        )
 
 
 async def apply_check(

@@ -156,8 +156,17 @@ async def _reconcile(conn: asyncpg.Connection, row: asyncpg.Record, want: Wanted
     if want is None:
         if row["status"] == "cancelled":
             return 0
-        want = Wanted(None, None, None, row["local_date"], row["planned_start"], row["planned_end"],
-                      "cancelled", "no longer in the care plan", [])  # fmt: skip
+        want = Wanted(
+            None,
+            None,
+            None,
+            row["local_date"],
+            row["planned_start"],
+            row["planned_end"],
+            "cancelled",
+            "no longer in the care plan",
+            [],
+        )
     same = (row["local_date"], row["planned_start"], row["planned_end"], row["status"], row["status_reason"])
     if same == (want.local_date, want.start, want.end, want.status, want.reason):
         return 0

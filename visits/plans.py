@@ -167,8 +167,16 @@ async def stop_plan(
 
 async def plan_view(conn: asyncpg.Connection, plan: asyncpg.Record) -> dict[str, Any]:
     """A plan with its recurring visits, changes and rules, as PlanOut reads it."""
-    rules = {k: plan[k] for k in ("late_after_minutes", "missed_after_minutes", "short_below_percent",
-                                  "no_checkout_after_minutes", "alerts_off")}  # fmt: skip
+    rules = {
+        k: plan[k]
+        for k in (
+            "late_after_minutes",
+            "missed_after_minutes",
+            "short_below_percent",
+            "no_checkout_after_minutes",
+            "alerts_off",
+        )
+    }
     return {
         **dict(plan),
         "rules": rules,

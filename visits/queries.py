@@ -393,7 +393,8 @@ async def board(
         SELECT {VISIT_COLUMNS}, COALESCE(p.late_after_minutes, 15) AS late_after_minutes
         FROM visits v JOIN homes h ON h.id = v.home_id LEFT JOIN care_plans p ON p.id = v.plan_id
         WHERE v.organisation_id = $1
-          AND v.planned_start >= $2 - interval '40 hours' AND v.planned_start < $2 + interval '40 hours'
+          AND v.planned_start >= $2::timestamptz - interval '40 hours'
+          AND v.planned_start < $2::timestamptz + interval '40 hours'
           AND v.local_date = COALESCE($3::date, ($2 AT TIME ZONE h.timezone)::date)
         ORDER BY v.planned_start, v.id
         """,

@@ -65,8 +65,14 @@ async def evaluate(conn: asyncpg.Connection, visit: asyncpg.Record, *, now: date
     rules = Rules.of(visit)
     if visit["status"] == "cancelled":
         for kind in ("visit_late", "visit_missed", "visit_no_checkout"):
-            await alerting.clear(conn, home_id=visit["home_id"], kind=kind, subject=visit["id"], at=now,
-                                 note="the visit was cancelled")  # fmt: skip
+            await alerting.clear(
+                conn,
+                home_id=visit["home_id"],
+                kind=kind,
+                subject=visit["id"],
+                at=now,
+                note="the visit was cancelled",
+            )
         return
     if visit["checked_in_at"] is None:
         await _not_checked_in(conn, visit, rules, now)
@@ -87,23 +93,37 @@ async def _not_checked_in(
             await queries.set_status(conn, visit_id=vid, status="missed", reason=reason)
         if "visit_missed" not in rules.off:
             await alerting.raise_once(
-                conn, home_id=home, kind="visit_missed", subject=vid, at=missed_at,
+                conn,
+                home_id=home,
+                kind="visit_missed",
+                subject=vid,
+                at=missed_at,
                 title="Missed visit",
                 explanation=f"Nobody checked in to the visit {planned} at {visit['home_name']} by "
                 f"{_hhmm(missed_at, visit)}.",
                 evidence=[_evidence(visit)],
-            )  # fmt: skip
-        await alerting.clear(conn, home_id=home, kind="visit_late", subject=vid, at=missed_at,
-                             note="the visit is now missed (see the missed-visit alert)")  # fmt: skip
+            )
+        await alerting.clear(
+            conn,
+            home_id=home,
+            kind="visit_late",
+            subject=vid,
+            at=missed_at,
+            note="the visit is now missed (see the missed-visit alert)",
+        )
     elif now >= late_at and "visit_late" not in rules.off:
         minutes = int(rules.late_after.total_seconds() // 60)
         await alerting.raise_once(
-            conn, home_id=home, kind="visit_late", subject=vid, at=late_at,
+            conn,
+            home_id=home,
+            kind="visit_late",
+            subject=vid,
+            at=late_at,
             title="Visit running late",
             explanation=f"Nobody has checked in to the visit {planned} at {visit['home_name']}, "
             f"{minutes} min after its start.",
             evidence=[_evidence(visit)],
-        )  # fmt: skip
+        )
 
 
 async def _checked_in(conn: asyncpg.Connection, visit: asyncpg.Record, rules: Rules, now: datetime) -> None:
@@ -118,25 +138,39 @@ async def _checked_in(conn: asyncpg.Connection, visit: asyncpg.Record, rules: Ru
     if out is None:
         if now >= due_out and "visit_no_checkout" not in rules.off:
             await alerting.raise_once(
-                conn, home_id=home, kind="visit_no_checkout", subject=vid, at=due_out,
+                conn,
+                home_id=home,
+                kind="visit_no_checkout",
+                subject=vid,
+                at=due_out,
                 title="Still checked in long after the visit's end",
                 explanation=f"Checked in since {_hhmm(checked_in, visit)}; the visit was planned to end at "
                 f"{_hhmm(visit['planned_end'], visit)} and nobody has checked out.",
                 evidence=[_evidence(visit)],
-            )  # fmt: skip
+            )
         return
-    await alerting.clear(conn, home_id=home, kind="visit_no_checkout", subject=vid, at=out,
-                         note=f"checked out at {_hhmm(out, visit)}")  # fmt: skip
+    await alerting.clear(
+        conn,
+        home_id=home,
+        kind="visit_no_checkout",
+        subject=vid,
+        at=out,
+        note=f"checked out at {_hhmm(out, visit)}",
+    )
     planned_s = (visit["planned_end"] - visit["planned_start"]).total_seconds()
     delivered_s = (out - checked_in).total_seconds()
     if delivered_s < planned_s * rules.short_below_percent / 100 and "visit_short" not in rules.off:
         await alerting.raise_once(
-            conn, home_id=home, kind="visit_short", subject=vid, at=out,
+            conn,
+            home_id=home,
+            kind="visit_short",
+            subject=vid,
+            at=out,
             title="Short visit",
             explanation=f"{round(delivered_s / 60)} min delivered of {round(planned_s / 60)} planned "
             f"({round(100 * delivered_s / planned_s)} %, below {rules.short_below_percent} %).",
             evidence=[_evidence(visit) | {"delivered_minutes": round(delivered_s / 60)}],
-        )  # fmt: skip
+        )
 
 
 def _evidence(visit: asyncpg.Record) -> dict[str, str | None]:

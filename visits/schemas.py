@@ -109,8 +109,11 @@ class ManualEntryIn(RequestBody):
 class TaskIn(RequestBody):
     """A task of the visit marked done or not done, with a note."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "not_done", "note": "refused"}]})
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"task": "medication", "status": "not_done", "note": "refused"}]}
+    )
 
+    task: Label
     status: Literal["done", "not_done"]
     note: Note = ""
 

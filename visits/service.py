@@ -46,6 +46,15 @@ async def visible_visit(conn: asyncpg.Connection, caller: Viewer, visit_id: UUID
     return row
 
 
+async def staff_visit(conn: asyncpg.Connection, caller: Viewer, visit_id: UUID) -> asyncpg.Record:
+    """The visit in full (events, flags, carers' ids) for the provider's people; family members see
+    their relative's visits through the home (home_visits), without the carers' check-in details."""
+    row = await visible_visit(conn, caller, visit_id)
+    if caller.principal.role is Role.FAMILY:
+        raise Forbidden("family members see visits through GET /v1/homes/{home_id}/visits")
+    return row
+
+
 async def _carer_own(conn: asyncpg.Connection, caller: Viewer, visit_id: UUID) -> asyncpg.Record:
     await visible_visit(conn, caller, visit_id)
     if caller.principal.role is not Role.CARER:
@@ -135,7 +144,7 @@ async def manual_entry(
 
 
 async def record_task(
-    conn: asyncpg.Connection, caller: Viewer, *, visit_id: UUID, task: str, body: TaskIn
+    conn: asyncpg.Connection, caller: Viewer, *, visit_id: UUID, body: TaskIn
 ) -> asyncpg.Record:
     """The visit's carer (or a coordinator) marks a task done or not done with a note."""
     row = await visible_visit(conn, caller, visit_id)
@@ -145,9 +154,9 @@ async def record_task(
     if row["status"] == "cancelled":
         raise InvalidState("the visit was cancelled")
     if not await queries.set_task(
-        conn, visit_id=visit_id, task=task, status=body.status, note=body.note, by=caller.principal.id
+        conn, visit_id=visit_id, task=body.task, status=body.status, note=body.note, by=caller.principal.id
     ):
-        raise NotFound(f"task {task!r} is not one of this visit's")
+        raise NotFound(f"task {body.task!r} is not one of this visit's")
     return row
 
 

@@ -86,8 +86,15 @@ async def tap(
     )
     flags = timing_flags(check, config)
     if owner is None:
-        await apply_check(conn, home=home, visit=None, check=check, flags=[*flags, "unknown_tag", "no_visit"],
-                          accepted=False, now=now)  # fmt: skip
+        await apply_check(
+            conn,
+            home=home,
+            visit=None,
+            check=check,
+            flags=[*flags, "unknown_tag", "no_visit"],
+            accepted=False,
+            now=now,
+        )
         return
     carer = owner["id"]
     open_visit = await event_queries.open_visit_of(conn, carer_id=carer, home_id=home["id"])

@@ -57,7 +57,7 @@ async def my_visits(
 async def get_visit(visit_id: UUID, pool: PoolDep, caller: CallerDep) -> VisitOut:
     """One visit with its carers, tasks, check-in and check-out, and live status."""
     async with pool.acquire() as conn:
-        row = await visits.visible_visit(conn, caller, visit_id)
+        row = await visits.staff_visit(conn, caller, visit_id)
     return VisitOut.model_validate(visit_view(row, _now()))
 
 
@@ -65,7 +65,7 @@ async def get_visit(visit_id: UUID, pool: PoolDep, caller: CallerDep) -> VisitOu
 async def visit_events(visit_id: UUID, pool: PoolDep, caller: CallerDep) -> list[VisitEventOut]:
     """Every check-in and check-out of the visit, accepted or not, with its flags."""
     async with pool.acquire() as conn:
-        await visits.visible_visit(conn, caller, visit_id)
+        await visits.staff_visit(conn, caller, visit_id)
         rows = await queries.visit_events(conn, visit_id=visit_id)
     return [VisitEventOut.model_validate(dict(r)) for r in rows]
 
@@ -146,18 +146,18 @@ async def manual_entry(
     return VisitEventOut.model_validate(dict(event))
 
 
-@router.put("/visits/{visit_id}/tasks/{task}", response_model=VisitOut, responses=problems(409))
-async def record_task(visit_id: UUID, task: str, body: TaskIn, pool: PoolDep, caller: CallerDep) -> VisitOut:
+@router.post("/visits/{visit_id}/tasks", response_model=VisitOut, responses=problems(409))
+async def record_task(visit_id: UUID, body: TaskIn, pool: PoolDep, caller: CallerDep) -> VisitOut:
     """Mark one of the visit's tasks done or not done, with a note (the visit's carer, or a coordinator)."""
     async with pool.acquire() as conn, conn.transaction():
-        row = await visits.record_task(conn, caller, visit_id=visit_id, task=task, body=body)
+        row = await visits.record_task(conn, caller, visit_id=visit_id, body=body)
         await caller.audit(
             conn,
             action="visit.task",
             target_type="visit",
             target_id=visit_id,
             organisation_id=row["organisation_id"],
-            detail={"task": task, "status": body.status, "note": body.note},
+            detail={"task": body.task, "status": body.status, "note": body.note},
         )
         row = await visits.visible_visit(conn, caller, visit_id)
     return VisitOut.model_validate(visit_view(row, _now()))
