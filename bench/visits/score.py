@@ -33,7 +33,8 @@ def outcomes(visit: VisitRecord) -> set[str]:
     start = check_in.at if check_in else visit.actual_start
     end = check_out.at if check_out else (visit.actual_end if visit.checks == (None, None) else None)
     if start is None:
-        return {"missed"}
+        # Not checked in 15 min after the start is the late rule's condition: a missed visit meets it first.
+        return {"missed", "late"}
     out = set()
     if start - visit.planned_start > LATE:
         out.add("late")
