@@ -68,6 +68,9 @@ class VisitFacts:
     check_out: Check | None = None
     location: str = ""  # the home's address or name
     geofence_m: float | None = None
+    # Seconds to add to the check-in's and check-out's times to put them on the sensors' clock (a door
+    # reader whose clock runs fast or slow); the recorded times stay as they are in the log.
+    clock_offsets_s: tuple[float, float] = (0.0, 0.0)
 
 
 @dataclass(slots=True, frozen=True)
@@ -127,8 +130,9 @@ def _findings(
     facts: VisitFacts, kit: Kit, events: Sequence[SensorEvent], rules: Rules, tz: ZoneInfo
 ) -> list[Finding]:
     assert facts.check_in is not None
-    arrival = facts.check_in.at
-    departure = facts.check_out.at if facts.check_out else None
+    shift_in, shift_out = (timedelta(seconds=s) for s in facts.clock_offsets_s)
+    arrival = facts.check_in.at + shift_in
+    departure = facts.check_out.at + shift_out if facts.check_out else None
     until = departure or facts.planned_end
     win = rules.window
     names = [t.name for t in facts.tasks]

@@ -64,7 +64,7 @@ async def accepted_checks(conn: asyncpg.Connection, *, visit_id: UUID) -> list[a
     rows: list[asyncpg.Record] = await conn.fetch(
         """
         SELECT e.kind, e.method, e.event_time, e.arrival_time, e.distance_m, e.accuracy_m, e.flags,
-               u.name AS carer_name
+               e.device_id, u.name AS carer_name
         FROM visit_events e LEFT JOIN users u ON u.id = e.carer_id
         WHERE e.visit_id = $1 AND e.accepted ORDER BY e.event_time
         """,
@@ -88,7 +88,7 @@ async def home_readings(
     """The home's activity readings (event time) in [since, until]."""
     rows: list[asyncpg.Record] = await conn.fetch(
         """
-        SELECT time, device_id, kind, value FROM readings
+        SELECT time, received_at, device_id, kind, value FROM readings
         WHERE home_id = $1 AND time >= $2 AND time <= $3 AND kind = ANY($4::text[])
         ORDER BY time
         """,
@@ -129,3 +129,21 @@ async def missed_since(conn: asyncpg.Connection, *, since: datetime) -> list[asy
         since,
     )
     return rows
+
+
+async def clock_offsets(
+    conn: asyncpg.Connection, *, home_id: UUID, since: datetime, until: datetime
+) -> dict[UUID, tuple[float, float, float]]:
+    """Each device's arrival minus event time over [since, until], in seconds: its quartiles and median."""
+    rows = await conn.fetch(
+        """
+        SELECT device_id,
+               percentile_cont(ARRAY[0.25, 0.5, 0.75]) WITHIN GROUP (
+                   ORDER BY extract(epoch FROM received_at - time)) AS lags
+        FROM readings WHERE home_id = $1 AND time >= $2 AND time <= $3 GROUP BY device_id
+        """,
+        home_id,
+        since,
+        until,
+    )
+    return {r["device_id"]: (float(r["lags"][0]), float(r["lags"][1]), float(r["lags"][2])) for r in rows}

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from statistics import median
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -26,6 +27,10 @@ from visits.verification import Check, Rules, Task, Verification, VisitFacts, ve
 
 log = logging.getLogger(__name__)
 _TASK_DONE = {"done": True, "not_done": False}
+# Below this, a device's median arrival lag is delivery, not its clock; readings are read this much
+# further on, for a clock that runs slow.
+CLOCK_JITTER_S = 20.0
+CLOCK_PAD_S = 600.0
 
 
 @dataclass(slots=True, frozen=True)
@@ -65,14 +70,28 @@ async def judge(
         for d in await vq.home_kit(conn, home_id=row["home_id"])
     )
     events: list[SensorEvent] = []
+    offsets: dict[UUID, float] = {}
     if facts.check_in is not None:
         since = facts.check_in.at - timedelta(seconds=rules.window.empty_before_s + rules.window.door_s)
         end = facts.check_out.at if facts.check_out else max(facts.planned_end, facts.check_in.at)
-        until = end + timedelta(seconds=rules.window.door_s)
+        until = end + timedelta(seconds=rules.window.door_s + CLOCK_PAD_S)
         readings = await vq.home_readings(conn, home_id=row["home_id"], since=since, until=until)
-        events = [SensorEvent(r["time"], r["device_id"], r["kind"], r["value"]) for r in readings]
+        offsets = await _offsets(conn, row["home_id"], since, until)
+        events = [
+            SensorEvent(
+                r["time"] + timedelta(seconds=offsets.get(r["device_id"], 0.0)),
+                r["device_id"],
+                r["kind"],
+                r["value"],
+            )
+            for r in readings
+        ]
+        readers = {c["kind"]: offsets.get(c["device_id"], 0.0) for c in checks if c["device_id"] is not None}
+        facts = replace(facts, clock_offsets_s=(readers.get("check_in", 0.0), readers.get("check_out", 0.0)))
     result = verify(facts, kit, events, rules)
     evidence = {**result.evidence, "corroborated": result.corroborated}
+    if offsets:
+        evidence["clock_offsets_s"] = {str(k): round(v) for k, v in offsets.items()}
     async with conn.transaction():
         await queries.upsert_verification(
             conn,
@@ -86,6 +105,26 @@ async def judge(
         if result.verdict == "unverified":
             await _raise_unverified(conn, row, result, _knowable(facts, options, now))
     return result
+
+
+async def _offsets(
+    conn: asyncpg.Connection, home_id: UUID, since: datetime, until: datetime
+) -> dict[UUID, float]:
+    """The devices whose clocks are off by more than the delivery jitter, and by how much (seconds to add).
+
+    Sensors and door readers each keep their own clock; one a few minutes fast or slow would put the
+    front door outside the minutes around a tag's tap. Judged over the day before, against the home's
+    other devices: a backlog the whole home sent late (its link was down) moves them all alike.
+    """
+    found = await vq.clock_offsets(conn, home_id=home_id, since=since - timedelta(days=1), until=until)
+    # A clock error shows as a steady lag; a backlog (a link that was down) as lags spread wide, which
+    # says nothing of the clock.
+    steady = {device: mid for device, (low, mid, high) in found.items() if high - low < CLOCK_JITTER_S}
+    if not steady:
+        return {}
+    common = median(steady.values())
+    relative = {device: mid - common for device, mid in steady.items()}
+    return {device: offset for device, offset in relative.items() if abs(offset) > CLOCK_JITTER_S}
 
 
 def _knowable(facts: VisitFacts, options: JobOptions, now: datetime) -> datetime:

@@ -16,7 +16,7 @@ from uuid import UUID
 
 import asyncpg
 
-from bench.visits.world import SimHome, World
+from bench.visits.world import MISSED_AFTER, SimHome, World
 from simulators.carer_phone import CarerPhone, send
 from simulators.model import CheckRecord
 from visits import rules, tags
@@ -102,10 +102,12 @@ def _job_steps(world: World, pool: asyncpg.Pool) -> list[Step]:
     for home in world.homes:
         for visit in home.stream.visits:
             start, end = visit.planned_start, visit.planned_end
-            for moment in (start + timedelta(minutes=15), end, end + timedelta(hours=1)):
+            missed = start + timedelta(minutes=MISSED_AFTER)
+            for moment in (start + timedelta(minutes=15), missed, end, end + timedelta(hours=1)):
                 sweeps.add(_grid(moment, RULES_S))
             verifies.add(_grid(end + timedelta(hours=1), VERIFY_S))
             verifies.add(_grid(end, VERIFY_S))
+            verifies.add(_grid(missed, VERIFY_S))
             out = visit.checks[1]
             if out is not None:
                 verifies.add(_grid(out.at + timedelta(seconds=out.delay_s + SETTLE_S), VERIFY_S))

@@ -43,10 +43,10 @@ def markdown(result: dict[str, Any]) -> str:
         "Late is the rule's condition, nobody checked in 15 min after the planned start, so a missed "
         "visit is late first. On time: labels are visits with no outcome, caught are those that raised "
         "no visit alert, alerted are visits that raised none. Delay: from the moment the rule could "
-        "first know (late: planned start + 15 min; missed: the planned end; no check-out: planned end "
-        "+ 1 h; short: the check-out; unverified: the check-out + 5 min for the departure door) to the "
-        "alert, with the jobs at their default periods (rules 15 s, tags 2 s, verification 30 s) plus "
-        "the real time each step took.",
+        "first know (late: planned start + 15 min; missed: planned start + 75 min, the plans' window; "
+        "no check-out: planned end + 1 h; short: the check-out; unverified: the check-out + 5 min for "
+        "the departure door) to the alert, with the jobs at their default periods (rules 15 s, tags "
+        "2 s, verification 30 s) plus the real time each step took.",
         "",
         "Targets (precision and recall >= 0.95 per outcome, late and missed within 60 s): "
         + ("all met." if not missed else "not met: " + ", ".join(missed) + "."),

@@ -87,13 +87,19 @@ async def check(
 
 
 async def reading(
-    conn: asyncpg.Connection, home: Home, device: UUID, kind: str, at: datetime, value: float
+    conn: asyncpg.Connection,
+    home: Home,
+    device: UUID,
+    kind: str,
+    at: datetime,
+    value: float,
+    lag_s: float = 0.0,
 ) -> None:
-    """A reading as ingest stores it."""
+    """A reading as ingest stores it (arriving lag_s after its event time)."""
     await conn.execute(
         """
         INSERT INTO readings (time, received_at, home_id, device_id, seq, kind, value, payload)
-        VALUES ($1, $1, $2, $3, $4, $5, $6, $7::jsonb)
+        VALUES ($1, $8, $2, $3, $4, $5, $6, $7::jsonb)
         """,
         at,
         home.home_id,
@@ -102,4 +108,5 @@ async def reading(
         kind,
         value,
         orjson.dumps({"ts": at.isoformat()}).decode(),
+        at + timedelta(seconds=lag_s),
     )

@@ -74,3 +74,24 @@ async def test_missed_and_no_check_out(pool: asyncpg.Pool) -> None:
     async with pool.acquire() as conn:
         verdict = await conn.fetchval("SELECT verdict FROM visit_verifications WHERE visit_id = $1", open_)
         assert verdict == "verified"
+
+
+async def test_a_door_sensor_whose_clock_is_slow_is_read_on_the_homes_clock(pool: asyncpg.Pool) -> None:
+    """The door contact's clock is 7 minutes slow (its readings arrive 7 minutes after their own time)."""
+    slow = 420.0
+    async with pool.acquire() as conn:
+        home = await make_home(conn)
+        visit = await make_visit(conn, home, START)
+        await check(conn, home, visit, "check_in", _at(1), "tag")
+        for minute in range(-600, 40, 20):  # the day's other readings show each clock's habit
+            await reading(conn, home, home.door, "contact", _at(minute) - timedelta(seconds=slow), 0.0, slow)
+            await reading(conn, home, home.hall, "motion", _at(minute + 5), 0.0)
+        await reading(conn, home, home.door, "contact", _at(1.3) - timedelta(seconds=slow), 1.0, slow)
+        await reading(conn, home, home.kitchen, "motion", _at(8), 1.0)
+        await check(conn, home, visit, "check_out", _at(31), "tag")
+        await reading(conn, home, home.door, "contact", _at(31.5) - timedelta(seconds=slow), 1.0, slow)
+    assert await run_once(pool, clock=lambda: _at(40)) == 1
+    async with pool.acquire() as conn:
+        row = await conn.fetchrow("SELECT * FROM visit_verifications WHERE visit_id = $1", visit)
+    assert row["verdict"] == "verified", row["reasons"]
+    assert row["evidence"]["clock_offsets_s"] == {str(home.door): 420}
