@@ -19,7 +19,7 @@ import asyncpg
 
 from alerts import service as alerts
 from alerts.errors import AlertNotFound
-from anomaly import queries
+from anomaly import queries, visits_window
 from anomaly.config import DetectorConfig
 from anomaly.daymodel import FEATURES, DayModel
 from anomaly.detector import Detector
@@ -76,6 +76,7 @@ class DetectorService:
         self._registry_at = 0.0
         self.readings = 0
         self.alerts_written = 0
+        self.missed: dict[UUID, list[visits_window.MissedVisit]] = {}
 
     async def start(self) -> None:
         """Load the registry, every home's checkpointed state, the day models and the cursor."""
@@ -143,6 +144,7 @@ class DetectorService:
             if self.detector.training_due:
                 self.models_new += await asyncio.to_thread(self.detector.train_due, 1)
         self.readings += len(rows)
+        actions = visits_window.escalate(actions, self.missed, self.detector)
         if actions or self.models_new or (now >= self._next_checkpoint and self.detector.dirty):
             await self._write(actions)
             self._next_checkpoint = now + self.options.checkpoint_s
@@ -225,7 +227,11 @@ class DetectorService:
         async with self.pool.acquire() as conn:
             windows = await queries.carer_windows(conn, since=since)
             resolved = await queries.resolved_by_people(conn, since=since)
+            # Checked-in visits are carer windows too; missed ones make a quiet home's alert graver.
+            visit_windows, self.missed = await visits_window.housekeeping(conn, self.detector, now)
         by_home: dict[UUID, list[Window]] = {home: [] for home in self.detector.homes}
+        for home_id, window in visit_windows:
+            by_home.setdefault(home_id, []).append(window)
         for w in windows:
             by_home.setdefault(w["home_id"], []).append(
                 Window(w["starts_at"].timestamp(), w["ends_at"].timestamp(), w["source"])

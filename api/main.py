@@ -22,7 +22,7 @@ from api.links import add_links
 from api.openapi import restore_examples, route_models
 from api.resources import Resources
 from api.routes import accounts as accounts_routes
-from api.routes import alerts, auth, contract, health, homes, metrics, readings, registry
+from api.routes import alerts, auth, contract, health, homes, metrics, readings, registry, visit_reports
 from api.routes import care_plans as care_plan_routes
 from api.routes import visits as visit_routes
 from api.security import Gatekeeper
@@ -140,7 +140,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True, settle_heap: 
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
     # Routes are matched in order: the hot listing comes first.
-    for module in (alerts, health, contract, auth, accounts_routes, homes, registry, readings):
+    for module in (alerts, health, contract, auth, accounts_routes, homes, registry, readings, visit_reports):
         app.include_router(module.router)
     # Carer visits (issue 14): /v1/visits/mine before /v1/visits/{visit_id}, in the module's order.
     for module in (visit_routes, care_plan_routes):

@@ -166,6 +166,14 @@ class Settings(BaseSettings):
     visits_tag_early_minutes: int = Field(
         default=60, ge=0, le=720, description="how long before the planned start a tag still checks in"
     )
+    # The visits' verification job (visits/verify_job.py): how often it looks for visits due a verdict,
+    # and how long after a check-out it waits, so that the front door has had its time to open.
+    visits_verify_interval_s: float = Field(
+        default=30.0, gt=0, le=3600, description="how often visits due a verdict are judged"
+    )
+    visits_verify_settle_s: float = Field(
+        default=300.0, ge=0, le=3600, description="wait after a check-out before the verdict"
+    )
 
     @field_validator("database_url")
     @classmethod

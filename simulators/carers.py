@@ -117,10 +117,12 @@ def visit_segments(visit: VisitRecord, profile: Profile, layout: Layout, rng: ra
     greet = min(2.0, total / 6)
     body = total - 2 * greet
     tag = f"tag:{visit.tag_id}"
-    out = [Segment(visit.actual_start, minutes(visit.actual_start, greet), "hallway", Act.GREET, tag)]
+    # A carer who checks in (or out) by phone, or forgets to check out, taps nothing at the door.
+    arrive, leave = (tag if visit.tapped(i) else "carer" for i in (0, 1))
+    out = [Segment(visit.actual_start, minutes(visit.actual_start, greet), "hallway", Act.GREET, arrive)]
     shares = sum(share for _, share in tasks)
     for room, share in tasks:
         begin = out[-1].end
         out.append(Segment(begin, minutes(begin, body * share / shares), room, Act.CARER, visit.slot))
-    out.append(Segment(out[-1].end, visit.actual_end, "hallway", Act.GREET, tag))
+    out.append(Segment(out[-1].end, visit.actual_end, "hallway", Act.GREET, leave))
     return out

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -109,8 +109,31 @@ class Incident:
 
 
 @dataclass(slots=True, frozen=True)
+class Fix:
+    """A phone's location fix: where it says it is and how sure it is (metres)."""
+
+    latitude: float
+    longitude: float
+    accuracy_m: float
+
+
+@dataclass(slots=True, frozen=True)
+class CheckRecord:
+    """A carer's check-in or check-out: its time, tag or phone, the phone's fix, and how late it is sent."""
+
+    at: datetime
+    method: str  # tag or phone
+    fix: Fix | None = None
+    delay_s: float = 0.0  # a phone that was offline sends its check this long after making it
+
+
+@dataclass(slots=True, frozen=True)
 class VisitRecord:
-    """A planned carer visit and what actually happened (actual times are None when it was missed)."""
+    """A planned carer visit and what actually happened (actual times are None when nobody came in).
+
+    `checks` is (check-in, check-out) as the carer recorded them, when simulators/checkins.py drew them;
+    a check-in by phone from the street has checks but no actual times.
+    """
 
     home: str
     slot: str
@@ -119,12 +142,30 @@ class VisitRecord:
     planned_end: datetime
     actual_start: datetime | None
     actual_end: datetime | None
-    outcome: str  # on_time, late, short, late_short or missed
+    # on_time, late, short, late_short or missed; with check-ins drawn also no_checkout, unverified.
+    outcome: str
+    checks: tuple[CheckRecord | None, CheckRecord | None] = (None, None)
 
     @property
     def missed(self) -> bool:
-        """True when nobody came."""
-        return self.actual_start is None
+        """True when nobody came and nobody checked in."""
+        return self.actual_start is None and self.checks[0] is None
+
+    def tapped(self, which: int) -> bool:
+        """Whether the check-in (0) or check-out (1) was a tap on the home's reader (the default)."""
+        if self.checks == (None, None):
+            return True
+        check = self.checks[which]
+        return check is not None and check.method == "tag"
+
+
+@dataclass(slots=True, frozen=True)
+class StrayTap:
+    """A carer's tag tapped at a home that is not on their round (they came to the wrong door)."""
+
+    home: str
+    tag_id: str
+    at: datetime
 
 
 @dataclass(slots=True, frozen=True)
@@ -151,3 +192,5 @@ class HomeStream:
     tz: str
     start: date
     days: int
+    location: tuple[float, float] | None = None  # latitude, longitude (when carers' check-ins are drawn)
+    strays: list[StrayTap] = field(default_factory=list)  # other homes' carers' taps here (labels)

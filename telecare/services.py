@@ -30,7 +30,7 @@ from kernel.settings import Settings
 from kernel.storage import StorageInfo, apply_retention
 from simulators.service import SimOptions, Summary, simulate
 from telecare.demo import seed_demo_accounts
-from visits import materialise
+from visits import materialise, verify_job
 from visits.checkins import CheckConfig
 from visits.rules import RulesJob, system_clock
 from visits.tags import TagJob
@@ -189,6 +189,14 @@ def _schedule_upkeep(
     group.create_task(every(UPKEEP_S, readings, what="storage maintenance"), name="maintenance")
     logs = partial(upkeep.prune_logs, pool, retention_days=settings.retention_days)
     group.create_task(every(UPKEEP_S, logs, what="ingest log pruning"), name="ingest-logs")
+    # The visits' verification log (visits'): verdicts from the home's sensors after each visit.
+    verdicts = partial(
+        verify_job.verify_due, pool, verify_job.JobOptions(settle_s=settings.visits_verify_settle_s)
+    )
+    group.create_task(
+        every(settings.visits_verify_interval_s, verdicts, what="visit verification"),
+        name="visit-verification",
+    )
     heartbeats = partial(health.check_heartbeats, pool)
     group.create_task(
         every(settings.health_check_s, heartbeats, what="heartbeat check"), name="device-health"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -31,6 +32,9 @@ CURSOR = "tags"
 _LOCK = "visits.tags"
 # A second tap this soon after checking in is the same tap (a reader reads a tag held to it repeatedly).
 SAME_TAP = timedelta(minutes=2)
+# A visit still checked in this long after its planned end (the no-check-out rule's default) is taken to
+# have been left without a check-out when its carer's tap could start their next visit here.
+FORGOTTEN_AFTER = timedelta(hours=1)
 
 
 async def consume(pool: asyncpg.Pool, *, config: CheckConfig, now: datetime, max_batches: int = 200) -> int:
@@ -102,6 +106,8 @@ async def _carers_tap(
     assert check.carer_id is not None
     at = check.event_time
     open_visit = await event_queries.open_visit_of(conn, carer_id=check.carer_id, home_id=home["id"])
+    if open_visit is not None and await _starts_next(conn, open_visit, check.carer_id, at, config):
+        open_visit = None  # its check-out was forgotten: this tap starts the visit now due
     if open_visit is not None:
         same = at - open_visit["carer_checked_in_at"] < SAME_TAP
         out = replace(check, kind="check_in" if same else "check_out")
@@ -122,6 +128,22 @@ async def _carers_tap(
     )
     flags = [*flags, "no_visit"] if ours else [*flags, "no_visit", "wrong_home"]
     await apply_check(conn, home=home, visit=None, check=check, flags=flags, accepted=False, now=now)
+
+
+async def _starts_next(
+    conn: asyncpg.Connection, open_visit: asyncpg.Record, carer: UUID, at: datetime, config: CheckConfig
+) -> bool:
+    """Whether a tap by a carer still checked in to a visit long over is the check-in of their next visit.
+
+    Without this, one forgotten check-out would turn every later tap around: each arrival checking out
+    the visit before, each departure checking in (h14b's evaluation found the cascade).
+    """
+    if at < open_visit["planned_end"] + FORGOTTEN_AFTER:
+        return False
+    due = await event_queries.due_visit_of(
+        conn, carer_id=carer, home_id=open_visit["home_id"], at=at, early=tag_window(config)
+    )
+    return due is not None and due["id"] != open_visit["id"]
 
 
 class TagJob:

@@ -62,6 +62,10 @@ DOORS: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", "/v1/organisations/{org}/visits/board", None),
     ("GET", "/v1/organisations/{org}/visits/log", None),
     ("GET", "/v1/organisations/{org}/carer-tags", None),
+    # Visit reports (issue 14).
+    ("GET", "/v1/organisations/{org}/visit-report", None),
+    ("GET", "/v1/homes/{home}/visit-report?format=csv", None),
+    ("GET", "/v1/carers/{carer}/visit-report", None),
 ]
 # Home-level doors a carer or family member must also find closed for another home of their own provider.
 HOME_DOORS = [d for d in DOORS if any(p in d[1] for p in ("{home}", "{device}", "{alert}", "{visit}"))]
@@ -222,6 +226,7 @@ PATH_IDS = {
     "plan_id": "plan",
     "visit_id": "visit",
     "carer_tag_id": "carer_tag",
+    "carer_id": "carer",
 }
 NOT_IDS = {"kind"}  # path parameters that name no tenant's resource (the contract's message kinds)
 

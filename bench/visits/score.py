@@ -1,0 +1,199 @@
+"""Scoring the visits evaluation: each simulated visit's outcomes from what really happened, the alerts
+the product raised about it, and per outcome labels, caught, precision, recall and delay."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from statistics import quantiles
+from typing import Any
+from uuid import UUID
+
+from bench.visits.drive import Raised
+from bench.visits.world import World
+from simulators.model import VisitRecord
+
+OUTCOMES = ("on_time", "late", "short", "missed", "no_checkout", "unverified", "wrong_home")
+ALERT_OF = {
+    "late": "visit_late",
+    "short": "visit_short",
+    "missed": "visit_missed",
+    "no_checkout": "visit_no_checkout",
+    "unverified": "visit_unverified",
+    "wrong_home": "visit_wrong_home",
+}
+LATE, SHORT = timedelta(minutes=15), 0.75
+TARGET_PR, TARGET_DELAY_S = 0.95, 60.0
+# A tap at the wrong home is matched to its alert within this (the reader's clock may be minutes off).
+MATCH_S = 300.0
+
+
+def outcomes(visit: VisitRecord) -> set[str]:
+    """What happened at a visit, as the rules should see it (empty set: on time and as planned)."""
+    check_in, check_out = visit.checks
+    start = check_in.at if check_in else visit.actual_start
+    end = check_out.at if check_out else (visit.actual_end if visit.checks == (None, None) else None)
+    if start is None:
+        # Not checked in 15 min after the start is the late rule's condition: a missed visit meets it first.
+        return {"missed", "late"}
+    out = set()
+    if start - visit.planned_start > LATE:
+        out.add("late")
+    if end is None:
+        out.add("no_checkout")
+    elif (end - start) < (visit.planned_end - visit.planned_start) * SHORT:
+        out.add("short")
+    if visit.outcome == "unverified":
+        out.add("unverified")
+    return out
+
+
+@dataclass(slots=True)
+class Tally:
+    """One outcome's figures."""
+
+    labels: int = 0
+    caught: int = 0
+    flagged: int = 0  # visits (or taps) the outcome's alert was raised for
+    delays: list[float] | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The figures, with precision, recall and delay quantiles."""
+        delays = sorted(self.delays or [])
+        out: dict[str, Any] = {
+            "labels": self.labels,
+            "caught": self.caught,
+            "alerted": self.flagged,
+            "precision": round(self.caught / self.flagged, 4) if self.flagged else None,
+            "recall": round(self.caught / self.labels, 4) if self.labels else None,
+        }
+        if delays:
+            cuts = quantiles(delays, n=100, method="inclusive") if len(delays) > 1 else [delays[0]] * 99
+            out["delay_s"] = {
+                "p50": round(cuts[49], 1),
+                "p95": round(cuts[94], 1),
+                "max": round(delays[-1], 1),
+            }
+        return out
+
+
+def score(world: World, raised: list[Raised]) -> dict[str, Any]:
+    """Per outcome: labels, caught, alerted, precision, recall and delays; the false alarms' causes."""
+    by_key = {r.dedupe_key: r for r in raised}
+    tallies = {k: Tally(delays=[]) for k in OUTCOMES}
+    causes: dict[str, Counter[str]] = {k: Counter() for k in ALERT_OF}
+    for home in world.homes:
+        for visit in home.stream.visits:
+            visit_id = home.visits.get(visit.planned_start)
+            if visit_id is None:
+                continue
+            _visit(visit, visit_id, by_key, tallies, causes)
+    _strays(world, raised, tallies["wrong_home"])
+    return {
+        "outcomes": {k: tallies[k].as_json() for k in OUTCOMES},
+        "false_alarm_causes": {k: dict(v) for k, v in causes.items() if v},
+        "alerts_raised": dict(Counter(r.kind for r in raised)),
+    }
+
+
+def _visit(
+    visit: VisitRecord,
+    visit_id: UUID,
+    by_key: dict[str, Raised],
+    tallies: dict[str, Tally],
+    causes: dict[str, Counter[str]],
+) -> None:
+    truth = outcomes(visit)
+    alerted = {k for k, kind in ALERT_OF.items() if k != "wrong_home" and f"{kind}:{visit_id}" in by_key}
+    for k in ALERT_OF:
+        if k == "wrong_home":
+            continue
+        t = tallies[k]
+        t.labels += k in truth
+        t.flagged += k in alerted
+        if k in truth and k in alerted:
+            t.caught += 1
+            hit = by_key[f"{ALERT_OF[k]}:{visit_id}"]
+            assert t.delays is not None
+            t.delays.append((hit.raised_at - _knowable(k, visit, hit)).total_seconds())
+        elif k in alerted:
+            causes[k][_cause(visit)] += 1
+    quiet = tallies["on_time"]
+    quiet.labels += not truth
+    quiet.flagged += not alerted
+    quiet.caught += not truth and not alerted
+
+
+def _knowable(outcome: str, visit: VisitRecord, hit: Raised) -> datetime:
+    """The moment the rule could first know: the alert's own time, or for what a check-out decides,
+    when the check-out reached the backend (an offline phone sends it late)."""
+    check_out = visit.checks[1]
+    if outcome not in ("short", "unverified") or check_out is None:
+        return hit.triggered_at
+    arrived = check_out.at + timedelta(seconds=check_out.delay_s)
+    if outcome == "unverified":
+        arrived += timedelta(seconds=300)
+    return max(hit.triggered_at, arrived)
+
+
+def _cause(visit: VisitRecord) -> str:
+    """Why an alert may have been raised about a visit that did not have its outcome."""
+    check_in, check_out = visit.checks
+    if check_in is not None and check_in.delay_s > 300:
+        return "the check-in was sent late (phone offline)"
+    if check_out is not None and check_out.delay_s > 300:
+        return "the check-out was sent late (phone offline)"
+    return f"outcome {visit.outcome}, checked in by {check_in.method if check_in else 'tag'}"
+
+
+def _strays(world: World, raised: list[Raised], tally: Tally) -> None:
+    wrong = [r for r in raised if r.kind == "visit_wrong_home"]
+    tally.flagged = len(wrong)
+    matched: set[int] = set()
+    for home in world.homes:
+        for tap in home.stream.strays:
+            tally.labels += 1
+            hit = next(
+                (
+                    i
+                    for i, r in enumerate(wrong)
+                    if i not in matched
+                    and r.home_id == home.home_id
+                    and abs((r.triggered_at - tap.at).total_seconds()) < MATCH_S
+                ),
+                None,
+            )
+            if hit is not None:
+                matched.add(hit)
+                tally.caught += 1
+                assert tally.delays is not None
+                tally.delays.append((wrong[hit].raised_at - wrong[hit].triggered_at).total_seconds())
+
+
+def verdicts(rows: list[Any], world: World) -> dict[str, dict[str, int]]:
+    """The verification log's verdicts, by the visits' outcome (on_time, or their outcomes joined)."""
+    truth: dict[UUID, str] = {}
+    for home in world.homes:
+        for visit in home.stream.visits:
+            visit_id = home.visits.get(visit.planned_start)
+            if visit_id is not None:
+                truth[visit_id] = "+".join(sorted(outcomes(visit))) or "on_time"
+    out: dict[str, Counter[str]] = {}
+    for row in rows:
+        label = truth.get(row["visit_id"])
+        if label is not None:
+            out.setdefault(label, Counter())[row["verdict"]] += 1
+    return {k: dict(v) for k, v in sorted(out.items())}
+
+
+def targets(result: dict[str, Any]) -> dict[str, bool]:
+    """Which targets were met: precision and recall per outcome, late and missed delays."""
+    met = {}
+    for k, figures in result["outcomes"].items():
+        met[f"{k}_precision"] = (figures["precision"] or 0) >= TARGET_PR
+        met[f"{k}_recall"] = (figures["recall"] or 0) >= TARGET_PR
+    for k in ("late", "missed"):
+        delay = result["outcomes"][k].get("delay_s", {}).get("max")
+        met[f"{k}_delay_max_60s"] = delay is not None and delay <= TARGET_DELAY_S
+    return met
