@@ -62,7 +62,7 @@ class Replayed:
     kit_notes: list[str] = field(default_factory=list)
 
 
-class _Recorder:
+class Recorder:
     """The alert lifecycle's folding: one alert per open condition, closed by its Clear."""
 
     def __init__(self, run: Replayed) -> None:
@@ -70,6 +70,7 @@ class _Recorder:
         self.open: dict[str, Decision] = {}
 
     def take(self, actions: list[Action]) -> None:
+        """Fold the detector's actions into the run's decisions."""
         for action in actions:
             if isinstance(action, Raise):
                 sig = action.signal
@@ -118,7 +119,7 @@ def replay(
     for device in devices:
         detector.add_device(device)
     run = Replayed(home_id, kit_notes=detector.kit_notes(home_id))
-    recorder = _Recorder(run)
+    recorder = Recorder(run)
     silence = _Silence(beats or {})
     ordered = sorted(events, key=lambda e: e.at)
     if not ordered:
@@ -145,7 +146,7 @@ def replay(
 
 def _tick(
     detector: Detector,
-    recorder: _Recorder,
+    recorder: Recorder,
     silence: _Silence,
     home_id: UUID,
     now: float,

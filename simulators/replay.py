@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
@@ -259,6 +260,27 @@ def shift_local(at: datetime, weeks: int, tz: ZoneInfo) -> datetime:
     """A UTC time moved by whole weeks on the home's wall clock (the same local time of day)."""
     local = at.astimezone(tz).replace(tzinfo=None) + timedelta(weeks=weeks)
     return local.replace(tzinfo=tz).astimezone(UTC)
+
+
+def shift_rows(rows: list[Row], tz: str, now: datetime) -> list[Row]:
+    """The rows moved by whole weeks to end before `now`, each at the same local time and weekday.
+
+    Storage retention drops whole days of every home (a partition, a TimescaleDB chunk), so a replay
+    of an old log is kept only by bringing it to recent dates; across a change of daylight saving the
+    UTC gap between two rows may then differ by the hour the change moved.
+    """
+    if not rows:
+        return []
+    zone = ZoneInfo(tz)
+    weeks = weeks_to_recent(rows[-1].at, now)
+    if not weeks:
+        return list(rows)
+    return [Row(shift_local(r.at, weeks, zone), r.sensor, r.fields) for r in rows]
+
+
+def replay_home_name(mapping: Mapping, stem: str, now: datetime) -> str:
+    """A replay's home of its own: the mapping's name (or the log's), when, and a random tag."""
+    return f"{mapping.home or stem} (replayed {now:%Y-%m-%d %H:%M:%S} #{uuid4().hex[:6]})"
 
 
 def load_replay(
