@@ -7,9 +7,12 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import asyncpg
+import orjson
+import pytest
 
 from anomaly.clock import LocalClock
 from anomaly.config import DetectorConfig
@@ -21,19 +24,18 @@ from simulators.replay import Mapping, Row, parse_line, shift_rows
 from simulators.replay_ingest import ThroughIngest, decisions_compared, replay_through_ingest
 from simulators.replay_run import run_rows
 
-MAPPING = Mapping.parse(
-    {
-        "home": "Flat 9",
-        "timezone": "Europe/Amsterdam",
-        "sensors": {
-            "M1": {"key": "motion-kitchen", "type": "motion_sensor", "room": "kitchen"},
-            "D1": {"key": "door-front", "type": "door_contact", "room": "hallway", "role": "front_door"},
-            "P1": {"key": "plug-kettle", "type": "smart_plug", "room": "kitchen", "on_watts": 2000},
-            "F1": {"key": "flush", "type": "flush_sensor", "room": "bathroom", "role": "flush"},
-            "B1": {"key": "bed", "type": "bed_sensor", "room": "bedroom", "role": "bed"},
-        },
-    }
-)
+MAPPING_JSON = {
+    "home": "Flat 9",
+    "timezone": "Europe/Amsterdam",
+    "sensors": {
+        "M1": {"key": "motion-kitchen", "type": "motion_sensor", "room": "kitchen"},
+        "D1": {"key": "door-front", "type": "door_contact", "room": "hallway", "role": "front_door"},
+        "P1": {"key": "plug-kettle", "type": "smart_plug", "room": "kitchen", "on_watts": 2000},
+        "F1": {"key": "flush", "type": "flush_sensor", "room": "bathroom", "role": "flush"},
+        "B1": {"key": "bed", "type": "bed_sensor", "room": "bedroom", "role": "bed"},
+    },
+}
+MAPPING = Mapping.parse(MAPPING_JSON)
 # Up at 08:00, about until 08:30, then nothing until 13:00 (a silence while up); in bed at 22:00, and the
 # front door at 03:00 while in bed (a night exit).
 LOG = """\
@@ -156,3 +158,21 @@ def test_an_old_log_is_moved_by_whole_weeks_keeping_local_time_across_daylight_s
     moved = shift_rows([summer[0]], MAPPING.tz, datetime(2026, 12, 2, 12, 0, tzinfo=UTC))  # CET now
     local = moved[0].at.astimezone(ZONE)
     assert local.strftime("%A %H:%M") == "Thursday 08:00" and local.date() == date(2026, 11, 26)
+
+
+def test_the_replay_command_goes_through_ingest_on_servers_of_its_own(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from telecare.cli import main
+
+    (tmp_path / "map.json").write_bytes(orjson.dumps(MAPPING_JSON))
+    (tmp_path / "log.txt").write_text(LOG)
+    out = tmp_path / "alerts.json"
+    argv = ["replay", str(tmp_path / "log.txt"), "--mapping", str(tmp_path / "map.json"), "--json", str(out)]
+    assert main([*argv, "--through-ingest"]) == 0
+    printed = capsys.readouterr().out
+    assert "through broker, ingest and database as 'Flat 9 (replayed " in printed
+    data = orjson.loads(out.read_bytes())
+    assert data["through_ingest"]["stored"] == data["readings"] == len(_rows())
+    assert data["alerts_by_kind"] == data["through_ingest"]["alerts_in_database"]
+    assert data["alerts_by_kind"] == {"inactivity": 1, "night_wandering": 1}
