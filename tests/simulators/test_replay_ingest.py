@@ -108,6 +108,17 @@ async def test_a_replay_through_ingest_sees_silence_and_a_night_exit_as_live(set
     assert decisions_compared(fast, done.run, names=_names(fast, done)) == []
 
 
+async def test_a_sensor_declaring_heartbeats_goes_offline_on_the_virtual_clock(settings: Settings) -> None:
+    beating = Mapping.parse({**MAPPING_JSON, "event_only": False})
+    done = await replay_through_ingest(settings, beating, _rows(), DetectorConfig(), now=NOW)
+    offline = [d for d in done.run.decisions if d.kind == "device_offline"]
+    # Judged by the heartbeat check and the detector on the replay's clock, within the replayed day.
+    assert offline and all(done.run.start < d.raised_at < done.run.end for d in offline)
+    assert done.alerts_in_db["device_offline"] == len(offline)
+    fast = run_rows(beating, done.rows, DetectorConfig(), seed="beating")
+    assert decisions_compared(fast, done.run, names=_names(fast, done)) == []
+
+
 def _names(fast: Replayed, done: ThroughIngest) -> dict[str, str]:
     names = {str(ident): key for ident, key in done.device_keys.items()}
     names |= {str(uuid.uuid5(fast.home_id, key)): key for key in MAPPING.by_key()}
