@@ -68,6 +68,7 @@ class Sensor:
     values: str = "auto"  # on_off, numeric, pulse (a press, never an OFF), auto = by the type
     event_only: bool = True  # sends only events, no heartbeats: its silence is never "offline"
     on_watts: float = 1000.0  # a plug logged as ON/OFF: the power it stands for when ON
+    on_above: float = 0.0  # a numeric value for an on/off kind (a mat's pressure, a PIR's 1.0): on above it
 
     @property
     def kind(self) -> str:
@@ -146,6 +147,7 @@ def _sensor(sensor: str, entry: Any, event_only: bool) -> Sensor:
         values=values,
         event_only=bool(entry.get("event_only", event_only)),
         on_watts=float(entry.get("on_watts", 1000.0)),
+        on_above=float(entry.get("on_above", 0.0)),
     )
 
 
@@ -203,21 +205,23 @@ def _fields(sensor: Sensor, value: str, number: int) -> dict[str, Any] | None:
     if kind is MessageKind.FLUSH:
         return None if word in _OFF else {}  # the OFF line of a flush is the same flush
     if kind in _FIELD:
-        if word not in _ON | _OFF:
-            raise ReplayError(f"line {number}: {sensor.key} expects ON/OFF or OPEN/CLOSE, got {value!r}")
-        if sensor.values == "pulse" and word in _OFF:
+        on = word in _ON if word in _ON | _OFF else _number(sensor, value, number) > sensor.on_above
+        if sensor.values == "pulse" and not on:
             return None
-        return {_FIELD[kind]: word in _ON}
+        return {_FIELD[kind]: on}
+    if kind is MessageKind.TEMPERATURE:
+        return {"celsius": _number(sensor, value, number, on_off=False)}
     if word in _ON | _OFF and sensor.values != "numeric":
-        number_value = sensor.on_watts if word in _ON else 0.0
-    else:
-        try:
-            number_value = float(value)
-        except ValueError as exc:
-            raise ReplayError(
-                f"line {number}: {sensor.key} expects a number or ON/OFF, got {value!r}"
-            ) from exc
-    return {"celsius": number_value} if kind is MessageKind.TEMPERATURE else {"watts": max(number_value, 0.0)}
+        return {"watts": sensor.on_watts if word in _ON else 0.0}
+    return {"watts": max(_number(sensor, value, number), 0.0)}
+
+
+def _number(sensor: Sensor, value: str, number: int, *, on_off: bool = True) -> float:
+    try:
+        return float(value)
+    except ValueError as exc:
+        expected = "a number or ON/OFF" if on_off else "a number"
+        raise ReplayError(f"line {number}: {sensor.key} expects {expected}, got {value!r}") from exc
 
 
 def read_rows(log_path: Path, mapping: Mapping, *, fmt: str = "lines") -> list[Row]:
