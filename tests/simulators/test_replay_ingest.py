@@ -187,3 +187,20 @@ def test_the_replay_command_goes_through_ingest_on_servers_of_its_own(
     assert data["through_ingest"]["stored"] == data["readings"] == len(_rows())
     assert data["alerts_by_kind"] == data["through_ingest"]["alerts_in_database"]
     assert data["alerts_by_kind"] == {"inactivity": 1, "night_wandering": 1}
+
+
+async def test_a_replay_through_ingest_on_timescaledb_keeps_what_it_replayed(
+    settings: Settings, ts_db_url: str
+) -> None:
+    ts = settings.model_copy(update={"database_url": ts_db_url})
+    done = await replay_through_ingest(ts, MAPPING, _rows(), DetectorConfig(), now=NOW)
+    assert done.alerts_in_db == {"inactivity": 1, "night_wandering": 1}
+    pool = await create_pool(ts_db_url, min_size=1, max_size=1)
+    try:
+        async with pool.acquire() as conn:
+            # The retention policy drops chunks older than the retention: the moved log is recent.
+            await conn.execute("SELECT drop_chunks('readings', older_than => now() - interval '365 days')")
+            kept = await conn.fetchval("SELECT count(*) FROM readings WHERE home_id = $1", done.home_id)
+    finally:
+        await pool.close()
+    assert kept == len(done.rows)
