@@ -135,7 +135,9 @@ def replay(
             event.device_id, home_id, event.kind, event.at, event.at, seq, event.value, event.payload
         )
         recorder.take(detector.feed(reading, event.at))
-        recorder.take(silence.heard(detector, home_id, event.device_id, event.at))
+        # Heard when it is handled, at the tick that follows it: through ingest (simulators/replay_ingest.py)
+        # a reading arrives, and the device is last seen, at that tick.
+        recorder.take(silence.heard(detector, home_id, event.device_id, next_tick))
     end = until if until is not None else ordered[-1].at + tick_s
     while next_tick <= end:
         _tick(detector, recorder, silence, home_id, next_tick, on_tick)

@@ -195,6 +195,9 @@ class _Loop:
             j = i
             while j < len(events) and events[j].at.timestamp() < next_tick:
                 j += 1
+            # The readings arrive (ingest stamps them) at the tick that follows them, as live they arrive
+            # just after they happened; the clock moves on only once they are committed.
+            self.clock.advance_to(next_tick)
             if j > i:
                 await self.publish(events[i:j])
                 i = j
