@@ -3,8 +3,9 @@
 The log is played as fast as the machine goes, the detector's clock moving through it (anomaly/virtual.py),
 so silences are judged as they would have been live. A home of its own per replay (a fresh id and state),
 its time zone and sensors from the mapping; nothing is written to the database, so storage retention
-cannot delete what was replayed (to publish a log through the broker instead, see `telecare simulate
---replay`, which moves it to recent dates).
+cannot delete what was replayed. With `--through-ingest` the same log goes through the broker, ingest,
+the database and the detector service on one virtual clock instead (simulators/replay_ingest.py); the
+report is the same. (`telecare simulate --replay` publishes a log into a deployment at wall speed.)
 """
 
 from __future__ import annotations
