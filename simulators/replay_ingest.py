@@ -19,6 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 
@@ -267,9 +268,8 @@ async def _run(
     )
     recorder = Recorder(run)
     service = DetectorService(pool, cfg, options, clock=clock, on_commit=recorder.take)
-    url = settings.mqtt_url or ""
-    host, port = url.split("//")[-1].rsplit(":", 1)
-    links = _Links(home, host, int(port), settings.mqtt_topic_root)
+    url = urlsplit(settings.mqtt_url or "")
+    links = _Links(home, url.hostname or "127.0.0.1", url.port or 1883, settings.mqtt_topic_root)
     ingest = asyncio.create_task(worker.run(), name="replay-ingest")
     try:
         async with asyncio.timeout(60):
