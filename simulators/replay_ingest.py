@@ -156,6 +156,7 @@ class _Loop:
     pool: asyncpg.Pool
     clock: VirtualClock
     worker: IngestWorker
+    ingest: asyncio.Task[None]
     service: DetectorService
     links: _Links
     published: int = 0
@@ -170,6 +171,9 @@ class _Loop:
         try:
             async with asyncio.timeout(COMMIT_WAIT_S):
                 while worker.stored + worker.duplicates + worker.dead_lettered < self.published:
+                    if self.ingest.done():  # the worker failed: say why instead of waiting
+                        self.ingest.result()
+                        raise ReplayStalled("the ingest worker stopped")
                     await asyncio.sleep(0.001)
         except TimeoutError as exc:
             done = worker.stored + worker.duplicates + worker.dead_lettered
@@ -250,6 +254,37 @@ async def _run(
     if not events:
         return out
     clock = VirtualClock(events[0].at.timestamp())
+    worker, service = _parts(pool, settings, home, cfg, clock, tick_s, Recorder(run))
+    url = urlsplit(settings.mqtt_url or "")
+    links = _Links(home, url.hostname or "127.0.0.1", url.port or 1883, settings.mqtt_topic_root)
+    ingest = asyncio.create_task(worker.run(), name="replay-ingest")
+    try:
+        async with asyncio.timeout(60):
+            await worker.subscribed.wait()
+        await service.start()
+        run.kit_notes = service.detector.kit_notes(home.home_id)
+        run.start = events[0].at.timestamp()
+        run.end = await _Loop(pool, clock, worker, ingest, service, links).play(events, tick_s)
+        run.readings = service.readings
+    finally:
+        await links.close()
+        ingest.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await ingest
+    await _count(pool, out, worker)
+    return out
+
+
+def _parts(
+    pool: asyncpg.Pool,
+    settings: Settings,
+    home: SimulatedHome,
+    cfg: DetectorConfig,
+    clock: VirtualClock,
+    tick_s: float,
+    recorder: Recorder,
+) -> tuple[IngestWorker, DetectorService]:
+    """The ingest worker and the detector service of one replay, both on its clock."""
     worker = IngestWorker(
         pool=pool,
         mqtt=mqtt_config(settings, client_id=f"replay-ingest-{uuid.uuid4().hex[:8]}"),
@@ -266,26 +301,7 @@ async def _run(
         max_batches=10_000,
         homes=frozenset({home.home_id}),
     )
-    recorder = Recorder(run)
-    service = DetectorService(pool, cfg, options, clock=clock, on_commit=recorder.take)
-    url = urlsplit(settings.mqtt_url or "")
-    links = _Links(home, url.hostname or "127.0.0.1", url.port or 1883, settings.mqtt_topic_root)
-    ingest = asyncio.create_task(worker.run(), name="replay-ingest")
-    try:
-        async with asyncio.timeout(60):
-            await worker.subscribed.wait()
-        await service.start()
-        run.kit_notes = service.detector.kit_notes(home.home_id)
-        run.start = events[0].at.timestamp()
-        run.end = await _Loop(pool, clock, worker, service, links).play(events, tick_s)
-        run.readings = service.readings
-    finally:
-        await links.close()
-        ingest.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await ingest
-    await _count(pool, out, worker)
-    return out
+    return worker, DetectorService(pool, cfg, options, clock=clock, on_commit=recorder.take)
 
 
 async def _count(pool: asyncpg.Pool, out: ThroughIngest, worker: IngestWorker) -> None:
