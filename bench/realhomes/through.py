@@ -12,17 +12,20 @@ import os
 import time
 import uuid
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from anomaly.config import DetectorConfig
 from anomaly.virtual import Replayed
 from bench.evaluation.evaluation import AlertRecord, HomeRun
 from bench.evaluation.scoring import summarise
 from bench.realhomes import homes
+from bench.realhomes.inject import KINDS, Log, inject
 from kernel.embedded.scratch import scratch_servers
 from kernel.settings import Settings, StorageMode
-from simulators.replay import read_rows
+from simulators.replay import Mapping, Row, read_rows
 from simulators.replay_ingest import ThroughIngest, decisions_compared, replay_through_ingest
 from simulators.replay_run import run_rows
 
@@ -50,13 +53,22 @@ def _names(fast: Replayed, done: ThroughIngest) -> dict[str, str]:
     return names
 
 
-async def compare_home(settings: Settings, home: homes.RealHome, folder: Path) -> dict[str, Any]:
-    """One home's clean log through the real path and the fast path; what each decided."""
-    mapping = homes.mapping(home, folder)
-    rows = read_rows(folder / f"{home.name}.sensors", mapping, fmt="tl")
-    done = await replay_through_ingest(settings, mapping, rows, DetectorConfig(), stem=home.name)
+def injected(home: homes.RealHome, folder: Path, mapping: Mapping, rows: list[Row]) -> tuple[list[Row], int]:
+    """The clean log with one incident every third day after the first week, the kinds in turn (as the
+    evaluation injects them); returns the rows and how many incidents went in."""
+    log = Log(home.name, mapping, list(rows), homes.labels(home, folder))
+    zone = ZoneInfo(mapping.tz)
+    first, last = rows[0].at.astimezone(zone).date(), rows[-1].at.astimezone(zone).date()
+    days = [first + timedelta(days=i) for i in range(LEARN_DAYS + 1, (last - first).days, 3)]
+    labels = inject(log, days, [KINDS[i % len(KINDS)] for i in range(len(days))], seed=0)
+    return log.rows, len(labels)
+
+
+async def compare(settings: Settings, name: str, mapping: Mapping, rows: list[Row]) -> dict[str, Any]:
+    """One log through the real path and the fast path; what each decided, and whether it is the same."""
+    done = await replay_through_ingest(settings, mapping, rows, DetectorConfig(), stem=name)
     started = time.monotonic()
-    fast = run_rows(mapping, done.rows, DetectorConfig(), seed=home.name)
+    fast = run_rows(mapping, done.rows, DetectorConfig(), seed=name)
     fast_s = time.monotonic() - started
     differences = decisions_compared(fast, done.run, names=_names(fast, done))
     return {
@@ -69,27 +81,43 @@ async def compare_home(settings: Settings, home: homes.RealHome, folder: Path) -
         "alerts_through_ingest": dict(sorted(Counter(d.kind for d in done.run.decisions).items())),
         "alerts_in_database": dict(sorted(done.alerts_in_db.items())),
         "alerts_fast_path": dict(sorted(Counter(d.kind for d in fast.decisions).items())),
-        "false_alarms_per_home_week_through_ingest": _false_alarms(home.name, mapping.tz, done.run),
-        "false_alarms_per_home_week_fast_path": _false_alarms(home.name, mapping.tz, fast),
+        "false_alarms_per_home_week_through_ingest": _false_alarms(name, mapping.tz, done.run),
+        "false_alarms_per_home_week_fast_path": _false_alarms(name, mapping.tz, fast),
         "same_decisions": not differences,
         "differences": differences[:20],
     }
 
 
-async def compare_all(folder: Path) -> dict[str, Any]:
-    """Every home's clean replay through both paths, on servers of the evaluation's own."""
+async def compare_home(
+    settings: Settings, home: homes.RealHome, folder: Path, *, with_incidents: bool = False
+) -> dict[str, Any]:
+    """One home's clean log (and, if asked, the log with incidents) through both paths."""
+    mapping = homes.mapping(home, folder)
+    rows = read_rows(folder / f"{home.name}.sensors", mapping, fmt="tl")
+    out = await compare(settings, home.name, mapping, rows)
+    if with_incidents:
+        changed, count = injected(home, folder, mapping, rows)
+        out["with_incidents"] = {"incidents": count, **await compare(settings, home.name, mapping, changed)}
+    return out
+
+
+async def compare_all(folder: Path, *, with_incidents: bool = False) -> dict[str, Any]:
+    """Every home's clean replay (and one with incidents, if asked) through both paths, on servers of
+    the evaluation's own."""
     per_home: dict[str, Any] = {}
+    load = _load()
     with scratch_servers() as stack:
         settings = stack.settings(Settings(_env_file=None, storage=StorageMode.POSTGRES))
         for home in homes.HOMES:
-            per_home[home.name] = await compare_home(settings, home, folder)
+            per_home[home.name] = await compare_home(settings, home, folder, with_incidents=with_incidents)
+    runs = [*per_home.values(), *(h["with_incidents"] for h in per_home.values() if "with_incidents" in h)]
     return {
         "how": HOW,
-        "load_before": _load(),
+        "load_before": load,
         "homes": per_home,
-        "same_decisions_in_every_home": all(h["same_decisions"] for h in per_home.values()),
-        "seconds_through_ingest": round(sum(h["seconds_through_ingest"] for h in per_home.values()), 1),
-        "seconds_fast_path": round(sum(h["seconds_fast_path"] for h in per_home.values()), 1),
+        "same_decisions_in_every_home": all(r["same_decisions"] for r in runs),
+        "seconds_through_ingest": round(sum(r["seconds_through_ingest"] for r in runs), 1),
+        "seconds_fast_path": round(sum(r["seconds_fast_path"] for r in runs), 1),
     }
 
 
@@ -122,15 +150,23 @@ def markdown(summary: dict[str, Any]) -> str:
     )
     lines.append("|---|---:|---:|---|---|---|---:|")
     for name, h in summary["homes"].items():
-        alerts = ", ".join(f"{k} {n}" for k, n in h["alerts_through_ingest"].items()) or "none"
-        fast = ", ".join(f"{k} {n}" for k, n in h["alerts_fast_path"].items()) or "none"
-        same = "yes" if h["same_decisions"] else f"no ({len(h['differences'])} differences)"
-        lines.append(
-            f"| {name} | {h['days']} | {h['published']} / {h['stored']} | {alerts} | {fast} | {same} | "
-            f"{h['seconds_through_ingest']:.0f} / {h['seconds_fast_path']:.1f} |"
-        )
+        lines.append(_row(name, h))
+        if "with_incidents" in h:
+            lines.append(
+                _row(f"{name}, {h['with_incidents']['incidents']} incidents injected", h["with_incidents"])
+            )
     lines += ["", f"Load average before the run: {summary['load_before']} (a shared two-core machine).", END]
     return "\n".join(lines)
+
+
+def _row(name: str, h: dict[str, Any]) -> str:
+    alerts = ", ".join(f"{k} {n}" for k, n in h["alerts_through_ingest"].items()) or "none"
+    fast = ", ".join(f"{k} {n}" for k, n in h["alerts_fast_path"].items()) or "none"
+    same = "yes" if h["same_decisions"] else f"no ({len(h['differences'])} differences)"
+    return (
+        f"| {name} | {h['days']} | {h['published']} / {h['stored']} | {alerts} | {fast} | {same} | "
+        f"{h['seconds_through_ingest']:.0f} / {h['seconds_fast_path']:.1f} |"
+    )
 
 
 def write_section(summary: dict[str, Any], md: Path) -> None:
@@ -158,4 +194,5 @@ the one-minute tick, since through ingest a reading is judged at the tick after 
 says "yes", the fast path on which the figures above are computed decides what the real path decides.
 Only the clean replays go through ingest: they take the seconds shown (two to six minutes a home on a
 busy two-core machine, against a few seconds on the fast path), and the 32 replays of the whole
-evaluation would take eight times as long."""
+evaluation would take eight times as long. `python -m bench.realhomes --through-ingest incidents` also
+sends one log per home with incidents injected (one every third day after the first week) both ways."""
