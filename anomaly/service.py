@@ -49,6 +49,8 @@ class RuntimeOptions:
     health_limit: int = 2000
     # Readings stored longer ago than this are a replay (a restart catching up), judged at their time.
     catch_up_s: float = 30.0
+    # Only these homes are judged (a replay's detector beside others' homes); None: every home.
+    homes: frozenset[UUID] | None = None
 
 
 class DetectorService:
@@ -61,10 +63,13 @@ class DetectorService:
         options: RuntimeOptions | None = None,
         *,
         clock: Callable[[], float] = time.time,
+        on_commit: Callable[[list[Action]], None] | None = None,
     ) -> None:
         self.pool = pool
         self.options = options or RuntimeOptions()
         self.clock = clock
+        # Told the actions of each committed write (a replay records them with their virtual times).
+        self.on_commit = on_commit
         self.detector = Detector(config)
         self.cursor = BatchCursor()
         self.health_low = 0
@@ -202,6 +207,8 @@ class DetectorService:
         det.baseline_dirty.clear()
         self.models_new = []
         self.alerts_written += sum(1 for a in actions if isinstance(a, Raise))
+        if self.on_commit is not None:
+            self.on_commit(actions)
 
     async def _load_registry(self, *, force: bool = False) -> None:
         """Homes (with their saved state) and devices; throttled, since unknown devices trigger it."""
@@ -211,11 +218,16 @@ class DetectorService:
         async with self.pool.acquire() as conn:
             homes = await queries.load_homes(conn)
             devices = await queries.load_devices(conn)
+        only = self.options.homes
         for row in homes:
+            if only is not None and row["id"] not in only:
+                continue
             if row["id"] not in self.detector.homes:
                 state = load_state(row["id"], row["live"], row["baseline"]) if row["live"] else None
                 self.detector.add_home(row["id"], row["timezone"], state)
         for row in devices:
+            if only is not None and row["home_id"] not in only:
+                continue
             self.detector.add_device(
                 Device(row["id"], row["home_id"], row["type"], row["room"], row["role"], row["event_only"])
             )

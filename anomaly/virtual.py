@@ -62,7 +62,7 @@ class Replayed:
     kit_notes: list[str] = field(default_factory=list)
 
 
-class _Recorder:
+class Recorder:
     """The alert lifecycle's folding: one alert per open condition, closed by its Clear."""
 
     def __init__(self, run: Replayed) -> None:
@@ -70,6 +70,7 @@ class _Recorder:
         self.open: dict[str, Decision] = {}
 
     def take(self, actions: list[Action]) -> None:
+        """Fold the detector's actions into the run's decisions."""
         for action in actions:
             if isinstance(action, Raise):
                 sig = action.signal
@@ -118,7 +119,7 @@ def replay(
     for device in devices:
         detector.add_device(device)
     run = Replayed(home_id, kit_notes=detector.kit_notes(home_id))
-    recorder = _Recorder(run)
+    recorder = Recorder(run)
     silence = _Silence(beats or {})
     ordered = sorted(events, key=lambda e: e.at)
     if not ordered:
@@ -134,7 +135,9 @@ def replay(
             event.device_id, home_id, event.kind, event.at, event.at, seq, event.value, event.payload
         )
         recorder.take(detector.feed(reading, event.at))
-        recorder.take(silence.heard(detector, home_id, event.device_id, event.at))
+        # Heard when it is handled, at the tick that follows it: through ingest (simulators/replay_ingest.py)
+        # a reading arrives, and the device is last seen, at that tick.
+        recorder.take(silence.heard(detector, home_id, event.device_id, next_tick))
     end = until if until is not None else ordered[-1].at + tick_s
     while next_tick <= end:
         _tick(detector, recorder, silence, home_id, next_tick, on_tick)
@@ -145,7 +148,7 @@ def replay(
 
 def _tick(
     detector: Detector,
-    recorder: _Recorder,
+    recorder: Recorder,
     silence: _Silence,
     home_id: UUID,
     now: float,

@@ -9,8 +9,8 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 import asyncpg
@@ -154,6 +154,10 @@ class IngestWorker:
     # On the main worker beside a priority lane: True once that lane listens (then it has its own copy
     # of every priority-kind message, and writes their dead letters; the main worker skips them).
     priority_lane_ready: Callable[[], bool] | None = None
+    # A replay's virtual clock (kernel/vclock.py) stamps arrivals instead of the wall clock, and one
+    # writer keeps a replay's readings in publish order (two split devices between them).
+    clock: Callable[[], datetime] | None = None
+    writers: int = BATCH_WRITERS
     stored: int = 0
     duplicates: int = 0
     dead_lettered: int = 0
@@ -192,7 +196,7 @@ class IngestWorker:
         # batch of ordinary readings. Ordinary readings are split between BATCH_WRITERS lanes by device,
         # so each device's readings are still written in the order they came.
         priority = Lane(size=PRIORITY_BATCH, wait_s=0)
-        lanes = [Lane(size=self.batch_size, wait_s=self.batch_ms / 1000) for _ in range(BATCH_WRITERS)]
+        lanes = [Lane(size=self.batch_size, wait_s=self.batch_ms / 1000) for _ in range(self.writers)]
         if self.priority_only:
             lanes = [priority]  # nothing else comes, and its dead letters are written at once too
         later = Lane(size=PRIORITY_BATCH, wait_s=LANE_GRACE_S) if self.priority_lane_ready else None
@@ -220,6 +224,8 @@ class IngestWorker:
                 if route is None:
                     lookup = functools.partial(self.directory.lookup, address.device_id)
                     route = await until_database_answers("looking up a device", lookup)
+                if self.clock is not None:
+                    message = replace(message, received_at=self.clock())
                 outcome = _decide(message, address, payload, route)
                 if isinstance(outcome, Rejected):
                     # Dead letters stay in order.

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
@@ -67,6 +68,7 @@ class Sensor:
     values: str = "auto"  # on_off, numeric, pulse (a press, never an OFF), auto = by the type
     event_only: bool = True  # sends only events, no heartbeats: its silence is never "offline"
     on_watts: float = 1000.0  # a plug logged as ON/OFF: the power it stands for when ON
+    on_above: float = 0.0  # a numeric value for an on/off kind (a mat's pressure, a PIR's 1.0): on above it
 
     @property
     def kind(self) -> str:
@@ -145,6 +147,7 @@ def _sensor(sensor: str, entry: Any, event_only: bool) -> Sensor:
         values=values,
         event_only=bool(entry.get("event_only", event_only)),
         on_watts=float(entry.get("on_watts", 1000.0)),
+        on_above=float(entry.get("on_above", 0.0)),
     )
 
 
@@ -202,21 +205,23 @@ def _fields(sensor: Sensor, value: str, number: int) -> dict[str, Any] | None:
     if kind is MessageKind.FLUSH:
         return None if word in _OFF else {}  # the OFF line of a flush is the same flush
     if kind in _FIELD:
-        if word not in _ON | _OFF:
-            raise ReplayError(f"line {number}: {sensor.key} expects ON/OFF or OPEN/CLOSE, got {value!r}")
-        if sensor.values == "pulse" and word in _OFF:
+        on = word in _ON if word in _ON | _OFF else _number(sensor, value, number) > sensor.on_above
+        if sensor.values == "pulse" and not on:
             return None
-        return {_FIELD[kind]: word in _ON}
+        return {_FIELD[kind]: on}
+    if kind is MessageKind.TEMPERATURE:
+        return {"celsius": _number(sensor, value, number, on_off=False)}
     if word in _ON | _OFF and sensor.values != "numeric":
-        number_value = sensor.on_watts if word in _ON else 0.0
-    else:
-        try:
-            number_value = float(value)
-        except ValueError as exc:
-            raise ReplayError(
-                f"line {number}: {sensor.key} expects a number or ON/OFF, got {value!r}"
-            ) from exc
-    return {"celsius": number_value} if kind is MessageKind.TEMPERATURE else {"watts": max(number_value, 0.0)}
+        return {"watts": sensor.on_watts if word in _ON else 0.0}
+    return {"watts": max(_number(sensor, value, number), 0.0)}
+
+
+def _number(sensor: Sensor, value: str, number: int, *, on_off: bool = True) -> float:
+    try:
+        return float(value)
+    except ValueError as exc:
+        expected = "a number or ON/OFF" if on_off else "a number"
+        raise ReplayError(f"line {number}: {sensor.key} expects {expected}, got {value!r}") from exc
 
 
 def read_rows(log_path: Path, mapping: Mapping, *, fmt: str = "lines") -> list[Row]:
@@ -259,6 +264,27 @@ def shift_local(at: datetime, weeks: int, tz: ZoneInfo) -> datetime:
     """A UTC time moved by whole weeks on the home's wall clock (the same local time of day)."""
     local = at.astimezone(tz).replace(tzinfo=None) + timedelta(weeks=weeks)
     return local.replace(tzinfo=tz).astimezone(UTC)
+
+
+def shift_rows(rows: list[Row], tz: str, now: datetime) -> list[Row]:
+    """The rows moved by whole weeks to end before `now`, each at the same local time and weekday.
+
+    Storage retention drops whole days of every home (a partition, a TimescaleDB chunk), so a replay
+    of an old log is kept only by bringing it to recent dates; across a change of daylight saving the
+    UTC gap between two rows may then differ by the hour the change moved.
+    """
+    if not rows:
+        return []
+    zone = ZoneInfo(tz)
+    weeks = weeks_to_recent(rows[-1].at, now)
+    if not weeks:
+        return list(rows)
+    return [Row(shift_local(r.at, weeks, zone), r.sensor, r.fields) for r in rows]
+
+
+def replay_home_name(mapping: Mapping, stem: str, now: datetime) -> str:
+    """A replay's home of its own: the mapping's name (or the log's), when, and a random tag."""
+    return f"{mapping.home or stem} (replayed {now:%Y-%m-%d %H:%M:%S} #{uuid4().hex[:6]})"
 
 
 def load_replay(

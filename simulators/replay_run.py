@@ -3,8 +3,9 @@
 The log is played as fast as the machine goes, the detector's clock moving through it (anomaly/virtual.py),
 so silences are judged as they would have been live. A home of its own per replay (a fresh id and state),
 its time zone and sensors from the mapping; nothing is written to the database, so storage retention
-cannot delete what was replayed (to publish a log through the broker instead, see `telecare simulate
---replay`, which moves it to recent dates).
+cannot delete what was replayed. With `--through-ingest` the same log goes through the broker, ingest,
+the database and the detector service on one virtual clock instead (simulators/replay_ingest.py); the
+report is the same. (`telecare simulate --replay` publishes a log into a deployment at wall speed.)
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -23,6 +24,9 @@ from anomaly.model import Device
 from anomaly.virtual import Event, Replayed, heartbeats, replay
 from simulators.layouts import HEARTBEAT_S
 from simulators.replay import Mapping, Row, read_rows
+
+if TYPE_CHECKING:  # the fast path needs none of the real path's modules
+    from simulators.replay_ingest import ThroughIngest
 
 _VALUE = ("detected", "open", "occupied", "leak", "alarm")
 
@@ -99,12 +103,32 @@ def report(run: Replayed, mapping: Mapping) -> dict[str, Any]:
     }
 
 
+def through_ingest_report(done: ThroughIngest) -> dict[str, Any]:
+    """What the real path did: the home it made, what was published and stored, the alerts written."""
+    return {
+        "home": done.home_name,
+        "published": done.published,
+        "stored": done.stored,
+        "dead_lettered": done.dead_lettered,
+        "alerts_in_database": dict(done.alerts_in_db),
+        "seconds": done.seconds,
+        "moved_to": f"{done.rows[0].at:%Y-%m-%d} to {done.rows[-1].at:%Y-%m-%d} (UTC)" if done.rows else "",
+    }
+
+
 def render(data: dict[str, Any]) -> str:
     """The report as lines for a terminal."""
     lines = [
         f"{data['home'] or 'replayed home'} ({data['timezone']}): {data['readings']} readings, "
         f"{data['from']} to {data['to']}",
     ]
+    real = data.get("through_ingest")
+    if real:
+        lines.append(
+            f"  through broker, ingest and database as {real['home']!r}, moved to {real['moved_to']}: "
+            f"{real['published']} published, {real['stored']} stored, {real['dead_lettered']} dead letters, "
+            f"{real['seconds']} s"
+        )
     lines += [f"  cannot judge / inferred: {note}" for note in data["cannot_judge"]]
     lines.append(f"alerts: {orjson.dumps(data['alerts_by_kind']).decode()}")
     for a in data["alerts"]:

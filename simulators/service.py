@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import asyncpg
 import orjson
@@ -20,7 +20,7 @@ from simulators.home import simulate_home
 from simulators.layouts import DeviceSpec
 from simulators.model import HomeStream, ScenarioItem
 from simulators.publisher import Sent, SimulatedHome, provision_home, publish_homes
-from simulators.replay import Mapping, Sensor, load_replay
+from simulators.replay import Mapping, Sensor, load_replay, replay_home_name
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def build_streams(options: SimOptions, *, today: date) -> list[tuple[HomeStream,
         mapping = Mapping.load(options.mapping)
         # A home of its own per replay; the log moved by whole weeks to end now, so storage retention
         # (TELECARE_RETENTION_DAYS) keeps what was just replayed and the home's local times are kept.
-        name = f"{mapping.home or options.replay.stem} (replayed {now:%Y-%m-%d %H:%M:%S} #{uuid4().hex[:6]})"
+        name = replay_home_name(mapping, options.replay.stem, now)
         stream, specs = load_replay(
             options.replay,
             mapping,
@@ -142,7 +142,7 @@ async def simulate(
             org = await home_queries.insert_organisation(conn, name=SIM_ORGANISATION)
     sensors = Mapping.load(options.mapping).by_key() if options.replay and options.mapping else None
     homes = [
-        await _provision(pool, admin, org, stream, specs, topic_root, sensors) for stream, specs in streams
+        await provision(pool, admin, org, stream, specs, topic_root, sensors) for stream, specs in streams
     ]
     summary = Summary(homes=[h.stream.home_name for h in homes])
     for home in homes:
@@ -173,7 +173,7 @@ async def simulate(
     return summary
 
 
-async def _provision(
+async def provision(
     pool: asyncpg.Pool,
     admin: DynsecAdmin,
     org: UUID,
@@ -182,6 +182,7 @@ async def _provision(
     topic_root: str,
     sensors: dict[str, Sensor] | None = None,
 ) -> SimulatedHome:
+    """Provision one home's devices, with the replay mapping's roles and event-only flags if given."""
     home = await provision_home(
         pool,
         admin,

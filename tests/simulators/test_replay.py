@@ -125,3 +125,27 @@ def test_the_replay_command_prints_the_alerts_and_writes_json(
     (tmp_path / "bad.json").write_text("{")
     assert main(["replay", str(log), "--mapping", str(tmp_path / "bad.json")]) == 2
     assert "not JSON" in capsys.readouterr().err
+
+
+def test_numeric_values_for_every_kind_and_on_off_only_where_it_means_something(tmp_path: Path) -> None:
+    mapping = {
+        "sensors": {
+            "M1": {"key": "motion", "type": "motion_sensor", "room": "kitchen"},
+            "B1": {"key": "bed", "type": "bed_sensor", "room": "bedroom", "on_above": 50},
+            "T1": {"key": "temp", "type": "temperature_sensor", "room": "lounge"},
+        }
+    }
+    log = "2012-03-01 08:00:00 M1 1.0\n2012-03-01 08:00:05 M1 0\n2012-03-01 08:01:00 B1 312.5\n"
+    log += "2012-03-01 08:02:00 B1 12\n2012-03-01 08:03:00 T1 19.5\n"
+    path, loaded = _files(tmp_path, mapping, log)
+    fields = [(r.sensor.key, r.fields) for r in read_rows(path, loaded)]
+    assert fields == [
+        ("motion", {"detected": True}),
+        ("motion", {"detected": False}),
+        ("bed", {"occupied": True}),  # a pressure above on_above: someone on the mat
+        ("bed", {"occupied": False}),
+        ("temp", {"celsius": 19.5}),
+    ]
+    path, loaded = _files(tmp_path, mapping, "2012-03-01 08:03:00 T1 ON\n")
+    with pytest.raises(ReplayError, match="line 1: temp expects a number, got 'ON'"):
+        read_rows(path, loaded)
