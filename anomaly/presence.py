@@ -103,7 +103,7 @@ def evening(st: HomeState, clock: LocalClock, t: float) -> None:
 
 def bedless_activity(st: HomeState, cfg: DetectorConfig, clock: LocalClock, t: float) -> None:
     """A bedless home's reading: the morning's first activity, once confirmed, is the getting up."""
-    if st.up_today or not cfg.night_end_min <= clock.minute(t) < 12 * 60:
+    if st.up_today or not cfg.night_end_min <= clock.minute(t) < cfg.wake_learn_end_min:
         return
     # The first reading of the morning, confirmed by two more within half an hour (not a toilet visit).
     if st.wake_pending is None or t - st.wake_pending > 1800:

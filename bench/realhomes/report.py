@@ -21,7 +21,7 @@ from bench.realhomes import homes
 from bench.realhomes.inject import KINDS, Log, copy, inject
 from simulators.layouts import HEARTBEAT_S
 from simulators.model import Incident
-from simulators.replay import Mapping, Sensor, read_rows
+from simulators.replay import Mapping, Sensor
 from simulators.replay_run import devices_for, events_for
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "eval"
@@ -70,8 +70,7 @@ def _days(log: Log) -> list[Any]:
 
 def _home(home: homes.RealHome, folder: Path, variants: int) -> dict[str, Any]:
     mapping = homes.mapping(home, folder)
-    rows = read_rows(folder / f"{home.name}.sensors", mapping, fmt="tl")
-    clean = Log(home.name, mapping, rows, homes.labels(home, folder))
+    clean = Log(home.name, mapping, homes.rows(home, folder, mapping), homes.labels(home, folder))
     clean_run = run(clean, [])
     injected = []
     days = _days(clean)
