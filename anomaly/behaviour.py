@@ -75,11 +75,12 @@ def on_activity(
             _record_spell(st, clock, st.last_act, t)
         st.last_act = t
         st.last_room = dev.room
-    if role != "front_door" and st.door_at is not None and t - st.door_at > cfg.out_after_door_s:
-        if not st.moved_since_door and not carer:
-            away = t - st.door_at
-            if away > 300:
-                st.today.out_min += away / 60
+    # Back inside after the front door: movement, a door, an appliance. A chair mat's press alone is not
+    # someone coming home (a cushion settling, a pet); coming home is seen on the way to the chair.
+    away = t - st.door_at if st.door_at is not None else 0.0
+    if role not in ("front_door", "chair") and away > cfg.out_after_door_s:
+        if not st.moved_since_door and not carer and away > 300:
+            st.today.out_min += away / 60
         st.moved_since_door = True
         out += _back_inside(st, t, dev, clock, now)
     # Not learned as an awake quiet spell: one that begins at the front door (maybe time out), in bed,
@@ -304,10 +305,10 @@ def _inactivity(st: HomeState, cfg: DetectorConfig, clock: LocalClock, now: floa
     last = st.last_act
     if last is None or st.in_bed or "inactivity" in st.open or st.is_out(now, cfg.out_after_door_s):
         return []
+    if presence.asleep_window(st, cfg, clock, last):
+        return []  # inferred asleep (in a chair too): a lie-in is the not-up detector's to judge
     if st.chairs:
         return presence.long_sit(st, cfg, clock, now)
-    if presence.asleep_window(st, cfg, clock, last):
-        return []  # inferred asleep: a lie-in is the not-up detector's to judge
     limit = baseline.inactivity(st.baseline, cfg, clock.hour(last))
     if math.isinf(limit.value):
         return []  # long quiet is normal here at this hour: the morning check judges it

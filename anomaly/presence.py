@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from alerts.service import Severity
@@ -130,6 +131,11 @@ def long_sit(st: HomeState, cfg: DetectorConfig, clock: LocalClock, now: float) 
     if last is None:
         return []
     limit = baseline.seated(st.baseline, cfg, clock.hour(last))
+    # The mat shows someone there: that makes a quiet spell less worrying than an empty-looking home, so
+    # a sit is never judged sooner than the home's ordinary quiet at that hour.
+    ordinary = baseline.inactivity(st.baseline, cfg, clock.hour(last))
+    if math.isfinite(ordinary.value) and ordinary.value > limit.value:
+        limit = replace(limit, value=ordinary.value, evidence=f"{limit.evidence}; {ordinary.evidence}")
     if now - last < limit.value:
         return []
     st.open["inactivity"] = now

@@ -85,3 +85,39 @@ def test_the_day_model_waits_for_enough_days_to_call_a_day_unusual() -> None:
     _days(home, n=14)
     home.detector.training_due.add(home.home_id)
     assert len(home.detector.train_due(5)) == 1
+
+
+CHAIR = {**KIT, "chair": ("chair_sensor", "lounge")}
+
+
+def test_a_chair_press_after_leaving_by_the_front_door_is_not_coming_home() -> None:
+    home = Home(CFG, kit=CHAIR)
+    home.send("bed", "occupancy", at(2, "07:00"), occupied=False)
+    home.motion("hallway", at(2, "07:46"))
+    home.send("door-front", "contact", at(2, "07:47"), open=True)
+    home.send("door-front", "contact", at(2, "07:47", 20), open=False)
+    home.send("chair", "occupancy", at(2, "09:25"), occupied=True)  # a cushion settling while out
+    assert raised(home.tick(at(2, "09:26"), at(2, "14:00")), "inactivity") == []
+    home.send("door-front", "contact", at(2, "17:40"), open=True)  # home again
+    home.motion("hallway", at(2, "17:41"))
+    assert raised(home.tick(at(2, "17:42"), at(2, "20:30")), "inactivity")
+
+
+def test_asleep_on_the_sofa_at_night_is_sleep_not_a_long_sit() -> None:
+    home = Home(CFG, kit=CHAIR)
+    home.send("bed", "occupancy", at(2, "07:00"), occupied=False)
+    home.motion("lounge", at(3, "01:05"))
+    home.send("chair", "occupancy", at(3, "01:09"), occupied=True)
+    assert raised(home.tick(at(3, "01:10"), at(3, "06:00"), step=300), "inactivity") == []
+
+
+def test_a_sit_is_never_judged_sooner_than_the_homes_ordinary_quiet() -> None:
+    home = Home(CFG, kit=CHAIR)
+    for day in _days(home):
+        day.gaps[8:11] = [-1.0] * 3  # rarely up at home around 09:00: the cautious 2 h applies
+        day.sit_gaps[8:11] = [30.0] * 3  # and the few sits seen then were short
+    home.send("bed", "occupancy", at(2, "07:00"), occupied=False)
+    home.motion("lounge", at(2, "09:24"))
+    home.send("chair", "occupancy", at(2, "09:25"), occupied=True)
+    assert raised(home.tick(at(2, "09:26"), at(2, "11:20")), "inactivity") == []
+    assert raised(home.tick(at(2, "11:21"), at(2, "11:40")), "inactivity")
