@@ -167,7 +167,7 @@ def mapping(home: RealHome, folder: Path) -> Mapping:
     return Mapping.parse({"home": home.name, "timezone": home.tz, "event_only": True, "sensors": sensors})
 
 
-def _true_utc(home: RealHome, epoch: float) -> float:
+def utc_of(home: RealHome, epoch: float) -> float:
     """An epoch of the log as real UTC (the MIT logs' are local wall-clock times written as UTC)."""
     if not home.local_epochs:
         return epoch
@@ -180,7 +180,7 @@ def rows(home: RealHome, folder: Path, mapping: Mapping) -> list[Row]:
     read = read_rows(folder / f"{home.name}.sensors", mapping, fmt="tl")
     if not home.local_epochs:
         return read
-    return [replace(r, at=datetime.fromtimestamp(_true_utc(home, r.at.timestamp()), UTC)) for r in read]
+    return [replace(r, at=datetime.fromtimestamp(utc_of(home, r.at.timestamp()), UTC)) for r in read]
 
 
 def labels(home: RealHome, folder: Path) -> list[tuple[float, float, str]]:
@@ -193,6 +193,6 @@ def labels(home: RealHome, folder: Path) -> list[tuple[float, float, str]]:
     for line in (folder / f"{home.name}.activities").read_text().splitlines():
         parts = line.split()
         if len(parts) >= 3:
-            start = _true_utc(home, float(parts[0]))
+            start = utc_of(home, float(parts[0]))
             out.append((start, start + float(parts[1]), names.get(parts[2], parts[2])))
     return out
