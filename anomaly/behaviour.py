@@ -129,9 +129,9 @@ def _left_mats(
 
 
 def _back_inside(st: HomeState, t: float, dev: Device, clock: LocalClock, now: float) -> list[Action]:
-    """Without a bed sensor, movement inside after the night's door use ends the night-exit alert."""
-    raised = st.open.get("night_wandering")
-    if not st.bedless or raised is None or now - raised < 600:
+    """Without a bed sensor, movement inside after the night's passage through the door (the caller
+    checks it came after the passage) ends the night-exit alert, so that a later exit raises again."""
+    if not st.bedless or "night_wandering" not in st.open:
         return []
     del st.open["night_wandering"]
     note = f"movement inside at {clock.hhmm(t)} ({dev.label})"

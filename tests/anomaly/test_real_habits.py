@@ -121,3 +121,14 @@ def test_a_sit_is_never_judged_sooner_than_the_homes_ordinary_quiet() -> None:
     home.send("chair", "occupancy", at(2, "09:25"), occupied=True)
     assert raised(home.tick(at(2, "09:26"), at(2, "11:20")), "inactivity") == []
     assert raised(home.tick(at(2, "11:21"), at(2, "11:40")), "inactivity")
+
+
+def test_without_a_bed_sensor_back_inside_soon_after_a_night_exit_lets_the_next_one_raise() -> None:
+    home = Home(CFG, kit=NO_BED)
+    home.motion("lounge", at(2, "22:30"))
+    home.send("door-front", "contact", at(3, "00:52"), open=True)
+    home.send("door-front", "contact", at(3, "00:52", 20), open=False)
+    home.motion("bathroom", at(3, "00:55"))  # inside again three minutes later
+    home.tick(at(3, "00:56"), at(3, "01:50"))
+    out = home.send("door-front", "contact", at(3, "01:51"), open=True)
+    assert raised(out, "night_wandering")
