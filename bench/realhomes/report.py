@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections import Counter
 from dataclasses import replace
@@ -116,6 +117,7 @@ def _figures(clean: list[HomeRun], injected: list[HomeRun], beating: list[HomeRu
 
 def evaluate(folder: Path, variants: int) -> dict[str, Any]:
     """Every home replayed clean and with incidents; figures per home and in total."""
+    load = [round(x, 2) for x in os.getloadavg()]  # the machine is shared: say how busy it was
     per_home: dict[str, Any] = {}
     every: dict[str, list[HomeRun]] = {"clean": [], "injected": [], "beating": []}
     for home in homes.HOMES:
@@ -139,6 +141,7 @@ def evaluate(folder: Path, variants: int) -> dict[str, Any]:
             "learning_days_not_scored": LEARN_DAYS,
             "tick_s": TICK_S,
             "injected_replays_per_home": variants,
+            "load_average_at_start": load,
             "how": (
                 "each home's log replayed through simulators/replay.py (TL format) and the detector on one "
                 "virtual clock (anomaly/virtual.py); false alarms from the clean replay after the first "
