@@ -97,8 +97,8 @@ def seated(baseline: Baseline, cfg: DetectorConfig, hour: int) -> Threshold:
     return Threshold(limit_min * 60, normal_min * 60, True, evidence)
 
 
-def wake(baseline: Baseline, cfg: DetectorConfig, weekend: bool) -> Threshold:
-    """The local minute by which the resident is normally up, plus a margin."""
+def wake(baseline: Baseline, cfg: DetectorConfig, weekend: bool, *, inferred: bool = False) -> Threshold:
+    """The local minute by which the resident is normally up, plus a margin (wider when inferred)."""
     days = baseline.learned(cfg.history_days)
     if len(days) < cfg.min_history_days:
         value = cfg.default_wake_min
@@ -106,11 +106,13 @@ def wake(baseline: Baseline, cfg: DetectorConfig, weekend: bool) -> Threshold:
     same = [d.wake for d in days if d.wake is not None and _is_weekend(d) == weekend]
     woke = same if len(same) >= 5 else [d.wake for d in days if d.wake is not None]
     if len(woke) < 5:
-        value = cfg.default_wake_min
-        return Threshold(value, value, False, "no regular getting-up time has been seen yet")
+        # Too few to learn from, but a getting-up time already seen later than the default is no lie-in.
+        value = max([cfg.default_wake_min, *(w + 20 for w in woke)])
+        seen = f" (the latest seen {hhmm(max(woke))})" if woke else ""
+        return Threshold(value, value, False, f"no regular getting-up time has been seen yet{seen}")
     latest = quantile(woke, 0.95)
     middle = quantile(woke, 0.5)
-    shift = 20.0 * _feedback(baseline, "not_up")
+    shift = 20.0 * _feedback(baseline, "not_up") + (cfg.inferred_wake_slack_min if inferred else 0.0)
     limit = min(14 * 60.0, max(latest + 20, middle + 60) + shift)
     within = sum(1 for w in woke if w <= limit)
     kind = "weekend" if weekend and woke is same else "recent"

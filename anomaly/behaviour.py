@@ -16,7 +16,6 @@ MEAL_GAP_S = 3600.0
 MEAL_W = 500.0  # a kettle or microwave: someone is making food or a drink
 # A "stay" longer than this is a missed exit (no sensor saw them leave), not a bathroom visit to learn.
 BATH_RECORD_MAX_S = 3 * 3600.0
-WAKE_LEARN_END_MIN = 12 * 60
 PASSAGE_S = 300.0  # front door events this close are one passage through it
 BATH_DOOR_S = 120.0  # the bathroom door used this long after going in: they are leaving
 
@@ -76,11 +75,12 @@ def on_activity(
             _record_spell(st, clock, st.last_act, t)
         st.last_act = t
         st.last_room = dev.room
-    if role != "front_door" and st.door_at is not None and t - st.door_at > cfg.out_after_door_s:
-        if not st.moved_since_door and not carer:
-            away = t - st.door_at
-            if away > 300:
-                st.today.out_min += away / 60
+    # Back inside after the front door: movement, a door, an appliance. A chair mat's press alone is not
+    # someone coming home (a cushion settling, a pet); coming home is seen on the way to the chair.
+    away = t - st.door_at if st.door_at is not None else 0.0
+    if role not in ("front_door", "chair") and away > cfg.out_after_door_s:
+        if not st.moved_since_door and not carer and away > 300:
+            st.today.out_min += away / 60
         st.moved_since_door = True
         out += _back_inside(st, t, dev, clock, now)
     # Not learned as an awake quiet spell: one that begins at the front door (maybe time out), in bed,
@@ -129,9 +129,9 @@ def _left_mats(
 
 
 def _back_inside(st: HomeState, t: float, dev: Device, clock: LocalClock, now: float) -> list[Action]:
-    """Without a bed sensor, movement inside after the night's door use ends the night-exit alert."""
-    raised = st.open.get("night_wandering")
-    if not st.bedless or raised is None or now - raised < 600:
+    """Without a bed sensor, movement inside after the night's passage through the door (the caller
+    checks it came after the passage) ends the night-exit alert, so that a later exit raises again."""
+    if not st.bedless or "night_wandering" not in st.open:
         return []
     del st.open["night_wandering"]
     note = f"movement inside at {clock.hhmm(t)} ({dev.label})"
@@ -153,6 +153,8 @@ def _rooms(
     if not room:
         return out
     door = dev.role == "door"
+    if room == "bathroom" and door and "bathroom" not in st.blind:
+        return _bathroom_door(st, r, t, carer, clock, now)
     if room == "bathroom" and door and st.bath_since is not None and t - st.bath_since >= BATH_DOOR_S:
         st.bath_left = t  # the bathroom door opened well after going in: leaving
         return _end_bath(st, t, carer, clock, now)
@@ -166,6 +168,18 @@ def _rooms(
         # Any sensor elsewhere (motion, a door, a bed or chair mat, a plug) means they have left.
         out += _end_bath(st, t, carer, clock, now)
     return out
+
+
+def _bathroom_door(
+    st: HomeState, r: Reading, t: float, carer: bool, clock: LocalClock, now: float
+) -> list[Action]:
+    """With a motion sensor in the bathroom, its door is only the way in and out: it does not start a
+    stay (someone may shut it from outside), and opening it during one is leaving; movement inside
+    afterwards starts a new stay."""
+    if st.bath_since is None or not r.payload.get("open", True):
+        return []
+    st.bath_left = t
+    return _end_bath(st, t, carer, clock, now)
 
 
 def _end_bath(st: HomeState, t: float, carer: bool, clock: LocalClock, now: float) -> list[Action]:
@@ -195,7 +209,7 @@ def _bed(
             note = f"back in bed at {clock.hhmm(t)}"
             out.append(Clear(st.home_id, "night_wandering", "night_wandering", now, note))
         return out
-    st.bed_at = t
+    in_bed_since, st.bed_at = st.bed_at, t
     if occupied:
         st.wake_pending = None
         if st.today.bed is None and st.bed_candidate is None and (minute >= 18 * 60 or minute < 240):
@@ -206,14 +220,26 @@ def _bed(
         return out
     if st.bed_candidate is not None and t - st.bed_candidate < 3600:
         st.bed_candidate = None
-    # Getting up is learned from the morning only: a nap after lunch, or a lie-in that may itself be an
-    # incident, must not teach the home that noon is a normal time to get up.
-    if not st.up_today and 240 <= minute < WAKE_LEARN_END_MIN:
+    if _getting_up(st, in_bed_since, t, cfg, clock):
         st.wake_pending = t
     if st.open.pop("not_up", None) is not None:
         st.cooldown["not_up"] = now + cfg.cooldown_s
         out.append(Clear(st.home_id, "not_up", "not_up", now, f"out of bed at {clock.hhmm(t)}"))
     return out
+
+
+def _getting_up(st: HomeState, in_bed_since: float, t: float, cfg: DetectorConfig, clock: LocalClock) -> bool:
+    """Leaving the bed at t is the day's getting up (to be confirmed): in the morning; or later, out of
+    a bed they had been in since before their usual time (a late riser, learned as late). A nap after
+    lunch following a morning exit that was not seen must not teach the home that noon is a normal time
+    to get up."""
+    minute = clock.minute(t)
+    if st.up_today or minute < 240:
+        return False
+    if minute < cfg.wake_learn_end_min:
+        return True
+    usual = clock.at_minute(t, presence.usual_wake(st, cfg))
+    return minute < cfg.late_wake_end_min and in_bed_since < usual
 
 
 def _front_door(
@@ -279,10 +305,10 @@ def _inactivity(st: HomeState, cfg: DetectorConfig, clock: LocalClock, now: floa
     last = st.last_act
     if last is None or st.in_bed or "inactivity" in st.open or st.is_out(now, cfg.out_after_door_s):
         return []
+    if presence.asleep_window(st, cfg, clock, last):
+        return []  # inferred asleep (in a chair too): a lie-in is the not-up detector's to judge
     if st.chairs:
         return presence.long_sit(st, cfg, clock, now)
-    if presence.asleep_window(st, cfg, clock, last):
-        return []  # inferred asleep: a lie-in is the not-up detector's to judge
     limit = baseline.inactivity(st.baseline, cfg, clock.hour(last))
     if math.isinf(limit.value):
         return []  # long quiet is normal here at this hour: the morning check judges it
@@ -333,7 +359,7 @@ def _not_up(st: HomeState, cfg: DetectorConfig, clock: LocalClock, now: float) -
     minute = clock.minute(now)
     if not 240 <= minute < 14 * 60:
         return []
-    limit = baseline.wake(st.baseline, cfg, clock.weekend(now))
+    limit = baseline.wake(st.baseline, cfg, clock.weekend(now), inferred=inferred)
     if minute < limit.value:
         return []
     st.open["not_up"] = now

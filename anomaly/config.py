@@ -10,6 +10,9 @@ class DetectorConfig:
     """Thresholds and periods of the detectors; times in seconds unless the name says minutes."""
 
     min_history_days: int = 7  # below this a home runs on the cautious defaults
+    # The daily model compares a day with its training days on 14 features: on fewer days than this a
+    # normal day falls below all of them too often (about one day in n+1) to call it unusual.
+    day_model_min_days: int = 14
     history_days: int = 28  # how many recent days the baseline learns from
     default_inactivity_s: float = 2.5 * 3600
     default_wake_min: float = 10 * 60 + 30  # not up by 10:30
@@ -19,6 +22,13 @@ class DetectorConfig:
     default_sleep_min: float = 21 * 60 + 30
     default_usual_wake_min: float = 7 * 60
     default_sit_s: float = 3 * 3600.0  # on an occupied chair mat, no other movement: a milder alert
+    # Getting up is learned from the morning (a nap is not a wake), and later only from a bed the
+    # resident had been in since their usual getting-up time: a late riser is not learned as an early one.
+    wake_learn_end_min: float = 12 * 60
+    late_wake_end_min: float = 16 * 60
+    # Not up judged by inference (no bed sensor, or the bed sensor did not show them in bed) waits this
+    # much longer past the learned time than a bed sensor's word does.
+    inferred_wake_slack_min: float = 40.0
     # The front door at night is normal only if used on this many of the learned nights (and a share).
     door_min_nights: int = 3
     night_start_min: float = 23 * 60 + 30

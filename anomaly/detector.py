@@ -180,7 +180,7 @@ class Detector:
             self.training_due.discard(home_id)
             st = self.homes[home_id]
             days = st.baseline.learned(self.cfg.history_days)
-            if len(days) < self.cfg.min_history_days:
+            if len(days) < max(self.cfg.min_history_days, self.cfg.day_model_min_days):
                 continue
             version = st.baseline.model_version + 1
             model = train(days, version=version, trained_day=st.today.day, margin=self.cfg.unusual_margin)
@@ -216,7 +216,8 @@ class Detector:
         st.baseline.days = [*st.baseline.days, finished][-(self.cfg.history_days + 14) :]
         self.baseline_dirty.add(st.home_id)
         learned = len(st.baseline.learned(self.cfg.history_days))
-        if learned >= self.cfg.min_history_days and day - st.baseline.trained_day >= self.cfg.retrain_days:
+        enough = max(self.cfg.min_history_days, self.cfg.day_model_min_days)
+        if learned >= enough and day - st.baseline.trained_day >= self.cfg.retrain_days:
             self.training_due.add(st.home_id)
         return self._judge_day(st, finished, t)
 

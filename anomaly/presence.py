@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from alerts.service import Severity
@@ -103,7 +104,7 @@ def evening(st: HomeState, clock: LocalClock, t: float) -> None:
 
 def bedless_activity(st: HomeState, cfg: DetectorConfig, clock: LocalClock, t: float) -> None:
     """A bedless home's reading: the morning's first activity, once confirmed, is the getting up."""
-    if st.up_today or not cfg.night_end_min <= clock.minute(t) < 12 * 60:
+    if st.up_today or not cfg.night_end_min <= clock.minute(t) < cfg.wake_learn_end_min:
         return
     # The first reading of the morning, confirmed by two more within half an hour (not a toilet visit).
     if st.wake_pending is None or t - st.wake_pending > 1800:
@@ -130,6 +131,11 @@ def long_sit(st: HomeState, cfg: DetectorConfig, clock: LocalClock, now: float) 
     if last is None:
         return []
     limit = baseline.seated(st.baseline, cfg, clock.hour(last))
+    # The mat shows someone there: that makes a quiet spell less worrying than an empty-looking home, so
+    # a sit is never judged sooner than the home's ordinary quiet at that hour.
+    ordinary = baseline.inactivity(st.baseline, cfg, clock.hour(last))
+    if math.isfinite(ordinary.value) and ordinary.value > limit.value:
+        limit = replace(limit, value=ordinary.value, evidence=f"{limit.evidence}; {ordinary.evidence}")
     if now - last < limit.value:
         return []
     st.open["inactivity"] = now

@@ -7,11 +7,13 @@ research data that is never committed: the evaluation skips itself when the fold
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from simulators.replay import Mapping
+from simulators.replay import Mapping, Row, read_rows
 
 ENV = "TELECARE_REAL_HOMES"
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,6 +26,9 @@ class RealHome:
     name: str
     tz: str
     source: str
+    # The MIT logs' epochs are the home's wall-clock times written as if UTC (their breakfast labels fall
+    # at 06:00-09:00 "UTC", dinner at 16:00-20:00): they are read as local times in tz, not as UTC.
+    local_epochs: bool = False
 
 
 VAN_KASTEREN = (
@@ -37,8 +42,8 @@ TAPIA = (
 HOMES = (
     RealHome("houseB", "Europe/Amsterdam", f"van Kasteren house B (2009): {VAN_KASTEREN}"),
     RealHome("houseC", "Europe/Amsterdam", f"van Kasteren house C (2008-09): {VAN_KASTEREN}"),
-    RealHome("houseD", "America/New_York", f"MIT PlaceLab-style subject 1 (2003): {TAPIA}"),
-    RealHome("houseE", "America/New_York", f"MIT PlaceLab-style subject 2 (2003): {TAPIA}"),
+    RealHome("houseD", "America/New_York", f"MIT PlaceLab-style subject 1 (2003): {TAPIA}", True),
+    RealHome("houseE", "America/New_York", f"MIT PlaceLab-style subject 2 (2003): {TAPIA}", True),
 )
 
 
@@ -162,6 +167,22 @@ def mapping(home: RealHome, folder: Path) -> Mapping:
     return Mapping.parse({"home": home.name, "timezone": home.tz, "event_only": True, "sensors": sensors})
 
 
+def utc_of(home: RealHome, epoch: float) -> float:
+    """An epoch of the log as real UTC (the MIT logs' are local wall-clock times written as UTC)."""
+    if not home.local_epochs:
+        return epoch
+    wall = datetime.fromtimestamp(epoch, UTC).replace(tzinfo=ZoneInfo(home.tz))
+    return wall.timestamp()
+
+
+def rows(home: RealHome, folder: Path, mapping: Mapping) -> list[Row]:
+    """The home's log as replay rows, at their real UTC times."""
+    read = read_rows(folder / f"{home.name}.sensors", mapping, fmt="tl")
+    if not home.local_epochs:
+        return read
+    return [replace(r, at=datetime.fromtimestamp(utc_of(home, r.at.timestamp()), UTC)) for r in read]
+
+
 def labels(home: RealHome, folder: Path) -> list[tuple[float, float, str]]:
     """The home's activity labels: (start, end, name), epoch seconds."""
     names = {}
@@ -172,6 +193,6 @@ def labels(home: RealHome, folder: Path) -> list[tuple[float, float, str]]:
     for line in (folder / f"{home.name}.activities").read_text().splitlines():
         parts = line.split()
         if len(parts) >= 3:
-            start = float(parts[0])
+            start = utc_of(home, float(parts[0]))
             out.append((start, start + float(parts[1]), names.get(parts[2], parts[2])))
     return out
