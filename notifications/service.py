@@ -1,0 +1,187 @@
+"""The notifier's process (`telecare notify`) and the one-time acknowledgement links."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+import asyncpg
+import httpx
+
+from accounts import queries as account_queries
+from accounts.tenancy import EVERYTHING
+from alerts import service as alerts
+from alerts.errors import AlertStateError
+from homes.service import alert_audience
+from kernel.connect import require_database_url
+from kernel.db import create_pool
+from kernel.migrate import migrate
+from kernel.settings import Settings
+from notifications import queries
+from notifications.channels.base import Channel
+from notifications.channels.email import EmailChannel, SmtpConfig
+from notifications.channels.textmsg import SmsChannel
+from notifications.channels.webhook import WebhookChannel
+from notifications.channels.webpush import WebPushChannel, new_vapid_pem
+from notifications.clock import Clock
+from notifications.dispatcher import Dispatcher
+from notifications.errors import LinkInvalid
+from notifications.sender import SendConfig
+
+log = logging.getLogger(__name__)
+VAPID_KEY = "vapid_private_pem"
+
+
+def send_config(settings: Settings) -> SendConfig:
+    """How deliveries are sent, from the settings."""
+    return SendConfig(
+        public_url=settings.notify_public_url,
+        ack_link_lifetime=timedelta(hours=settings.notify_ack_link_hours),
+        timeout_s=settings.notify_send_timeout_s,
+        retry_base_s=settings.notify_retry_base_s,
+        retry_max_s=settings.notify_retry_max_s,
+        max_attempts=settings.notify_max_attempts,
+    )
+
+
+def smtp_config(settings: Settings) -> SmtpConfig:
+    """Where email is submitted, from the settings."""
+    password = settings.notify_smtp_password.get_secret_value() if settings.notify_smtp_password else None
+    return SmtpConfig(
+        host=settings.notify_smtp_host,
+        port=settings.notify_smtp_port,
+        sender=settings.notify_email_from,
+        username=settings.notify_smtp_username,
+        password=password,
+        tls=settings.notify_smtp_tls,
+        starttls=settings.notify_smtp_starttls,
+        timeout_s=settings.notify_send_timeout_s,
+    )
+
+
+async def vapid_key(pool: asyncpg.Pool, settings: Settings) -> str:
+    """The VAPID private key: the configured one, else the one made on first start and kept in the database."""
+    if settings.notify_vapid_private_key is not None:
+        return settings.notify_vapid_private_key.get_secret_value()
+    async with pool.acquire() as conn:
+        stored = await queries.get_key(conn, name=VAPID_KEY)
+        return stored or await queries.put_key_once(conn, name=VAPID_KEY, value=new_vapid_pem())
+
+
+def channels(settings: Settings, http: httpx.AsyncClient, vapid_pem: str) -> dict[str, Channel]:
+    """Every channel, configured."""
+    return {
+        "email": EmailChannel(smtp_config(settings)),
+        "sms": SmsChannel(settings.notify_sms_url),
+        "webpush": WebPushChannel(vapid_pem, settings.notify_vapid_subject, settings.notify_send_timeout_s),
+        "webhook": WebhookChannel(http),
+    }
+
+
+async def serve(
+    settings: Settings, *, ready: asyncio.Event | None = None, clock: Clock | None = None
+) -> None:
+    """Run a dispatcher until cancelled (`telecare notify`, and inside `telecare run`)."""
+    from notifications.digest import digest_message, schedule_digests
+
+    dsn = require_database_url(settings)
+    pool = await create_pool(dsn, min_size=2, max_size=settings.notify_senders + 3)
+    try:
+        async with pool.acquire() as conn:
+            await migrate(conn, storage=settings.storage)
+        pem = await vapid_key(pool, settings)
+        timeout = httpx.Timeout(settings.notify_send_timeout_s)
+        async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as http:
+            dispatcher = Dispatcher(
+                pool,
+                dsn,
+                channels(settings, http, pem),
+                send_config(settings),
+                senders=settings.notify_senders,
+                poll_s=settings.notify_poll_s,
+                clock=clock,
+                digest=digest_message,
+            )
+            async with asyncio.TaskGroup() as group:
+                group.create_task(dispatcher.run(), name="notify-dispatcher")
+                group.create_task(
+                    schedule_digests(pool, every_s=settings.notify_digest_check_s, clock=dispatcher.clock),
+                    name="notify-digests",
+                )
+                await dispatcher.ready.wait()
+                log.info("notifier ready")
+                if ready is not None:
+                    ready.set()
+    finally:
+        await pool.close()
+
+
+@dataclass(frozen=True, slots=True)
+class LinkAck:
+    """What an acknowledgement link did."""
+
+    alert_id: UUID
+    status: str
+    already: bool
+
+
+def token_hash(token: str) -> bytes:
+    """How a link's token is stored."""
+    return hashlib.sha256(token.encode()).digest()
+
+
+async def acknowledge_by_link(
+    conn: asyncpg.Connection, *, token: str, at: datetime, client_addr: str | None, user_agent: str | None
+) -> LinkAck:
+    """Acknowledge the one alert a link was sent for, once, before it expires; audited with its recipient."""
+    digest = token_hash(token)
+    async with conn.transaction():
+        link = await queries.take_ack_link(conn, token_hash=digest)
+        if link is None or link["used_at"] is not None or link["expires_at"] <= at:
+            raise LinkInvalid("this link is not valid: it was used already, has expired, or never existed")
+        name = link["sent_to"]
+        if link["user_id"] is not None:
+            audience = {r["user_id"]: r for r in await alert_audience(conn, link["home_id"])}
+            if link["user_id"] not in audience:
+                raise LinkInvalid(
+                    "this link is not valid: it was used already, has expired, or never existed"
+                )
+            name = audience[link["user_id"]]["name"] or audience[link["user_id"]]["email"]
+        actor = alerts.Actor("user" if link["user_id"] else "system", link["user_id"], f"{name} (link)")
+        try:
+            before = await alerts.visible_alert(conn, scope=EVERYTHING, alert_id=link["alert_id"])
+            alert = await alerts.acknowledge(
+                conn,
+                alert_id=link["alert_id"],
+                actor=actor,
+                note=f"acknowledged with the link sent to {link['sent_to']}",
+            )
+            status, already = alert.status, before["status"] != "open"
+        except AlertStateError:
+            status, already = "resolved", True
+        await queries.use_ack_link(conn, token_hash=digest, at=at, origin=client_addr or "")
+        await queries.log_attempt(
+            conn,
+            delivery_id=link["delivery_id"],
+            at=at,
+            event="acknowledged",
+            detail=f"with the link, from {client_addr}",
+        )
+        await account_queries.insert_audit(
+            conn,
+            actor_kind="user" if link["user_id"] else "system",
+            actor_id=link["user_id"],
+            actor_name=actor.name,
+            organisation_id=link["organisation_id"],
+            action="alert.acknowledge_link",
+            target_type="alert",
+            target_id=str(link["alert_id"]),
+            detail={"sent_to": link["sent_to"], "delivery_id": str(link["delivery_id"]), "already": already},
+            client_addr=client_addr,
+            user_agent=(user_agent or "")[:500] or None,
+        )
+    return LinkAck(link["alert_id"], status, already)
