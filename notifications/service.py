@@ -82,11 +82,29 @@ def channels(settings: Settings, http: httpx.AsyncClient, vapid_pem: str) -> dic
     }
 
 
+def build_dispatcher(
+    pool: asyncpg.Pool, settings: Settings, http: httpx.AsyncClient, vapid_pem: str, *, clock: Clock | None = None
+) -> Dispatcher:
+    """A dispatcher on the pool with every channel configured from the settings."""
+    from notifications.digest import digest_message
+
+    return Dispatcher(
+        pool,
+        require_database_url(settings),
+        channels(settings, http, vapid_pem),
+        send_config(settings),
+        senders=settings.notify_senders,
+        poll_s=settings.notify_poll_s,
+        clock=clock,
+        digest=digest_message,
+    )
+
+
 async def serve(
     settings: Settings, *, ready: asyncio.Event | None = None, clock: Clock | None = None
 ) -> None:
     """Run a dispatcher until cancelled (`telecare notify`, and inside `telecare run`)."""
-    from notifications.digest import digest_message, schedule_digests
+    from notifications.digest import schedule_digests
 
     dsn = require_database_url(settings)
     pool = await create_pool(dsn, min_size=2, max_size=settings.notify_senders + 3)
@@ -96,16 +114,7 @@ async def serve(
         pem = await vapid_key(pool, settings)
         timeout = httpx.Timeout(settings.notify_send_timeout_s)
         async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as http:
-            dispatcher = Dispatcher(
-                pool,
-                dsn,
-                channels(settings, http, pem),
-                send_config(settings),
-                senders=settings.notify_senders,
-                poll_s=settings.notify_poll_s,
-                clock=clock,
-                digest=digest_message,
-            )
+            dispatcher = build_dispatcher(pool, settings, http, pem, clock=clock)
             async with asyncio.TaskGroup() as group:
                 group.create_task(dispatcher.run(), name="notify-dispatcher")
                 group.create_task(
