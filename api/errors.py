@@ -17,6 +17,7 @@ from accounts import errors as accounts
 from alerts import errors as alerts
 from devices import errors as devices
 from homes import errors as homes
+from notifications import errors as notifications
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +40,24 @@ _DOMAIN_STATUS: list[tuple[type[Exception], int]] = [
     (alerts.AlertsError, 400),
     (homes.NotFound, 404),
     (homes.HomesError, 400),
+    (notifications.NotFound, 404),
+    (notifications.LinkInvalid, 404),
+    (notifications.InvalidInput, 422),
+    (notifications.CodeInvalid, 422),
+    (notifications.NotificationsError, 400),
 ]
 _UNSTORABLE = (
     UnicodeEncodeError,
     asyncpg.CharacterNotInRepertoireError,
     asyncpg.UntranslatableCharacterError,
 )
-_DOMAIN_BASES = (devices.DevicesError, accounts.AccountsError, alerts.AlertsError, homes.HomesError)
+_DOMAIN_BASES = (
+    devices.DevicesError,
+    accounts.AccountsError,
+    alerts.AlertsError,
+    homes.HomesError,
+    notifications.NotificationsError,
+)
 
 
 def problem(status: int, detail: str, **extra: Any) -> JSONResponse:

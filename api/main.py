@@ -23,6 +23,7 @@ from api.openapi import restore_examples, route_models
 from api.resources import Resources
 from api.routes import accounts as accounts_routes
 from api.routes import alerts, auth, contract, health, homes, metrics, readings, registry
+from api.routes import notifications as notifications_routes
 from api.security import Gatekeeper
 from api.stream import Broadcaster
 from devices.dynsec import DynsecAdmin
@@ -140,6 +141,8 @@ def create_app(settings: Settings, *, run_migrations: bool = True, settle_heap: 
     # Routes are matched in order: the hot listing comes first.
     for module in (alerts, health, contract, auth, accounts_routes, homes, registry, readings):
         app.include_router(module.router)
+    app.include_router(notifications_routes.router)
+    app.include_router(notifications_routes.ack_router)
     if settings.api_metrics:
         app.include_router(metrics.router, dependencies=[Depends(metrics_guard(settings.metrics_token))])
     _document_problems(app)

@@ -234,6 +234,6 @@ async def _settle_when(started: asyncio.Event) -> None:
 
 async def run_notifier(settings: Settings, *, ready: asyncio.Event | None = None) -> None:
     """Run the notification dispatcher until cancelled (`telecare notify`, and inside `telecare run`)."""
-    from notifications.service import serve as serve_notifications
+    from notifications.process import serve as serve_notifications
 
     await serve_notifications(settings, ready=ready)

@@ -32,7 +32,7 @@ class _Inbox:
         self.messages: list[Message] = []
         self.lock = threading.Lock()
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.lock:
             self.messages.append(message_from_bytes(envelope.content))
         return "250 OK"
@@ -100,7 +100,7 @@ class HttpReceiver:
         received = self.received
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 received.append((dict(self.headers), orjson.loads(body), body))
                 self.send_response(204)
@@ -148,7 +148,12 @@ async def _person(conn: asyncpg.Connection, name: str, role: Role, org: UUID) ->
 
 
 async def add_point(
-    conn: asyncpg.Connection, *, user_id: UUID | None, channel: str, address: str, org: UUID | None = None,
+    conn: asyncpg.Connection,
+    *,
+    user_id: UUID | None,
+    channel: str,
+    address: str,
+    org: UUID | None = None,
     secret: dict[str, Any] | None = None,
 ) -> UUID:
     """A verified contact point."""
@@ -169,7 +174,9 @@ async def build_people(conn: asyncpg.Connection, *, webhook_url: str, home: UUID
     """The world of the notification tests."""
     if home is None:
         org = await home_queries.insert_organisation(conn, name="Provider")
-        home = await home_queries.insert_home(conn, organisation_id=org, name="Rose Cottage", address="1 Lane")
+        home = await home_queries.insert_home(
+            conn, organisation_id=org, name="Rose Cottage", address="1 Lane"
+        )
     else:
         org = await conn.fetchval("SELECT organisation_id FROM homes WHERE id = $1", home)
     other_org = await home_queries.insert_organisation(conn, name="Another provider")
@@ -179,20 +186,35 @@ async def build_people(conn: asyncpg.Connection, *, webhook_url: str, home: UUID
     carer = await _person(conn, "carer", Role.CARER, org)
     outsider = await _person(conn, "outsider", Role.COORDINATOR, other_org)
     for uid, rel in ((family1, "daughter"), (family2, "son")):
-        await home_queries.upsert_circle(conn, home_id=home, user_id=uid, relationship=rel, receives_alerts=True)
+        await home_queries.upsert_circle(
+            conn, home_id=home, user_id=uid, relationship=rel, receives_alerts=True
+        )
     await home_queries.insert_assignment(conn, home_id=home, user_id=carer)
     webhook = await add_point(
-        conn, user_id=None, org=org, channel="webhook", address=webhook_url,
+        conn,
+        user_id=None,
+        org=org,
+        channel="webhook",
+        address=webhook_url,
         secret={"signing_secret": "whsec-test"},
     )
     names = ("daughter", "son", "coordinator", "carer", "outsider")
     return People(
-        org, home, family1, family2, coordinator, carer, outsider, webhook,
+        org,
+        home,
+        family1,
+        family2,
+        coordinator,
+        carer,
+        outsider,
+        webhook,
         {n: f"{n}@example.org" for n in names},
     )
 
 
-async def set_policy(conn: asyncpg.Connection, *, org: UUID, home: UUID | None, policy: dict[str, Any]) -> None:
+async def set_policy(
+    conn: asyncpg.Connection, *, org: UUID, home: UUID | None, policy: dict[str, Any]
+) -> None:
     """Store a policy (validated by reading it)."""
     Policy.from_json(policy)
     await conn.execute(

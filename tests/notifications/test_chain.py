@@ -14,11 +14,12 @@ import pytest
 from alerts import service as alerts
 from alerts.service import Signal
 from kernel.settings import Settings
+from notifications.acklinks import acknowledge_by_link
+from notifications.channels.webhook import verify
 from notifications.clock import ManualClock
 from notifications.dispatcher import Dispatcher
 from notifications.errors import LinkInvalid
-from notifications.service import acknowledge_by_link, build_dispatcher
-from notifications.channels.webhook import verify
+from notifications.process import build_dispatcher
 from tests.notifications.support import (
     HttpReceiver,
     People,
@@ -45,26 +46,46 @@ async def clock() -> ManualClock:
 
 
 @pytest.fixture
-async def dispatcher(pool: asyncpg.Pool, notify_settings: Settings, clock: ManualClock) -> AsyncIterator[Dispatcher]:
+async def dispatcher(
+    pool: asyncpg.Pool, notify_settings: Settings, clock: ManualClock
+) -> AsyncIterator[Dispatcher]:
     async with httpx.AsyncClient() as http:
         from notifications.channels.webpush import new_vapid_pem
 
         yield build_dispatcher(pool, notify_settings, http, new_vapid_pem(), clock=clock)
 
 
-async def _raise(pool: asyncpg.Pool, home: UUID, *, kind: str = "alarm_pressed", severity: str = "critical",
-                 at: datetime = T0, key: str | None = None) -> UUID:
+async def _raise(
+    pool: asyncpg.Pool,
+    home: UUID,
+    *,
+    kind: str = "alarm_pressed",
+    severity: str = "critical",
+    at: datetime = T0,
+    key: str | None = None,
+) -> UUID:
     async with pool.acquire() as conn:
         change = await alerts.raise_or_update(
             conn,
-            Signal(home_id=home, kind=kind, severity=severity, dedupe_key=key or kind, triggered_at=at,
-                   title="Alarm pressed", explanation="The pendant's button was pressed.", room="bedroom"),
+            Signal(
+                home_id=home,
+                kind=kind,
+                severity=severity,
+                dedupe_key=key or kind,
+                triggered_at=at,
+                title="Alarm pressed",
+                explanation="The pendant's button was pressed.",
+                room="bedroom",
+            ),
         )
     return change.alert.id
 
 
 async def test_steps_go_out_after_their_waits_and_the_link_stops_the_chain(
-    pool: asyncpg.Pool, world: People, sinks: tuple[SmtpSink, HttpReceiver], clock: ManualClock,
+    pool: asyncpg.Pool,
+    world: People,
+    sinks: tuple[SmtpSink, HttpReceiver],
+    clock: ManualClock,
     dispatcher: Dispatcher,
 ) -> None:
     smtp, http = sinks
@@ -115,8 +136,12 @@ async def test_steps_go_out_after_their_waits_and_the_link_stops_the_chain(
 
 
 async def test_an_ack_link_works_once_for_its_alert_only_and_not_after_expiry(
-    pool: asyncpg.Pool, world: People, sinks: tuple[SmtpSink, HttpReceiver], clock: ManualClock,
-    dispatcher: Dispatcher, notify_settings: Settings,
+    pool: asyncpg.Pool,
+    world: People,
+    sinks: tuple[SmtpSink, HttpReceiver],
+    clock: ManualClock,
+    dispatcher: Dispatcher,
+    notify_settings: Settings,
 ) -> None:
     smtp, _ = sinks
     async with pool.acquire() as conn:
@@ -131,27 +156,41 @@ async def test_an_ack_link_works_once_for_its_alert_only_and_not_after_expiry(
             r["alert_id"]: tokens[str(r["id"])]
             for r in await conn.fetch("SELECT id, alert_id FROM notification_deliveries")
         }
-        await acknowledge_by_link(conn, token=by_alert[first], at=clock.now(), client_addr=None, user_agent=None)
+        await acknowledge_by_link(
+            conn, token=by_alert[first], at=clock.now(), client_addr=None, user_agent=None
+        )
         assert (await conn.fetchval("SELECT status FROM alerts WHERE id = $1", second)) == "open"
         with pytest.raises(LinkInvalid):
-            await acknowledge_by_link(conn, token=by_alert[first], at=clock.now(), client_addr=None, user_agent=None)
+            await acknowledge_by_link(
+                conn, token=by_alert[first], at=clock.now(), client_addr=None, user_agent=None
+            )
         with pytest.raises(LinkInvalid):
-            await acknowledge_by_link(conn, token="forged-token", at=clock.now(), client_addr=None, user_agent=None)
+            await acknowledge_by_link(
+                conn, token="forged-token", at=clock.now(), client_addr=None, user_agent=None
+            )
         late = clock.now() + timedelta(hours=notify_settings.notify_ack_link_hours, seconds=1)
         with pytest.raises(LinkInvalid):
-            await acknowledge_by_link(conn, token=by_alert[second], at=late, client_addr=None, user_agent=None)
+            await acknowledge_by_link(
+                conn, token=by_alert[second], at=late, client_addr=None, user_agent=None
+            )
         assert (await conn.fetchval("SELECT status FROM alerts WHERE id = $1", second)) == "open"
 
 
 async def test_an_outsider_named_by_the_policy_is_never_told(
-    pool: asyncpg.Pool, world: People, sinks: tuple[SmtpSink, HttpReceiver], clock: ManualClock,
+    pool: asyncpg.Pool,
+    world: People,
+    sinks: tuple[SmtpSink, HttpReceiver],
+    clock: ManualClock,
     dispatcher: Dispatcher,
 ) -> None:
     smtp, _ = sinks
     policy = {
         "steps": [
-            {"targets": [{"kind": "user", "id": str(world.outsider)}, {"kind": "circle"}],
-             "channels": ["email"], "wait_s": 60},
+            {
+                "targets": [{"kind": "user", "id": str(world.outsider)}, {"kind": "circle"}],
+                "channels": ["email"],
+                "wait_s": 60,
+            },
             {"targets": [{"kind": "user", "id": str(world.outsider)}], "channels": ["email"], "wait_s": 60},
         ],
         "repeats": 1,
@@ -165,11 +204,19 @@ async def test_an_outsider_named_by_the_policy_is_never_told(
     await smtp.wait_for(world.emails["daughter"], count=2)  # the circle, in both rounds
     assert smtp.to(world.emails["outsider"]) == []
     async with pool.acquire() as conn:
-        assert await conn.fetchval("SELECT count(*) FROM notification_deliveries WHERE user_id = $1", world.outsider) == 0
+        assert (
+            await conn.fetchval(
+                "SELECT count(*) FROM notification_deliveries WHERE user_id = $1", world.outsider
+            )
+            == 0
+        )
 
 
 async def test_quiet_hours_hold_a_low_alert_until_they_end_but_not_a_critical_one(
-    pool: asyncpg.Pool, world: People, sinks: tuple[SmtpSink, HttpReceiver], clock: ManualClock,
+    pool: asyncpg.Pool,
+    world: People,
+    sinks: tuple[SmtpSink, HttpReceiver],
+    clock: ManualClock,
     dispatcher: Dispatcher,
 ) -> None:
     smtp, _ = sinks

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from alerts.service import Signal
 from kernel.settings import Settings
 from notifications.channels.webpush import new_vapid_pem
 from notifications.clock import ManualClock
-from notifications.service import build_dispatcher
+from notifications.process import build_dispatcher
 from tests.notifications.support import HttpReceiver, SmtpSink, build_people, set_policy, three_steps
 from tests.support import telecare_env, wait_until
 
@@ -35,7 +34,10 @@ def _notifier(settings: Settings, smtp: SmtpSink, log: Path) -> subprocess.Popen
     )
     with open(log, "ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "telecare.cli", "notify"], env=env, stdout=out, stderr=subprocess.STDOUT,
+            [sys.executable, "-m", "telecare.cli", "notify"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
 
@@ -43,8 +45,15 @@ def _notifier(settings: Settings, smtp: SmtpSink, log: Path) -> subprocess.Popen
 async def _raise(conn: asyncpg.Connection, home: object) -> None:
     await alerts.raise_or_update(
         conn,
-        Signal(home_id=home, kind="alarm_pressed", severity="critical", dedupe_key="alarm",  # type: ignore[arg-type]
-               triggered_at=datetime.now(UTC), title="Alarm pressed", explanation="The button was pressed."),
+        Signal(
+            home_id=home,
+            kind="alarm_pressed",
+            severity="critical",
+            dedupe_key="alarm",  # type: ignore[arg-type]
+            triggered_at=datetime.now(UTC),
+            title="Alarm pressed",
+            explanation="The button was pressed.",
+        ),
     )
 
 
@@ -87,7 +96,9 @@ async def test_a_killed_dispatcher_restarted_sends_nothing_twice_and_skips_nothi
         assert len(smtp.to(people.emails[name])) == 1, name
     assert len(http.received) == 1
     async with pool.acquire() as conn:
-        steps = await conn.fetch("SELECT step, count(*) FROM notification_deliveries GROUP BY step ORDER BY step")
+        steps = await conn.fetch(
+            "SELECT step, count(*) FROM notification_deliveries GROUP BY step ORDER BY step"
+        )
     assert [(r["step"], r["count"]) for r in steps] == [(0, 1), (1, 1), (2, 2)]
 
 
