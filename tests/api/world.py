@@ -40,6 +40,7 @@ class Tenant:
     carer: UUID
     family: UUID
     api_key_id: UUID
+    contact_point: UUID | None = None  # the coordinator's verified email (notifications)
     tokens: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
@@ -116,6 +117,14 @@ async def _tenant(conn: asyncpg.Connection, name: str) -> Tenant:
         carer=people[Role.CARER].id,
         family=people[Role.FAMILY].id,
         api_key_id=key_row["id"],
+    )
+    tenant.contact_point = await conn.fetchval(
+        """
+        INSERT INTO notification_contact_points (user_id, channel, address, verified_at)
+        VALUES ($1, 'email', $2, now()) RETURNING id
+        """,
+        people[Role.COORDINATOR].id,
+        people[Role.COORDINATOR].email,
     )
     tenant.tokens = {role.value: await session_headers(conn, user) for role, user in people.items()}
     tenant.tokens["integration"] = {"X-API-Key": key}
