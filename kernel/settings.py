@@ -151,7 +151,9 @@ class Settings(BaseSettings):
     notify_public_url: str = Field(
         default="http://127.0.0.1:8000", description="base of the acknowledgement links in messages"
     )
-    notify_poll_s: float = Field(default=1.0, gt=0, le=60, description="check for due work at least this often")
+    notify_poll_s: float = Field(
+        default=1.0, gt=0, le=60, description="check for due work at least this often"
+    )
     notify_senders: int = Field(default=8, ge=1, le=256, description="deliveries sent at once per dispatcher")
     notify_send_timeout_s: float = Field(default=10.0, gt=0, le=120, description="one attempt's limit")
     notify_retry_base_s: float = Field(default=5.0, gt=0, le=3600, description="first retry after this")

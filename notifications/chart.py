@@ -12,7 +12,7 @@ _AXIS = (120, 120, 120)
 
 
 def activity_png(counts: list[int], *, width: int = 480, height: int = 120) -> bytes:
-    """24 bars (one per local hour, 00 to 23), night hours shaded; the height is relative to the busiest hour."""
+    """24 bars (one per local hour, 00 to 23), night hours shaded, heights relative to the busiest hour."""
     pixels = [[_BG] * width for _ in range(height)]
     top = max(counts) or 1
     slot = width // len(counts)

@@ -40,8 +40,8 @@ async def set_code(
     """Give a point a new verification code (and a fresh count of tries)."""
     await conn.execute(
         """
-        UPDATE notification_contact_points SET verify_code_hash = $2, verify_expires_at = $3, verify_attempts = 0
-        WHERE id = $1
+        UPDATE notification_contact_points
+        SET verify_code_hash = $2, verify_expires_at = $3, verify_attempts = 0 WHERE id = $1
         """,
         point_id,
         code_hash,
@@ -68,8 +68,8 @@ async def mark_verified(conn: asyncpg.Connection, *, point_id: UUID, at: datetim
     """The point may now be used."""
     return await conn.fetchrow(
         """
-        UPDATE notification_contact_points SET verified_at = $2, verify_code_hash = NULL, verify_expires_at = NULL
-        WHERE id = $1 RETURNING *
+        UPDATE notification_contact_points
+        SET verified_at = $2, verify_code_hash = NULL, verify_expires_at = NULL WHERE id = $1 RETURNING *
         """,
         point_id,
         at,

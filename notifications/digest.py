@@ -156,7 +156,7 @@ async def digest_message(conn: asyncpg.Connection, row: asyncpg.Record) -> Messa
 
 
 async def queue_digests(conn: asyncpg.Connection, *, at: datetime) -> int:
-    """Queue today's digest for every family member whose digest hour has come (once per person, home, day)."""
+    """Queue today's digest for each family member whose digest hour has come (once a person, home, day)."""
     rows = await conn.fetch(
         """
         SELECT c.user_id, c.home_id, h.timezone AS home_tz, p.timezone, coalesce(p.digest_hour, 19) AS hour,

@@ -55,7 +55,7 @@ def smtp_config(settings: Settings) -> SmtpConfig:
 
 
 async def vapid_key(pool: asyncpg.Pool, settings: Settings) -> str:
-    """The VAPID private key: the configured one, else the one made on first start and kept in the database."""
+    """The VAPID private key: the configured one, else the one made on first start and kept in the DB."""
     if settings.notify_vapid_private_key is not None:
         return settings.notify_vapid_private_key.get_secret_value()
     async with pool.acquire() as conn:

@@ -246,7 +246,8 @@ async def insert_delivery(conn: asyncpg.Connection, **row: Any) -> UUID | None:
     columns = ", ".join(row)
     marks = ", ".join(f"${i}" for i in range(1, len(row) + 1))
     return await conn.fetchval(  # type: ignore[no-any-return]
-        f"INSERT INTO notification_deliveries ({columns}) VALUES ({marks}) ON CONFLICT DO NOTHING RETURNING id",
+        f"INSERT INTO notification_deliveries ({columns}) VALUES ({marks})"
+        " ON CONFLICT DO NOTHING RETURNING id",
         *row.values(),
     )
 

@@ -41,14 +41,17 @@ async def response_report(
         WITH a AS (
             SELECT a.id, a.severity,
                    extract(epoch FROM (SELECT min(d.sent_at) FROM notification_deliveries d
-                                       WHERE d.alert_id = a.id AND d.purpose = 'alert') - a.triggered_at) AS notify_s,
+                                       WHERE d.alert_id = a.id AND d.purpose = 'alert')
+                                      - a.triggered_at) AS notify_s,
                    extract(epoch FROM a.acknowledged_at - a.triggered_at) AS ack_s,
                    extract(epoch FROM a.resolved_at - a.triggered_at) AS resolve_s,
                    (SELECT count(*) FROM notification_deliveries d
                     WHERE d.alert_id = a.id AND d.status = 'failed') AS failed,
-                   (SELECT count(*) FROM notification_attempts t JOIN notification_deliveries d ON d.id = t.delivery_id
+                   (SELECT count(*) FROM notification_attempts t
+                    JOIN notification_deliveries d ON d.id = t.delivery_id
                     WHERE d.alert_id = a.id AND t.event = 'failed') AS failed_attempts,
-                   coalesce((SELECT c.reached_last FROM notification_chains c WHERE c.alert_id = a.id), false) AS last
+                   coalesce((SELECT c.reached_last FROM notification_chains c WHERE c.alert_id = a.id),
+                            false) AS last
             FROM alerts a
             WHERE a.organisation_id = $1 AND ($2::uuid IS NULL OR a.home_id = $2)
               AND a.triggered_at >= $3 AND a.triggered_at < $4

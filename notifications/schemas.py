@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, time
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from kernel.strict import RequestBody, UuidText
 
 Channel = Literal["email", "sms", "webpush", "webhook"]
+CHANNELS: tuple[Channel, ...] = ("email", "sms", "webpush", "webhook")
 Severity = Literal["critical", "high", "medium", "low"]
 TargetKind = Literal["user", "circle", "carers", "coordinators", "webhook"]
 
+# A local wall-clock time, 'HH:MM' (no offset: quiet hours follow the person's zone through DST).
+ClockTime = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
@@ -57,7 +60,7 @@ class PushKeys(RequestBody):
 
 
 class ContactPointIn(RequestBody):
-    """Where to reach the caller (or, with organisation_id, an organisation's webhook): sent a code to verify."""
+    """Where to reach the caller (or, with organisation_id, an organisation's webhook); sent a code."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [_CONTACT_IN]})
     channel: Channel
@@ -108,8 +111,8 @@ _PREFS: dict[str, Any] = {
     "min_severity": "medium",
     "channels": ["email", "sms"],
     "timezone": "Europe/London",
-    "quiet_start": "22:00:00",
-    "quiet_end": "07:00:00",
+    "quiet_start": "22:00",
+    "quiet_end": "07:00",
     "digest_low": True,
     "daily_digest": True,
     "digest_hour": 19,
@@ -124,15 +127,12 @@ class PreferencesIn(RequestBody):
         None
     )
     min_severity: Severity = "low"
-    channels: Annotated[list[Channel], Field(max_length=4)] = [
-        "email",
-        "sms",
-        "webpush",
-        "webhook",
-    ]
+    channels: Annotated[list[Channel], Field(max_length=4)] = Field(
+        default_factory=lambda: list(CHANNELS)
+    )
     timezone: Annotated[str | None, AfterValidator(_zone)] = None
-    quiet_start: Annotated[time, Strict(False)] | None = None
-    quiet_end: Annotated[time, Strict(False)] | None = None
+    quiet_start: ClockTime | None = Field(None, description="local 'HH:MM' in `timezone` (or the home's)")
+    quiet_end: ClockTime | None = None
     digest_low: bool = True
     daily_digest: bool = True
     digest_hour: Annotated[int, Field(ge=0, le=23)] = 19
@@ -152,8 +152,8 @@ class PreferencesOut(BaseModel):
     min_severity: Severity
     channels: list[Channel]
     timezone: str | None
-    quiet_start: time | None
-    quiet_end: time | None
+    quiet_start: ClockTime | None
+    quiet_end: ClockTime | None
     digest_low: bool
     daily_digest: bool
     digest_hour: int
@@ -192,7 +192,7 @@ _POLICY: dict[str, Any] = {
 
 
 class PolicyIn(RequestBody):
-    """An escalation policy: ordered steps, repeated `repeats` more times; non-critical alerts may wait first."""
+    """An escalation policy: ordered steps, repeated `repeats` more times; non-critical ones may wait."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [_POLICY]})
     steps: Annotated[list[StepIn], Field(min_length=1, max_length=10)]

@@ -42,8 +42,8 @@ class SendConfig:
 
 def backoff(attempts: int, config: SendConfig) -> float:
     """Seconds before the next try after `attempts` failures: doubling, capped, with 10% jitter."""
-    delay = min(config.retry_max_s, config.retry_base_s * 2 ** max(attempts - 1, 0))
-    return delay * random.uniform(0.9, 1.0)
+    delay = min(config.retry_max_s, config.retry_base_s * 2.0 ** max(attempts - 1, 0))
+    return float(delay * random.uniform(0.9, 1.0))
 
 
 async def send_one(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -18,7 +18,7 @@ import asyncpg
 from accounts.members import member_of
 from accounts.tenancy import Role, Viewer
 from alerts import service as alerts
-from homes.service import managed_home
+from homes.service import managed_home, require_organisation
 from notifications import contact_queries as points
 from notifications import queries
 from notifications.errors import CodeInvalid, InvalidInput, NotFound
@@ -148,13 +148,22 @@ async def preferences(conn: asyncpg.Connection, caller: Viewer) -> dict[str, Any
     row = await points.get_preferences(conn, user_id=_person(caller))
     if row is None:
         return dict(_PREFERENCE_DEFAULTS)
-    return {k: row[k] for k in _PREFERENCE_DEFAULTS}
+    return _prefs_out(row)
 
 
 async def set_preferences(conn: asyncpg.Connection, caller: Viewer, body: PreferencesIn) -> dict[str, Any]:
     """Replace the caller's preferences."""
-    row = await points.put_preferences(conn, user_id=_person(caller), prefs=body.model_dump())
-    return {k: row[k] for k in _PREFERENCE_DEFAULTS}
+    prefs = body.model_dump()
+    for name in ("quiet_start", "quiet_end"):
+        prefs[name] = time.fromisoformat(prefs[name]) if prefs[name] else None
+    return _prefs_out(await points.put_preferences(conn, user_id=_person(caller), prefs=prefs))
+
+
+def _prefs_out(row: asyncpg.Record) -> dict[str, Any]:
+    out = {k: row[k] for k in _PREFERENCE_DEFAULTS}
+    for name in ("quiet_start", "quiet_end"):
+        out[name] = row[name].strftime("%H:%M") if row[name] is not None else None
+    return out
 
 
 async def policy_in_force(
@@ -188,6 +197,7 @@ async def _managed(
         return home["organisation_id"]  # type: ignore[no-any-return]
     assert organisation_id is not None
     caller.require_manager(organisation_id)
+    await require_organisation(conn, organisation_id)  # platform admins may name any id
     return organisation_id
 
 

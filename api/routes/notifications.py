@@ -18,7 +18,7 @@ from api import pagination
 from api.deps import CallerDep, PoolDep, SettingsDep, client_address
 from api.errors import problems
 from api.security import Caller
-from homes.service import managed_home
+from homes.service import managed_home, require_organisation
 from notifications import report
 from notifications import service as notifications
 from notifications.acklinks import acknowledge_by_link
@@ -163,7 +163,7 @@ def _policy_out(policy: Policy, source: str) -> PolicyOut:
         repeats=policy.repeats,
         noncritical_delay_s=policy.noncritical_delay_s,
         source=source,
-    )  # type: ignore[arg-type]
+    )
 
 
 @router.get("/homes/{home_id}/escalation-policy", response_model=PolicyOut)
@@ -264,6 +264,7 @@ async def notification_report(
         raise HTTPException(422, "since must be before until")
     caller.require_manager(organisation_id)
     async with pool.acquire() as conn:
+        await require_organisation(conn, organisation_id)
         if home_id is not None:
             home = await managed_home(conn, caller, home_id)
             if home["organisation_id"] != organisation_id:
@@ -287,7 +288,7 @@ ack_router = APIRouter(prefix="/v1/notifications/ack", tags=["notifications"], r
 
 @ack_router.get("/{token}", response_class=HTMLResponse)
 async def ack_page(token: Token) -> HTMLResponse:
-    """The page an acknowledgement link opens: a button, so a mail scanner that follows links acknowledges nothing."""
+    """The page a link opens: a button, so a mail scanner that follows links acknowledges nothing."""
     return HTMLResponse(render("ack_page.html", action=f"/v1/notifications/ack/{token}"))
 
 

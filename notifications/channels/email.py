@@ -66,7 +66,8 @@ def build_email(outgoing: Outgoing, *, sender: str) -> EmailMessage:
     mail.set_content(message.text)
     if message.html is not None:
         mail.add_alternative(message.html, subtype="html")
-        html_part = mail.get_payload()[-1]  # type: ignore[index]
+        html_part = mail.get_body(preferencelist=("html",))
+        assert isinstance(html_part, EmailMessage)
         for cid, data, subtype in message.images:
             html_part.add_related(data, maintype="image", subtype=subtype, cid=f"<{cid}>")
     return mail

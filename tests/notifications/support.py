@@ -1,5 +1,5 @@
-"""Real receivers for the notification tests: an SMTP server (aiosmtpd) and an HTTP receiver on free ports,
-and a small world: a home with two family members, a coordinator, a carer, an outsider, their contact points."""
+"""Real receivers for the notification tests (an SMTP server, aiosmtpd, and an HTTP receiver, on free ports)
+and a small world: a home, two family members, a coordinator, a carer, an outsider, their contact points."""
 
 from __future__ import annotations
 
@@ -159,7 +159,8 @@ async def add_point(
     """A verified contact point."""
     return await conn.fetchval(  # type: ignore[no-any-return]
         """
-        INSERT INTO notification_contact_points (user_id, organisation_id, channel, address, secret, verified_at)
+        INSERT INTO notification_contact_points
+            (user_id, organisation_id, channel, address, secret, verified_at)
         VALUES ($1, $2, $3, $4, $5, now()) RETURNING id
         """,
         user_id,

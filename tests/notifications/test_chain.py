@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from alerts import service as alerts
-from alerts.service import Signal
+from alerts.service import Severity, Signal
 from kernel.settings import Settings
 from notifications.acklinks import acknowledge_by_link
 from notifications.channels.webhook import verify
@@ -60,7 +60,7 @@ async def _raise(
     home: UUID,
     *,
     kind: str = "alarm_pressed",
-    severity: str = "critical",
+    severity: Severity = "critical",
     at: datetime = T0,
     key: str | None = None,
 ) -> UUID:
@@ -128,7 +128,8 @@ async def test_steps_go_out_after_their_waits_and_the_link_stops_the_chain(
     async with pool.acquire() as conn:
         chain = await conn.fetchrow("SELECT * FROM notification_chains WHERE alert_id = $1", alert_id)
         counts = await conn.fetch(
-            "SELECT recipient, channel, count(*) FROM notification_deliveries GROUP BY 1, 2 HAVING count(*) > 1"
+            "SELECT recipient, channel, count(*) FROM notification_deliveries"
+            " GROUP BY 1, 2 HAVING count(*) > 1"
         )
     assert chain["reached_last"] and counts == []
     for name in ("daughter", "son", "coordinator"):

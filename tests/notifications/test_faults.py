@@ -10,6 +10,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from uuid import UUID
 
 import asyncpg
 import httpx
@@ -42,14 +43,14 @@ def _notifier(settings: Settings, smtp: SmtpSink, log: Path) -> subprocess.Popen
         )
 
 
-async def _raise(conn: asyncpg.Connection, home: object) -> None:
+async def _raise(conn: asyncpg.Connection, home: UUID) -> None:
     await alerts.raise_or_update(
         conn,
         Signal(
             home_id=home,
             kind="alarm_pressed",
             severity="critical",
-            dedupe_key="alarm",  # type: ignore[arg-type]
+            dedupe_key="alarm",
             triggered_at=datetime.now(UTC),
             title="Alarm pressed",
             explanation="The button was pressed.",
