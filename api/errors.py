@@ -18,6 +18,7 @@ from alerts import errors as alerts
 from devices import errors as devices
 from homes import errors as homes
 from visits import errors as visits
+from notifications import errors as notifications
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,11 @@ _DOMAIN_STATUS: list[tuple[type[Exception], int]] = [
     (visits.InvalidState, 409),
     (visits.Conflict, 409),
     (visits.VisitsError, 400),
+    (notifications.NotFound, 404),
+    (notifications.LinkInvalid, 404),
+    (notifications.InvalidInput, 422),
+    (notifications.CodeInvalid, 422),
+    (notifications.NotificationsError, 400),
 ]
 _UNSTORABLE = (
     UnicodeEncodeError,
@@ -58,6 +64,7 @@ _DOMAIN_BASES = (
     alerts.AlertsError,
     homes.HomesError,
     visits.VisitsError,
+    notifications.NotificationsError,
 )
 
 

@@ -24,6 +24,7 @@ from api.resources import Resources
 from api.routes import accounts as accounts_routes
 from api.routes import alerts, auth, contract, health, homes, metrics, readings, registry, visit_reports
 from api.routes import care_plans as care_plan_routes
+from api.routes import notifications as notifications_routes
 from api.routes import visits as visit_routes
 from api.security import Gatekeeper
 from api.stream import Broadcaster
@@ -145,6 +146,8 @@ def create_app(settings: Settings, *, run_migrations: bool = True, settle_heap: 
     # Carer visits (issue 14): /v1/visits/mine before /v1/visits/{visit_id}, in the module's order.
     for module in (visit_routes, care_plan_routes):
         app.include_router(module.router)
+    app.include_router(notifications_routes.router)
+    app.include_router(notifications_routes.ack_router)
     if settings.api_metrics:
         app.include_router(metrics.router, dependencies=[Depends(metrics_guard(settings.metrics_token))])
     _document_problems(app)

@@ -178,3 +178,26 @@ async def delete_assignment(conn: asyncpg.Connection, *, home_id: UUID, user_id:
         "DELETE FROM carer_assignments WHERE home_id = $1 AND user_id = $2", home_id, user_id
     )
     return str(done) != "DELETE 0"
+
+
+async def alert_audience(conn: asyncpg.Connection, *, home_id: UUID) -> list[asyncpg.Record]:
+    """Active people who may be told about a home's alerts: (user_id, role, name, email, timezone).
+
+    The circle of care members with receives_alerts, the carers assigned to the home and the coordinators of
+    its organisation: the people who see the home, less family members who asked not to be alerted.
+    """
+    rows: list[asyncpg.Record] = await conn.fetch(
+        """
+        SELECT u.id AS user_id, u.role, u.name, u.email, h.timezone
+        FROM homes h JOIN users u ON u.active AND (
+            (u.role = 'family' AND EXISTS (SELECT 1 FROM care_circles c
+                                           WHERE c.home_id = h.id AND c.user_id = u.id AND c.receives_alerts))
+            OR (u.role = 'carer' AND u.organisation_id = h.organisation_id
+                AND EXISTS (SELECT 1 FROM carer_assignments a WHERE a.home_id = h.id AND a.user_id = u.id))
+            OR (u.role = 'coordinator' AND u.organisation_id = h.organisation_id))
+        WHERE h.id = $1
+        ORDER BY u.created_at, u.id
+        """,
+        home_id,
+    )
+    return rows

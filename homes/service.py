@@ -34,3 +34,8 @@ async def require_organisation(conn: asyncpg.Connection, organisation_id: UUID) 
     """NotFound unless the organisation exists."""
     if await queries.get_organisation(conn, organisation_id=organisation_id) is None:
         raise NotFound(f"organisation {organisation_id} not found")
+
+
+async def alert_audience(conn: asyncpg.Connection, home_id: UUID) -> list[asyncpg.Record]:
+    """Who may be told about the home's alerts (circle with receives_alerts, its carers, its coordinators)."""
+    return await queries.alert_audience(conn, home_id=home_id)

@@ -174,6 +174,35 @@ class Settings(BaseSettings):
     visits_verify_settle_s: float = Field(
         default=300.0, ge=0, le=3600, description="wait after a check-out before the verdict"
     )
+    # Notifications: the dispatcher `telecare notify` (README, "Notifications"; notifications/).
+    notify_public_url: str = Field(
+        default="http://127.0.0.1:8000", description="base of the acknowledgement links in messages"
+    )
+    notify_poll_s: float = Field(
+        default=1.0, gt=0, le=60, description="check for due work at least this often"
+    )
+    notify_senders: int = Field(default=8, ge=1, le=256, description="deliveries sent at once per dispatcher")
+    notify_send_timeout_s: float = Field(default=10.0, gt=0, le=120, description="one attempt's limit")
+    notify_retry_base_s: float = Field(default=5.0, gt=0, le=3600, description="first retry after this")
+    notify_retry_max_s: float = Field(default=300.0, gt=0, le=86400, description="retries back off to this")
+    notify_max_attempts: int = Field(default=20, ge=1, le=1000)
+    notify_ack_link_hours: float = Field(default=24.0, gt=0, le=720, description="how long an ack link works")
+    notify_verify_minutes: int = Field(default=30, ge=1, le=1440, description="how long a code works")
+    notify_email_from: str = "Telecare <alerts@telecare.invalid>"
+    notify_smtp_host: str | None = Field(default=None, description="unset: email is not sent (fails)")
+    notify_smtp_port: Port = 25
+    notify_smtp_username: str | None = None
+    notify_smtp_password: SecretStr | None = None
+    notify_smtp_tls: bool = Field(default=False, description="implicit TLS (port 465)")
+    notify_smtp_starttls: bool = Field(default=False, description="STARTTLS after connecting")
+    notify_sms_url: str | None = Field(
+        default=None, description="an apprise URL with {to} for the number, e.g. twilio://SID:TOKEN@FROM/{to}"
+    )
+    notify_vapid_private_key: SecretStr | None = Field(
+        default=None, description="Web Push VAPID key (PEM); unset: one is made on first start and kept"
+    )
+    notify_vapid_subject: str = "mailto:alerts@telecare.invalid"
+    notify_digest_check_s: float = Field(default=300.0, gt=0, le=86400, description="digest due check")
 
     @field_validator("database_url")
     @classmethod

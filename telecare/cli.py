@@ -30,6 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("api", help="serve the HTTP API (configured database and broker)")
     sub.add_parser("ingest", help="run an ingest worker (configured database and broker)")
     sub.add_parser("detect", help="run the streaming detector that raises alerts (configured database)")
+    sub.add_parser("notify", help="run the notification dispatcher: alerts to people, escalated (database)")
     sim = sub.add_parser("simulate", help="simulated homes publishing through the configured broker")
     sim.add_argument("--homes", type=int, default=3, help="number of homes (default 3)")
     sim.add_argument("--profiles", default="active,frail,dementia", help="comma-separated, used in turn")
@@ -108,7 +109,14 @@ def _banner(settings: Settings) -> None:
 
 def _run(settings: Settings) -> None:
     from telecare.runtime import start_embedded
-    from telecare.services import run_demo_accounts, run_detector, run_ingest, run_simulator, serve_api
+    from telecare.services import (
+        run_demo_accounts,
+        run_detector,
+        run_ingest,
+        run_notifier,
+        run_simulator,
+        serve_api,
+    )
 
     resolved, embedded = start_embedded(settings)
     try:
@@ -119,6 +127,7 @@ def _run(settings: Settings) -> None:
                     serve_api(resolved, migrations=True),
                     run_ingest(resolved),
                     run_detector(resolved),
+                    run_notifier(resolved),
                     run_simulator(resolved),
                     run_demo_accounts(resolved),
                 ]
@@ -248,6 +257,8 @@ def main(argv: list[str] | None = None) -> int:
             _service(services.serve_api, settings)
         elif args.command == "detect":
             _service(services.run_detector, settings)
+        elif args.command == "notify":
+            _service(services.run_notifier, settings)
         elif args.command == "ingest":
             services.serve_ingest_metrics(settings)
             _service(functools.partial(services.run_ingest, settle_heap=True), settings)

@@ -258,3 +258,10 @@ async def run_detector(settings: Settings, *, ready: asyncio.Event | None = None
 async def _settle_when(started: asyncio.Event) -> None:
     await started.wait()
     heap.settle()
+
+
+async def run_notifier(settings: Settings, *, ready: asyncio.Event | None = None) -> None:
+    """Run the notification dispatcher until cancelled (`telecare notify`, and inside `telecare run`)."""
+    from notifications.process import serve as serve_notifications
+
+    await serve_notifications(settings, ready=ready)

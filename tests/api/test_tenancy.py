@@ -66,6 +66,20 @@ DOORS: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", "/v1/organisations/{org}/visit-report", None),
     ("GET", "/v1/homes/{home}/visit-report?format=csv", None),
     ("GET", "/v1/carers/{carer}/visit-report", None),
+    ("GET", "/v1/alerts/{alert}/notifications", None),
+    ("GET", "/v1/homes/{home}/escalation-policy", None),
+    (
+        "PUT",
+        "/v1/homes/{home}/escalation-policy",
+        {"steps": [{"targets": [{"kind": "circle"}], "channels": ["email"], "wait_s": 60}]},
+    ),
+    ("GET", "/v1/organisations/{org}/escalation-policy", None),
+    (
+        "GET",
+        "/v1/organisations/{org}/notification-report?since=2026-11-01T00:00:00Z&until=2026-12-01T00:00:00Z",
+        None,
+    ),
+    ("POST", "/v1/contact-points/{contact_point}/verify", {"code": "123456"}),
 ]
 # Home-level doors a carer or family member must also find closed for another home of their own provider.
 HOME_DOORS = [d for d in DOORS if any(p in d[1] for p in ("{home}", "{device}", "{alert}", "{visit}"))]
@@ -214,6 +228,7 @@ KINDS = {
     "visit": "visit",
     "other_visit": "visit",
     "carer_tag": "carer_tag",
+    "contact_point": "contact_point",
 }
 # A path parameter -> the caller's own attribute it takes when another slot is the one under test.
 PATH_IDS = {
@@ -227,8 +242,9 @@ PATH_IDS = {
     "visit_id": "visit",
     "carer_tag_id": "carer_tag",
     "carer_id": "carer",
+    "contact_point_id": "contact_point",
 }
-NOT_IDS = {"kind"}  # path parameters that name no tenant's resource (the contract's message kinds)
+NOT_IDS = {"kind", "token"}  # path parameters that name no tenant's resource (the contract's message kinds)
 
 
 @dataclass(frozen=True)
@@ -239,6 +255,7 @@ class Write:
     path: dict[str, str] = field(default_factory=dict)
 
 
+_POLICY = {"steps": [{"targets": [{"kind": "user", "id": "{family}"}], "channels": ["email"], "wait_s": 60}]}
 WRITES: dict[tuple[str, str], Write] = {
     ("POST", "/v1/organisations/{organisation_id}/homes"): Write({"name": "intruder"}),
     ("PATCH", "/v1/users/{user_id}"): Write({"active": True}),
@@ -290,6 +307,15 @@ WRITES: dict[tuple[str, str], Write] = {
     ),
     ("POST", "/v1/carer-tags/{carer_tag_id}/revoke"): Write(),
     ("PUT", "/v1/users/{user_id}/skills"): Write({"skills": ["hoist"]}, path={"user_id": "carer"}),
+    # Notifications (issue 15): an organisation's webhook, a point's code, policies naming a person.
+    ("POST", "/v1/contact-points"): Write(
+        {"channel": "webhook", "address": "https://arc.example/hook", "organisation_id": "{org}"}
+    ),
+    ("POST", "/v1/contact-points/{contact_point_id}/verify"): Write({"code": "123456"}),
+    ("DELETE", "/v1/contact-points/{contact_point_id}"): Write(),
+    ("PUT", "/v1/homes/{home_id}/escalation-policy"): Write(_POLICY),
+    ("DELETE", "/v1/homes/{home_id}/escalation-policy"): Write(),
+    ("PUT", "/v1/organisations/{organisation_id}/escalation-policy"): Write(_POLICY),
 }
 # Write routes that take no id of a tenant's resource, in the path or the body.
 NO_IDS = {
@@ -298,6 +324,9 @@ NO_IDS = {
     ("POST", "/v1/auth/refresh"),  # a refresh token
     ("POST", "/v1/auth/logout"),  # a refresh token
     ("POST", "/v1/invitations/accept"),  # an invitation token
+    ("PUT", "/v1/me/notification-preferences"),  # the caller's own
+    ("POST", "/v1/me/test-notification"),  # to the caller's own contact points
+    ("POST", "/v1/notifications/ack/{token}"),  # a one-time link's token, no login
 }
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 

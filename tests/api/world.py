@@ -48,6 +48,7 @@ class Tenant:
     visit: UUID
     other_visit: UUID
     carer_tag: UUID
+    contact_point: UUID | None = None  # the coordinator's verified email (notifications)
     tokens: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
@@ -131,6 +132,14 @@ async def _tenant(conn: asyncpg.Connection, name: str) -> Tenant:
         visit=visit,
         other_visit=other_visit,
         carer_tag=carer_tag,
+    )
+    tenant.contact_point = await conn.fetchval(
+        """
+        INSERT INTO notification_contact_points (user_id, channel, address, verified_at)
+        VALUES ($1, 'email', $2, now()) RETURNING id
+        """,
+        people[Role.COORDINATOR].id,
+        people[Role.COORDINATOR].email,
     )
     tenant.tokens = {role.value: await session_headers(conn, user) for role, user in people.items()}
     tenant.tokens["integration"] = {"X-API-Key": key}

@@ -1,0 +1,1 @@
+"""The channels a message goes out on: email, SMS (apprise), Web Push and signed webhooks."""
