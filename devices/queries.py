@@ -104,10 +104,19 @@ async def list_devices(conn: asyncpg.Connection, *, home_id: UUID | None = None)
     return rows
 
 
-async def device_routes(conn: asyncpg.Connection) -> dict[UUID, tuple[UUID, str]]:
-    """device id -> (home id, status), for the ingest worker's cache."""
-    rows = await conn.fetch("SELECT id, home_id, status FROM devices")
-    return {r["id"]: (r["home_id"], r["status"]) for r in rows}
+async def device_routes(
+    conn: asyncpg.Connection, *, device_ids: list[UUID] | None = None
+) -> dict[UUID, tuple[UUID, str, bool]]:
+    """device id -> (home id, status, is a hub) of every device (or of these), for ingest's cache."""
+    columns = "d.id, d.home_id, d.status, d.type = 'hub' AS hub"
+    if device_ids is None:
+        rows = await conn.fetch(f"SELECT {columns} FROM devices d")
+    else:
+        # A join with the id array, not `= ANY(...)`: see lock_health.
+        rows = await conn.fetch(
+            f"SELECT {columns} FROM unnest($1::uuid[]) AS k (id) JOIN devices d ON d.id = k.id", device_ids
+        )
+    return {r["id"]: (r["home_id"], r["status"], r["hub"]) for r in rows}
 
 
 HEALTH_COLUMNS = (

@@ -1,4 +1,4 @@
-"""Which home each device belongs to, cached in memory and kept fresh from the registry."""
+"""Which home each device belongs to (and whether it is a home hub), cached and kept fresh."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import asyncpg
 
 from devices import queries as device_queries
 
-Route = tuple[UUID, str]
+# (home id, status, is a hub). Every device of a home in one status shares one tuple (see _share):
+# a fleet's directory holds a million entries, and a tuple each would be most of the worker's memory.
+Route = tuple[UUID, str, bool]
 
 
 class DeviceDirectory:
@@ -27,13 +29,20 @@ class DeviceDirectory:
         self._negative_ttl_s = negative_ttl_s
         self._routes: dict[UUID, tuple[Route, float]] = {}
         self._unknown: OrderedDict[UUID, float] = OrderedDict()
+        self._shared: dict[Route, Route] = {}
+
+    def _share(self, route: Route) -> Route:
+        shared = self._shared.setdefault(route, route)
+        if len(self._shared) > 1_000_000:
+            self._shared.clear()  # only sharing is lost; every route stays valid
+        return shared
 
     async def reload(self) -> None:
         """Read the whole registry again."""
         async with self._pool.acquire() as conn:
             routes = await device_queries.device_routes(conn)
         now = time.monotonic()
-        self._routes = {device: (route, now) for device, route in routes.items()}
+        self._routes = {device: (self._share(route), now) for device, route in routes.items()}
         self._unknown.clear()
 
     def cached(self, device_id: UUID) -> Route | None:
@@ -51,15 +60,35 @@ class DeviceDirectory:
             return cached[0]
         if cached is None and now - self._unknown.get(device_id, float("-inf")) < self._negative_ttl_s:
             return None
+        return (await self.lookup_many([device_id])).get(device_id)
+
+    async def lookup_many(self, device_ids: list[UUID]) -> dict[UUID, Route]:
+        """The routes of these devices (one query for all not fresh in memory); unknown ones left out."""
+        now = time.monotonic()
+        found: dict[UUID, Route] = {}
+        ask: list[UUID] = []
+        for device_id in device_ids:
+            cached = self._routes.get(device_id)
+            if cached is not None and now - cached[1] < self._ttl_s:
+                found[device_id] = cached[0]
+            elif cached is not None or now - self._unknown.get(device_id, -1e18) >= self._negative_ttl_s:
+                ask.append(device_id)
+        if not ask:
+            return found
         async with self._pool.acquire() as conn:
-            row = await conn.fetchrow("SELECT home_id, status FROM devices WHERE id = $1", device_id)
-        if row is None:
-            self._routes.pop(device_id, None)
-            self._unknown[device_id] = now
-            self._unknown.move_to_end(device_id)
-            while len(self._unknown) > 10_000:
-                self._unknown.popitem(last=False)
-            return None
-        route = (row["home_id"], row["status"])
-        self._routes[device_id] = (route, now)
-        return route
+            routes = await device_queries.device_routes(conn, device_ids=ask)
+        for device_id in ask:
+            route = routes.get(device_id)
+            if route is None:
+                self._forget(device_id, now)
+            else:
+                found[device_id] = self._share(route)
+                self._routes[device_id] = (found[device_id], now)
+        return found
+
+    def _forget(self, device_id: UUID, now: float) -> None:
+        self._routes.pop(device_id, None)
+        self._unknown[device_id] = now
+        self._unknown.move_to_end(device_id)
+        while len(self._unknown) > 10_000:
+            self._unknown.popitem(last=False)

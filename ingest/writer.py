@@ -70,10 +70,12 @@ def columns(readings: list[ReadingRow]) -> list[list[Any]]:
 
 @dataclass(frozen=True, slots=True)
 class Rejected:
-    """A message that goes to the dead-letter table."""
+    """A message that goes to the dead-letter table (or one item of a hub's batch: then `payload`)."""
 
     reason: str
     detail: str
+    # A refused item of a hub's batch keeps its own JSON here; the message's payload is the whole batch.
+    payload: bytes | None = None
 
 
 class ConnectionLost(ConnectionError):
@@ -232,7 +234,10 @@ async def _write(
 ) -> tuple[list[ReadingRow], HealthUpdate]:
     """Write one batch in the caller's transaction; returns the readings that were new."""
     fresh: list[ReadingRow] = []
-    letters = [(m.received_at, m.topic, m.payload, r.reason, r.detail) for m, r in rejected]
+    letters = [
+        (m.received_at, m.topic, m.payload if r.payload is None else r.payload, r.reason, r.detail)
+        for m, r in rejected
+    ]
     if readings:
         fresh, reused = await _store_once(conn, readings)
         letters += reused
