@@ -191,7 +191,11 @@ async def set_device_kit(conn: asyncpg.Connection, *, device_id: UUID, role: str
 async def mark_silent_offline(
     conn: asyncpg.Connection, *, now: datetime, grace_fraction: float, min_grace_s: float
 ) -> list[asyncpg.Record]:
-    """Set online=false for active devices silent past interval + grace; returns those devices."""
+    """Set online=false for active devices silent past interval + grace; returns those devices.
+
+    A device behind a home hub that is offline (any other device of a home with a hub) is left as it
+    was: its silence is the hub's, which is one alert for the home (anomaly/hub.py), not one per device.
+    """
     rows: list[asyncpg.Record] = await conn.fetch(
         """
         UPDATE device_health h
@@ -201,6 +205,10 @@ async def mark_silent_offline(
         WHERE h.device_id = d.id AND h.online AND d.status = 'active' AND NOT d.event_only
           AND h.last_seen_at < $1::timestamptz - make_interval(
                 secs => t.heartbeat_interval_s + greatest($3::float8, t.heartbeat_interval_s * $2::float8))
+          AND (d.type = 'hub' OR NOT EXISTS (
+                SELECT 1 FROM devices hub JOIN device_health hh ON hh.device_id = hub.id
+                WHERE hub.home_id = d.home_id AND hub.type = 'hub' AND hub.status = 'active'
+                  AND NOT hh.online))
         RETURNING h.device_id, h.home_id, h.last_seen_at
         """,
         now,

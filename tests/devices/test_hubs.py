@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import orjson
@@ -13,6 +14,7 @@ import pytest
 from devices import service as devices
 from devices.contract import CONTRACT_VERSION, ContractError, MessageKind, message_topic
 from devices.dynsec import DynsecAdmin, connect_admin
+from devices.health import mark_silent_offline
 from devices.hubs import MAX_BATCH_READINGS, batch_topic, parse_batch, split_item
 from homes import queries as home_queries
 from kernel.connect import mqtt_config
@@ -171,3 +173,27 @@ def test_the_batch_envelope_is_checked() -> None:
         with pytest.raises(ContractError, match=r"readings\[3\]") as caught:
             split_item(3, bad)
         assert getattr(caught.value, "reason", None) == reason
+
+
+async def test_the_heartbeat_check_leaves_devices_behind_an_offline_hub_alone(homes: Homes) -> None:
+    now = datetime.now(UTC)
+    long_ago = now - timedelta(hours=3)
+    async with homes.pool.acquire() as conn:
+        rows = [
+            (homes.hub_a.device_id, homes.home_a, False),  # home A's hub is down
+            (homes.sensor_a.device_id, homes.home_a, True),
+            (homes.hub_b.device_id, homes.home_b, True),  # home B's hub is up; its sensor is silent
+            (homes.sensor_b.device_id, homes.home_b, True),
+        ]
+        for device, home, online in rows:
+            await conn.execute(
+                "INSERT INTO device_health (device_id, home_id, last_seen_at, online)"
+                " VALUES ($1, $2, $3, $4)",
+                device,
+                home,
+                long_ago if device != homes.hub_b.device_id else now,
+                online,
+            )
+        async with conn.transaction():
+            events = await mark_silent_offline(conn, now=now)
+    assert {e.device_id for e in events} == {homes.sensor_b.device_id}
