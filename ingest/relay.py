@@ -9,6 +9,7 @@ once all of it is committed, like any other.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
@@ -18,11 +19,24 @@ import orjson
 from devices.contract import PRIORITY_KINDS, ContractError
 from devices.hubs import BatchAddress, BatchItem, parse_batch, parse_batch_topic, split_item
 from ingest.checks import Checked, check_data
-from ingest.directory import DeviceDirectory, Route
+from ingest.directory import Route
 from ingest.writer import ReadingRow, Rejected
 from kernel.mqtt import Incoming
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """A batch whose envelope is sound: its hub, its items split, and the items already refused."""
+
+    address: BatchAddress
+    items: list[BatchItem]
+    rejected: list[Rejected]
+
+    def device_ids(self) -> list[UUID]:
+        """The devices whose routes judging it needs: the hub and every item's device."""
+        return [self.address.hub_id, *(item.device_id for item in self.items)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,16 +77,13 @@ def reading(
     )
 
 
-async def open_batch(message: Incoming, *, root: str, directory: DeviceDirectory) -> Relayed | Rejected:
-    """The readings a hub's batch carries, or why the whole message is refused."""
+def open_batch(message: Incoming, *, root: str) -> Opened | Rejected:
+    """A batch's envelope read and its items split, or why the whole message is refused."""
     try:
         address = parse_batch_topic(message.topic, root=root)
         raw_items = parse_batch(message.payload)
     except ContractError as exc:
         return Rejected(exc.reason, str(exc))
-    refused = await _hub_refusal(address, directory)
-    if refused is not None:
-        return refused
     items: list[BatchItem] = []
     rejected: list[Rejected] = []
     for index, raw in enumerate(raw_items):
@@ -82,24 +93,28 @@ async def open_batch(message: Incoming, *, root: str, directory: DeviceDirectory
             items.append(split_item(index, raw))
         except ContractError as exc:
             rejected.append(Rejected(exc.reason, str(exc), _raw(raw)))
-    routes = await directory.lookup_many(list({item.device_id for item in items}))
+    return Opened(address, items, rejected)
+
+
+def judge(message: Incoming, opened: Opened, route_of: Callable[[UUID], Route | None]) -> Relayed | Rejected:
+    """The readings an opened batch carries, given the registry's routes (the caller has fetched them)."""
+    address = opened.address
+    hub = route_of(address.hub_id)
+    refused = refusal(address.hub_id, address.home_id, hub, via="hub: ")
+    if refused is not None:
+        return refused
+    if hub is not None and not hub[2]:
+        return Rejected("not_a_hub", f"device {address.hub_id} is not a home hub; it may not send batches")
+    rejected = list(opened.rejected)
     readings: list[ReadingRow] = []
-    for item in items:
-        outcome = _item(message, address, item, routes.get(item.device_id))
+    for item in opened.items:
+        outcome = _item(message, address, item, route_of(item.device_id))
         if isinstance(outcome, Rejected):
             rejected.append(outcome)
         else:
             readings.append(outcome)
     priority = any(r.kind in PRIORITY_KINDS for r in readings)
     return Relayed(readings, rejected, priority)
-
-
-async def _hub_refusal(address: BatchAddress, directory: DeviceDirectory) -> Rejected | None:
-    route = directory.cached(address.hub_id) or await directory.lookup(address.hub_id)
-    refused = refusal(address.hub_id, address.home_id, route, via="hub: ")
-    if refused is None and route is not None and not route[2]:
-        refused = Rejected("not_a_hub", f"device {address.hub_id} is not a home hub; it may not send batches")
-    return refused
 
 
 def _item(

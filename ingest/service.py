@@ -11,6 +11,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
+from uuid import UUID
 
 import asyncpg
 
@@ -20,7 +21,7 @@ from devices.hubs import is_batch_topic
 from ingest import metrics
 from ingest.checks import Checked, check_payload
 from ingest.directory import DeviceDirectory, Route
-from ingest.relay import Relayed, open_batch, reading, refusal
+from ingest.relay import Opened, Relayed, judge, open_batch, reading, refusal
 from ingest.writer import BatchWriter, ReadingRow, Rejected
 from kernel.mqtt import AsyncMqttClient, Inbox, Incoming, MqttConfig
 
@@ -209,21 +210,18 @@ class IngestWorker:
             messages = await inbox.take(ROUTE_AT_MOST)
             metrics.RECEIVED.inc(len(messages))
             now = time.monotonic()
-            for message in messages:
-                if is_batch_topic(message.topic):
-                    await self._relay(message, now, priority, lanes)
-                    continue
-                checked = self._check(message)
+            parsed = [self._parse(message) for message in messages]
+            await self._fetch_routes(parsed)
+            route_of = self.directory.cached
+            for message, checked in zip(messages, parsed, strict=True):
                 if isinstance(checked, Rejected):
                     lanes[0].add(Pending(message, self._dead_letter(message, checked), now))
                     continue
+                if isinstance(checked, Opened):
+                    self._relay(Pending(message, judge(message, checked, route_of), now), priority, lanes)
+                    continue
                 address, payload = checked
-                # Known devices are answered from memory without a coroutine; the rest ask the registry.
-                route = self.directory.cached(address.device_id)
-                if route is None:
-                    lookup = functools.partial(self.directory.lookup, address.device_id)
-                    route = await until_database_answers("looking up a device", lookup)
-                outcome = _decide(message, address, payload, route)
+                outcome = _decide(message, address, payload, route_of(address.device_id))
                 if isinstance(outcome, Rejected):
                     # Dead letters stay in order.
                     lanes[0].add(Pending(message, self._dead_letter(message, outcome), now))
@@ -240,19 +238,36 @@ class IngestWorker:
             # take() does not yield while messages are waiting: let the writers have their replies.
             await asyncio.sleep(0)
 
-    async def _relay(self, message: Incoming, now: float, priority: Lane, lanes: list[Lane]) -> None:
+    async def _fetch_routes(self, parsed: list[tuple[TopicAddress, Checked] | Opened | Rejected]) -> None:
+        """Ask the registry, in one query, for every device of these messages not fresh in memory.
+
+        Many quiet devices each send rarely, so most of their messages find their cache entry expired:
+        asking for them one at a time, with the router waiting for each answer, was what held a worker
+        with 100,000 devices to a few thousand messages a second (docs/scaling.md).
+        """
+        cached = self.directory.cached
+        wanted: set[UUID] = set()
+        for checked in parsed:
+            if isinstance(checked, Opened):
+                wanted.update(d for d in checked.device_ids() if cached(d) is None)
+            elif not isinstance(checked, Rejected) and cached(checked[0].device_id) is None:
+                wanted.add(checked[0].device_id)
+        if wanted:
+            lookup = functools.partial(self.directory.lookup_many, list(wanted))
+            await until_database_answers("looking up devices", lookup)
+
+    def _relay(self, pending: Pending, priority: Lane, lanes: list[Lane]) -> None:
         """A hub's batch: in the priority writer when it carries an alarm, else its home's lane."""
-        opened = functools.partial(open_batch, message, root=self.topic_root, directory=self.directory)
-        outcome = await until_database_answers("looking up a hub's devices", opened)
+        outcome = pending.outcome
         if isinstance(outcome, Rejected):
-            lanes[0].add(Pending(message, outcome, now))
-        elif outcome.priority and not self.priority_only:
+            lanes[0].add(pending)
+        elif isinstance(outcome, Relayed) and outcome.priority and not self.priority_only:
             # The priority lane never sees a batch (it subscribes to the priority kinds' topics), so
             # the main worker stores it at once, whether or not the lane listens.
-            priority.add(Pending(message, outcome, now))
+            priority.add(pending)
         else:
-            home = outcome.readings[0].home_id.int if outcome.readings else 0
-            lanes[home % len(lanes)].add(Pending(message, outcome, now))
+            home = outcome.readings[0].home_id.int if isinstance(outcome, Relayed) and outcome.readings else 0
+            lanes[home % len(lanes)].add(pending)
 
     def _priority(self, priority: Lane, later: Lane | None) -> Lane:
         """The main worker's priority writer, or while a priority lane listens the one that waits first."""
@@ -265,6 +280,12 @@ class IngestWorker:
         if ready is not None and message.topic.rpartition("/")[2] in PRIORITY_TOPIC_KINDS and ready():
             return None
         return rejected
+
+    def _parse(self, message: Incoming) -> tuple[TopicAddress, Checked] | Opened | Rejected:
+        """A device message checked, a hub's batch opened, or why the message is refused."""
+        if is_batch_topic(message.topic):
+            return open_batch(message, root=self.topic_root)
+        return self._check(message)
 
     def _check(self, message: Incoming) -> tuple[TopicAddress, Checked] | Rejected:
         try:
