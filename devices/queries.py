@@ -104,19 +104,26 @@ async def list_devices(conn: asyncpg.Connection, *, home_id: UUID | None = None)
     return rows
 
 
+# An event-only device declares no heartbeat: its silence never takes it offline.
+NO_HEARTBEAT_S = 10 * 365 * 86400.0
+
+
 async def device_routes(
     conn: asyncpg.Connection, *, device_ids: list[UUID] | None = None
-) -> dict[UUID, tuple[UUID, str, bool]]:
-    """device id -> (home id, status, is a hub) of every device (or of these), for ingest's cache."""
-    columns = "d.id, d.home_id, d.status, d.type = 'hub' AS hub"
+) -> dict[UUID, tuple[UUID, str, bool, float]]:
+    """device id -> (home id, status, is a hub, heartbeat interval s) of every device (or of these)."""
+    select = f"""
+        SELECT d.id, d.home_id, d.status, d.type = 'hub' AS hub,
+               CASE WHEN d.event_only THEN {NO_HEARTBEAT_S} ELSE t.heartbeat_interval_s END AS beat
+        FROM {{source}} JOIN device_types t ON t.type = d.type
+    """
     if device_ids is None:
-        rows = await conn.fetch(f"SELECT {columns} FROM devices d")
+        rows = await conn.fetch(select.format(source="devices d"))
     else:
         # A join with the id array, not `= ANY(...)`: see lock_health.
-        rows = await conn.fetch(
-            f"SELECT {columns} FROM unnest($1::uuid[]) AS k (id) JOIN devices d ON d.id = k.id", device_ids
-        )
-    return {r["id"]: (r["home_id"], r["status"], r["hub"]) for r in rows}
+        source = "unnest($1::uuid[]) AS k (id) JOIN devices d ON d.id = k.id"
+        rows = await conn.fetch(select.format(source=source), device_ids)
+    return {r["id"]: (r["home_id"], r["status"], r["hub"], float(r["beat"])) for r in rows}
 
 
 HEALTH_COLUMNS = (

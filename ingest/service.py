@@ -161,7 +161,7 @@ class IngestWorker:
 
     def __post_init__(self) -> None:
         self.directory = DeviceDirectory(self.pool)
-        self.health = HealthKeeper()
+        self.health = HealthKeeper(interval_of=self.directory.heartbeat_s)
         self.client: AsyncMqttClient | None = None
         self._addresses: dict[str, TopicAddress] = {}
         self.subscribed = asyncio.Event()

@@ -100,9 +100,10 @@ class FleetMessage:
 class _Hub:
     """What a hub is holding to send, and each of its devices' next seq."""
 
-    pending: list[bytes] = field(default_factory=list)
+    ids: list[str]
+    seqs: list[int]
+    pending: list[tuple[int, bytes]] = field(default_factory=list)  # (device, item)
     since: float = 0.0
-    seqs: list[int] = field(default_factory=lambda: [1] * (len(KIT) + 1))
 
 
 @dataclass
@@ -123,6 +124,7 @@ class FleetClock:
     alarm_every_s: float | None = None
     seed: int = 1
     first_seq: int = 1
+    batch: bool = True
     _rng: random.Random = field(init=False)
     _hubs: dict[int, _Hub] = field(init=False, default_factory=dict)
     _next_alarm: float = field(init=False, default=0.0)
@@ -138,14 +140,15 @@ class FleetClock:
     def _hub(self, n: int) -> _Hub:
         hub = self._hubs.get(n)
         if hub is None:
-            hub = self._hubs[n] = _Hub(seqs=[self.first_seq] * (len(KIT) + 1))
+            ids = [str(device_id(n, k)) for k in range(len(KIT) + 1)]
+            hub = self._hubs[n] = _Hub(ids, [self.first_seq] * (len(KIT) + 1))
         return hub
 
     def _item(self, n: int, k: int, kind: str, fields: dict[str, object], t: float) -> bytes:
         hub = self._hub(n)
         seq = hub.seqs[k]
         hub.seqs[k] = seq + 1
-        body = {"device_id": str(device_id(n, k)), "kind": kind, "ts": _iso(t), "seq": seq, **fields}
+        body = {"device_id": hub.ids[k], "kind": kind, "ts": _iso(t), "seq": seq, **fields}
         return orjson.dumps(body)
 
     def step(self, start: float, end: float) -> Iterator[FleetMessage]:
@@ -166,7 +169,7 @@ class FleetClock:
         if not hub.pending:
             hub.since = t
         for offset, (k, kind, fields) in enumerate(BURSTS[room]):
-            hub.pending.append(self._item(n, k, kind, fields, t + offset * 0.7))
+            hub.pending.append((k, self._item(n, k, kind, fields, t + offset * 0.7)))
 
     def _count(self, name: str, period: float, span: float) -> int:
         """How many of the homes' once-per-period events fall in a span (the remainder carried on)."""
@@ -175,42 +178,52 @@ class FleetClock:
         return int(due)
 
     def _heartbeats(self, start: float, end: float) -> Iterator[FleetMessage]:
-        """Each hub's own heartbeat every hub_heartbeat_s; its devices' liveness every heartbeat_s, one batch."""
+        """Each hub's heartbeat every hub_heartbeat_s; its devices' liveness every heartbeat_s (one batch)."""
         hub_k = len(KIT)
         for _ in range(self._count("hub", self.hub_heartbeat_s, end - start)):
             n = self._rng.randrange(self.homes)
             hub = self._hub(n)
             beat = {"ts": _iso(start), "seq": hub.seqs[hub_k]}
             hub.seqs[hub_k] += 1
-            yield FleetMessage(f"{self._prefix[n]}/{device_id(n, hub_k)}/heartbeat", orjson.dumps(beat), 1)
+            yield FleetMessage(f"{self._prefix[n]}/{hub.ids[hub_k]}/heartbeat", orjson.dumps(beat), 1)
         for _ in range(self._count("devices", self.heartbeat_s, end - start)):
             n = self._rng.randrange(self.homes)
             celsius = round(18 + self._rng.random() * 5, 1)
             items = [
-                self._item(n, k, "temperature", {"celsius": celsius}, start)
+                (k, self._item(n, k, "temperature", {"celsius": celsius}, start))
                 if kind == "temperature_sensor"
-                else self._item(n, k, "heartbeat", {}, start)
+                else (k, self._item(n, k, "heartbeat", {}, start))
                 for k, (kind, _) in enumerate(KIT)
             ]
-            yield self._batch(n, items)
+            yield from self._send(n, items)
 
     def _alarm(self, n: int, t: float) -> FleetMessage:
         k = len(KIT) - 1  # the pendant, sent at once on its own topic by the hub
         hub = self._hub(n)
         body = {"ts": _iso(t), "seq": hub.seqs[k], "button": "pendant"}
         hub.seqs[k] += 1
-        return FleetMessage(f"{self._prefix[n]}/{device_id(n, k)}/alarm", orjson.dumps(body), 1, alarm=True)
+        return FleetMessage(f"{self._prefix[n]}/{hub.ids[k]}/alarm", orjson.dumps(body), 1, alarm=True)
 
     def _flush(self, now: float) -> Iterator[FleetMessage]:
         due = [n for n, hub in self._hubs.items() if hub.pending and now - hub.since >= self.flush_s]
         for n in due:
             hub = self._hubs[n]
             items, hub.pending = hub.pending, []
-            yield self._batch(n, items)
+            yield from self._send(n, items)
 
-    def _batch(self, n: int, items: list[bytes]) -> FleetMessage:
-        topic = f"{self._prefix[n]}/{device_id(n, len(KIT))}/batch"
-        return FleetMessage(topic, b'{"readings":[' + b",".join(items) + b"]}", len(items))
+    def _send(self, n: int, items: list[tuple[int, bytes]]) -> Iterator[FleetMessage]:
+        """One batch on the hub's topic; or (batch=False) each item on its device's own topic, as if
+        every device held a connection of its own (what a fleet without hubs sends)."""
+        hub = self._hubs[n]
+        if self.batch:
+            body = b'{"readings":[' + b",".join(item for _, item in items) + b"]}"
+            yield FleetMessage(f"{self._prefix[n]}/{hub.ids[len(KIT)]}/batch", body, len(items))
+            return
+        for k, item in items:
+            data = orjson.loads(item)
+            del data["device_id"]
+            kind = data.pop("kind")
+            yield FleetMessage(f"{self._prefix[n]}/{hub.ids[k]}/{kind}", orjson.dumps(data), 1)
 
 
 def _shape(hour: int | None, t: float) -> float:
