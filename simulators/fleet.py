@@ -125,6 +125,9 @@ class FleetClock:
     seed: int = 1
     first_seq: int = 1
     batch: bool = True
+    # False: every event of a slice at its start, the readings of a burst at once (the benchmark: so
+    # an event's time is when it was published, and event-to-commit is publish-to-commit).
+    spread: bool = True
     _rng: random.Random = field(init=False)
     _hubs: dict[int, _Hub] = field(init=False, default_factory=dict)
     _next_alarm: float = field(init=False, default=0.0)
@@ -136,6 +139,11 @@ class FleetClock:
         self._prefix = [
             f"{self.topic_root}/{CONTRACT_VERSION_SEGMENT}/{home_id(n)}" for n in range(self.homes)
         ]
+
+    def warm(self) -> None:
+        """Make every home's hub now (their ids are uuid5s: a fleet's take seconds to compute)."""
+        for n in range(self.homes):
+            self._hub(n)
 
     def _hub(self, n: int) -> _Hub:
         hub = self._hubs.get(n)
@@ -156,7 +164,8 @@ class FleetClock:
         rate = self.readings_per_s * _shape(self.hour, start) / PEAK
         bursts = _poisson(self._rng, rate * (end - start) / 3.5)  # a burst is ~3.5 readings
         for _ in range(bursts):
-            self._burst(self._rng.randrange(self.homes), start + self._rng.random() * (end - start))
+            at = start + self._rng.random() * (end - start) if self.spread else start
+            self._burst(self._rng.randrange(self.homes), at)
         yield from self._heartbeats(start, end)
         if self.alarm_every_s and end >= self._next_alarm:
             self._next_alarm = max(self._next_alarm, start) + self.alarm_every_s
@@ -169,7 +178,8 @@ class FleetClock:
         if not hub.pending:
             hub.since = t
         for offset, (k, kind, fields) in enumerate(BURSTS[room]):
-            hub.pending.append((k, self._item(n, k, kind, fields, t + offset * 0.7)))
+            at = t + offset * 0.7 if self.spread else t
+            hub.pending.append((k, self._item(n, k, kind, fields, at)))
 
     def _count(self, name: str, period: float, span: float) -> int:
         """How many of the homes' once-per-period events fall in a span (the remainder carried on)."""

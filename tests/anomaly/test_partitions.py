@@ -10,19 +10,32 @@ from datetime import UTC, datetime
 
 import orjson
 
+from anomaly.leader import Partition
 from devices import service as devices
 from devices.dynsec import connect_admin
+from homes import queries as home_queries
 from kernel.connect import mqtt_config
 from kernel.mqtt import AsyncMqttClient
 from telecare.services import run_detector
 from tests.support import Rig, wait_until
 
 
+async def _a_home_in_each_partition(rig: Rig) -> list[uuid.UUID]:
+    """A home of partition 0 and one of partition 1 (of two): new homes until both are there."""
+    found: dict[int, uuid.UUID] = {}
+    async with rig.pool.acquire() as conn:
+        org = await conn.fetchval("SELECT organisation_id FROM homes LIMIT 1")
+        while len(found) < 2:
+            home = await home_queries.insert_home(conn, organisation_id=org, name="Partitioned")
+            found.setdefault(0 if Partition(0, 2).owns(home) else 1, home)
+    return [found[0], found[1]]
+
+
 async def test_partitioned_detectors_raise_each_alarm_once_and_a_standby_takes_over(rig: Rig) -> None:
     settings = rig.settings.model_copy(
         update={"detector_partitions": 2, "detector_tick_s": 0.2, "detector_poll_ms": 50}
     )
-    homes = [rig.devices[0].home_id, rig.devices[2].home_id]
+    homes = await _a_home_in_each_partition(rig)
     root = settings.mqtt_topic_root
     async with connect_admin(mqtt_config(settings, client_id=f"adm-{uuid.uuid4().hex[:6]}")) as admin:
         pendants = [
