@@ -222,14 +222,31 @@ class HealthKeeper:
                 items.append(obs)
         if not by_device:
             return HealthUpdate()
-        quiet = [device for device, items in by_device.items() if self._is_quiet(device, items)]
-        quiet_set = set(quiet)
-        loud = [device for device in by_device if device not in quiet_set]
+        quiet: list[UUID] = []
+        touch: dict[UUID, Observed] = {}
+        loud: list[UUID] = []
+        for device, items in by_device.items():
+            if self._is_quiet(device, items):
+                quiet.append(device)
+            elif all(obs.kind not in STATE_KINDS for obs in items):
+                touch[device] = max(items, key=_arrival)
+            else:
+                loud.append(device)
+        # Ordinary readings of a device not known here (or last written long ago): if the row says
+        # online, only when it was seen changes, written without reading and folding the row first.
+        touched = await queries.touch_online(
+            conn, rows=[(d, o.received_at, o.time) for d, o in touch.items()]
+        )
+        loud += [device for device in touch if device not in touched]
         current = await queries.lock_health(conn, device_ids=loud, if_offline=quiet)
         for device in quiet:
             if device not in current:  # still online: nothing to write
                 del by_device[device]
-        return await _fold_and_write(conn, by_device, current)
+        for device in touched:
+            del by_device[device]
+        update = await _fold_and_write(conn, by_device, current)
+        update.known.update({device: Known(True, touch[device].received_at) for device in touched})
+        return update
 
     def _is_quiet(self, device_id: UUID, items: list[Observed]) -> bool:
         seen = self._known.get(device_id.int)
@@ -254,6 +271,8 @@ class HealthKeeper:
 async def _fold_and_write(
     conn: asyncpg.Connection, by_device: dict[UUID, list[Observed]], current: dict[UUID, dict[str, Any]]
 ) -> HealthUpdate:
+    if not by_device:
+        return HealthUpdate()
     # In the database's uuid order, so that two transactions inserting new rows cannot deadlock.
     device_ids = sorted(by_device, key=_uuid_order)
     updated: list[Health] = []

@@ -126,7 +126,8 @@ def _not_object(index: int, item: object) -> ContractError:
 
 
 def split_item(index: int, item: dict[str, Any]) -> BatchItem:
-    """The item's device and kind, and its message fields; ContractError naming the item if they are bad."""
+    """The item's device and kind, and its message fields (the item without device_id, taken from it);
+    ContractError naming the item if they are bad."""
     device = item.get("device_id")
     kind = item.get("kind")
     where = f"readings[{index}]"
@@ -144,5 +145,5 @@ def split_item(index: int, item: dict[str, Any]) -> BatchItem:
         message_kind = parse_kind(kind)
     except ContractError as exc:
         raise ContractError(exc.reason, f"{where}: {exc.message}", "kind") from exc
-    data = {k: v for k, v in item.items() if k != "device_id"}
-    return BatchItem(index, device_id, message_kind, data)
+    del item["device_id"]  # the rest is the device's own message (the item is the caller's to change)
+    return BatchItem(index, device_id, message_kind, item)

@@ -157,6 +157,27 @@ async def lock_health(
     return {r["device_id"]: dict(r) for r in rows}
 
 
+async def touch_online(conn: asyncpg.Connection, *, rows: list[tuple[UUID, datetime, datetime]]) -> set[UUID]:
+    """Set last_seen_at/last_event_at of these (device, seen, event) rows where the device is online;
+    returns the devices written (locked in device order, like lock_health)."""
+    if not rows:
+        return set()
+    written = await conn.fetch(
+        """
+        WITH d AS (SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[])
+                   AS d (device_id, seen, event)),
+        locked AS (SELECT h.device_id FROM d JOIN device_health h ON h.device_id = d.device_id
+                   WHERE h.online ORDER BY h.device_id FOR UPDATE OF h)
+        UPDATE device_health h SET last_seen_at = d.seen, last_event_at = d.event, updated_at = now()
+        FROM d JOIN locked l ON l.device_id = d.device_id
+        WHERE h.device_id = d.device_id
+        RETURNING h.device_id
+        """,
+        *(list(column) for column in zip(*rows, strict=True)),
+    )
+    return {r["device_id"] for r in written}
+
+
 async def upsert_health(conn: asyncpg.Connection, *, rows: list[tuple[Any, ...]]) -> None:
     """Write health rows (in HEALTH_COLUMNS order, one per device) in one statement."""
     if not rows:

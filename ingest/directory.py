@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import NamedTuple
 from uuid import UUID
 
@@ -74,6 +75,16 @@ class DeviceDirectory:
         if route is not None and self._epoch() - route.epoch < _EPOCHS:
             return route
         return None
+
+    def fresh(self) -> Callable[[UUID], Route | None]:
+        """`cached` for a slice of messages handled at once (the clock read once, not per message)."""
+        oldest, routes = self._epoch() - _EPOCHS, self._routes
+
+        def route_of(device_id: UUID) -> Route | None:
+            route = routes.get(device_id.int)
+            return route if route is not None and route.epoch > oldest else None
+
+        return route_of
 
     def heartbeat_s(self, device_id: UUID) -> float | None:
         """The device's heartbeat interval if it is in memory (fresh or not), else None."""

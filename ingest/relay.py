@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import orjson
@@ -20,7 +20,7 @@ from devices.contract import PRIORITY_KINDS, ContractError
 from devices.hubs import BatchAddress, BatchItem, parse_batch, parse_batch_topic, split_item
 from ingest.checks import Checked, check_data
 from ingest.directory import Route
-from ingest.writer import ReadingRow, Rejected
+from ingest.writer import ReadingRow, Rejected, Source
 from kernel.mqtt import Incoming
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -60,7 +60,7 @@ def refusal(device_id: UUID, home_id: UUID, route: Route | None, *, via: str = "
 
 
 def reading(
-    message: Incoming, home_id: UUID, device_id: UUID, kind: str, checked: Checked, source: Incoming
+    message: Incoming, home_id: UUID, device_id: UUID, kind: str, checked: Checked, source: Source
 ) -> ReadingRow:
     """The row a checked message (or batch item) becomes."""
     return ReadingRow(
@@ -132,8 +132,22 @@ def _item(
             return Rejected("home_mismatch", detail, item.raw)
         return Rejected(refused.reason, refused.detail, item.raw)
     # The item's own message, for a dead letter should its seq turn out to be reused.
-    source = Incoming(message.topic, item.raw, message.qos, 0, False, message.received_at)
+    source = ItemSource(message.topic, message.received_at, item)
     return reading(message, address.home_id, item.device_id, item.kind.value, checked, source)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemSource:
+    """One item of a batch as the source of a reading (its JSON made only if a dead letter needs it)."""
+
+    topic: str
+    received_at: datetime
+    item: BatchItem
+
+    @property
+    def payload(self) -> bytes:
+        """The item's JSON."""
+        return self.item.raw
 
 
 def _raw(item: object) -> bytes:

@@ -212,7 +212,7 @@ class IngestWorker:
             now = time.monotonic()
             parsed = [self._parse(message) for message in messages]
             await self._fetch_routes(parsed)
-            route_of = self.directory.cached
+            route_of = self.directory.fresh()
             for message, checked in zip(messages, parsed, strict=True):
                 if isinstance(checked, Rejected):
                     lanes[0].add(Pending(message, self._dead_letter(message, checked), now))
@@ -245,7 +245,7 @@ class IngestWorker:
         asking for them one at a time, with the router waiting for each answer, was what held a worker
         with 100,000 devices to a few thousand messages a second (docs/scaling.md).
         """
-        cached = self.directory.cached
+        cached = self.directory.fresh()
         wanted: set[UUID] = set()
         for checked in parsed:
             if isinstance(checked, Opened):

@@ -152,7 +152,7 @@ def test_the_batch_envelope_is_checked() -> None:
     items = parse_batch(orjson.dumps({"v": 1, "readings": [item, 5]}))
     assert items[0] == item
     assert getattr(items[1], "reason", None) == "not_object"
-    split = split_item(0, item)
+    split = split_item(0, dict(item))
     assert (split.device_id, split.kind, "device_id" in split.data) == (device, MessageKind.MOTION, False)
     for payload, reason in [
         ({"readings": []}, "out_of_range"),
