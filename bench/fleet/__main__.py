@@ -34,7 +34,7 @@ from typing import Any
 import asyncpg
 import orjson
 
-from bench.fleet import api, detector, phases, provision
+from bench.fleet import api, detector, micro, phases, provision
 from bench.fleet.storm import raise_descriptor_limit
 from bench.ingest import alarm, db
 from bench.ingest.load import Broker
@@ -57,6 +57,7 @@ async def run(bench: Bench) -> None:
     args, res = bench.args, bench.results
     res["fleet"] = await provision.provision(bench.pg.dsn(), args.homes)
     bench.storage = res["fleet"]["storage"]
+    res["changes"] = await micro.measure(bench.pg.dsn(), args.homes)
     admin_cfg = MqttConfig(
         "127.0.0.1", bench.broker.port, "bench-admin", ADMIN_USER, bench.broker.admin_password
     )
@@ -75,8 +76,10 @@ async def run(bench: Bench) -> None:
         start_workers(bench, 1)
         await wait_subscribed(bench)
         res["load"] = await phases.phase_fleet(bench, conn, watcher.proc.pid)
+        _partial(bench, "load")
         if args.storm:
             res["storm"] = await phases.phase_storm(bench, conn, watcher.proc.pid)
+            _partial(bench, "storm")
         pids = [w.pid for w in bench.workers]
         res["worker_metrics"] = await db.worker_metrics(
             bench.metrics_ports, pids + [c for pid in pids for c in alarm.children(pid)]
@@ -90,6 +93,12 @@ async def run(bench: Bench) -> None:
         watcher.stop()
         await conn.close()
     res["machine"] = db.machine_info(bench.pg.dsn(), bench.storage)
+
+
+def _partial(bench: Bench, after: str) -> None:
+    """What is measured so far, beside the output (a run cut short still leaves its figures)."""
+    path = bench.args.out.with_suffix(".partial.json")
+    path.write_bytes(orjson.dumps({"after": after, **bench.results}, option=orjson.OPT_INDENT_2, default=str))
 
 
 def _per_day(sizes: dict[str, int], readings: int, args: argparse.Namespace) -> dict[str, Any]:
@@ -199,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
             bench.results["api"] = api.run_api_phase(
                 pg, broker, homes=args.homes, alerts=args.alerts, clients=50, seconds=args.api_seconds
             )
+            _partial(bench, "api")
         doc = summarise(bench, started)
     finally:
         stop_workers(bench)
@@ -210,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(root, ignore_errors=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
+    args.out.with_suffix(".partial.json").unlink(missing_ok=True)
     print(orjson.dumps({k: doc[k] for k in [*TARGETS, "committed_per_s", "offered_per_s", "met"]}).decode())
     print(f"written to {args.out}")
     return 0
