@@ -69,11 +69,17 @@ async def _health(pool: asyncpg.Pool, homes: int) -> dict[str, float]:
         await HealthKeeper().apply(conn, batch)
 
     out: dict[str, float] = {}
-    for name, way in (("before", old_way), ("after", new_way)):
-        first = 10 if name == "before" else 20  # other devices: each starts from its provisioned row
-        batches = [_observations(homes, 500, seed) for seed in range(first, first + 10)]
+    # Before: the index on (online, last_seen_at) that migration 0018 dropped, so no update was HOT.
+    async with pool.acquire() as conn:
+        await conn.execute(f"CREATE INDEX {_OLD_INDEX} ON device_health (online, last_seen_at)")
+    runs = (("before", old_way, True), ("touch_not_hot", new_way, True), ("after", new_way, False))
+    for n, (name, way, indexed) in enumerate(runs):
+        # Other devices each time: each starts from its provisioned row.
+        batches = [_observations(homes, 500, seed) for seed in range(10 * n + 10, 10 * n + 20)]
         spent = 0.0
         async with pool.acquire() as conn:
+            if not indexed:
+                await conn.execute(f"DROP INDEX IF EXISTS {_OLD_INDEX}")
             for batch in batches:
                 started = time.perf_counter()
                 async with conn.transaction():
@@ -81,6 +87,9 @@ async def _health(pool: asyncpg.Pool, homes: int) -> dict[str, float]:
                 spent += time.perf_counter() - started
         out[f"{name}_ms_per_500_devices"] = round(spent / len(batches) * 1000, 1)
     return out
+
+
+_OLD_INDEX = "device_health_online_idx"
 
 
 def _memory(devices: int = 100_000) -> dict[str, float]:
@@ -113,12 +122,35 @@ def _memory(devices: int = 100_000) -> dict[str, float]:
     }
 
 
+async def _heartbeat_check(pool: asyncpg.Pool) -> dict[str, Any]:
+    """One pass of the heartbeat check over the whole fleet (rolled back), and how HOT health updates are."""
+    async with pool.acquire() as conn:
+        tx = conn.transaction()
+        await tx.start()
+        started = time.perf_counter()
+        marked = await device_queries.mark_silent_offline(
+            conn, now=datetime.now(UTC) + timedelta(hours=2), grace_fraction=0.2, min_grace_s=30
+        )
+        spent = time.perf_counter() - started
+        await tx.rollback()
+        hot = await conn.fetchrow(
+            "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'device_health'"
+        )
+    return {
+        "ms": round(spent * 1000, 1),
+        "devices_found_silent": len(marked),
+        "health_updates": hot["n_tup_upd"],
+        "of_which_hot": hot["n_tup_hot_upd"],
+    }
+
+
 async def measure(dsn: str, homes: int) -> dict[str, Any]:
     """Every before/after pair on the provisioned fleet (its device_health rows online)."""
     pool = await create_pool(dsn, min_size=1, max_size=2)
     try:
         directory = await _directory(pool, homes)
         health = await _health(pool, homes)
+        check = await _heartbeat_check(pool)
     finally:
         await pool.close()
     # A motion sensor heard every 60 s: its row rewritten every LAST_SEEN_EVERY before, every third of
@@ -129,6 +161,7 @@ async def measure(dsn: str, homes: int) -> dict[str, Any]:
         "directory_lookups": directory,
         "health_batch": health,
         "memory": _memory(),
+        "heartbeat_check_whole_fleet_two_hours_silent": check,
         "last_seen_writes_per_hour_motion_sensor_every_60s": {
             "before": round(3600 / every_before),
             "after": round(3600 / max(after_s, 60.0)),
