@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from uuid import UUID
 
-from anomaly import behaviour, immediate, lag, presence
+from anomaly import behaviour, hub, immediate, lag, presence
 from anomaly.clock import LocalClock, day_iso
 from anomaly.config import DetectorConfig
 from anomaly.daymodel import DayModel, explain, train
@@ -106,7 +106,11 @@ class Detector:
         self.dirty.add(st.home_id)
         dev = self.devices.get(ev.device_id)
         wall = ev.at if now is None else now
-        out = immediate.on_health(st, ev, dev, self.clocks[ev.home_id], lag.home_time(st, wall))
+        clock, now = self.clocks[ev.home_id], lag.home_time(st, wall)
+        if hub.is_hub_link(dev, ev):  # a home hub's link: one alert for the home (anomaly/hub.py)
+            out = hub.on_health(st, ev, clock, now)
+        else:
+            out = immediate.on_health(st, ev, dev, clock, now)
         return _stamped(out, wall) if st.lag else out
 
     def tick(self, now: float) -> list[Action]:
@@ -130,7 +134,10 @@ class Detector:
             out += immediate.escalate_falls(st, self.cfg, clock, now)
         if st.offline:
             out += immediate.check_offline(st, self.home_devices[st.home_id], self.cfg, clock, now)
-        out += behaviour.check_clock(st, self.cfg, clock, now)
+        if st.hubs_down:
+            out += hub.check(st, self.home_devices[st.home_id], self.cfg, clock, now)
+        if not hub.link_down(st):  # while the hub is down silence is no data, not no movement
+            out += behaviour.check_clock(st, self.cfg, clock, now)
         return out
 
     def set_windows(self, home_id: UUID, windows: list[Window]) -> None:

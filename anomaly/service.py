@@ -23,7 +23,7 @@ from anomaly import queries, visits_window
 from anomaly.config import DetectorConfig
 from anomaly.daymodel import FEATURES, DayModel
 from anomaly.detector import Detector
-from anomaly.leader import leadership
+from anomaly.leader import Partition, partition_leadership
 from anomaly.model import Action, Clear, Device, HealthChange, Raise, Reading, Window, ts
 from anomaly.schemas import CarerWindowIn
 from anomaly.state import dump_baseline, dump_live, load_state
@@ -64,9 +64,13 @@ class DetectorService:
         *,
         clock: Callable[[], float] = time.time,
         on_commit: Callable[[list[Action]], None] | None = None,
+        partition: Partition | None = None,
     ) -> None:
         self.pool = pool
         self.options = options or RuntimeOptions()
+        # The homes this process watches (all of them unless the detector runs in partitions).
+        self.partition = partition or Partition()
+        self.cursor_name = self.partition.cursor_name(self.options.name)
         self.clock = clock
         # Told the actions of each committed write (a replay records them with their virtual times).
         self.on_commit = on_commit
@@ -86,7 +90,7 @@ class DetectorService:
     async def start(self) -> None:
         """Load the registry, every home's checkpointed state, the day models and the cursor."""
         async with self.pool.acquire() as conn:
-            saved = await queries.load_cursor(conn, name=self.options.name)
+            saved = await queries.load_cursor(conn, name=self.cursor_name)
             if saved is not None:
                 self.cursor = BatchCursor(saved["batch_low"], set(saved["batch_seen"]))
                 self.health_low, self.health_seen = saved["health_low"], set(saved["health_seen"])
@@ -96,7 +100,8 @@ class DetectorService:
                 self.cursor = BatchCursor(horizon)
                 self.health_low = horizon
             for row in await queries.latest_models(conn):
-                self.detector.models[row["home_id"]] = DayModel.from_bytes(row["model"])
+                if self.partition.owns(row["home_id"]):
+                    self.detector.models[row["home_id"]] = DayModel.from_bytes(row["model"])
         await self._load_registry(force=True)
 
     async def run(self) -> None:
@@ -130,6 +135,12 @@ class DetectorService:
                 conn, low=self.health_low, seen=self.health_seen, limit=self.options.health_limit
             )
         now = self._catching_up_to(rows) or self.clock()
+        self._advance_health(events, horizon, complete)
+        read = len(rows) + len(events)  # what was read, this partition's or not: more may be waiting
+        if self.partition.count > 1:
+            owns = self.partition.owns
+            rows = [r for r in rows if owns(r["home_id"])]
+            events = [e for e in events if owns(e["home_id"])]
         if any(r["device_id"] not in self.detector.devices for r in rows):
             await self._load_registry()
         actions: list[Action] = []
@@ -140,7 +151,6 @@ class DetectorService:
                 ev["device_id"], ev["home_id"], ev["kind"], ev["at"].timestamp(), ev["detail"]
             )
             actions += self.detector.health(change, now)
-        self._advance_health(events, horizon, complete)
         if now >= self._next_housekeeping:
             await self._housekeeping(now)
         if now >= self._next_tick:
@@ -153,7 +163,7 @@ class DetectorService:
         if actions or self.models_new or (now >= self._next_checkpoint and self.detector.dirty):
             await self._write(actions)
             self._next_checkpoint = now + self.options.checkpoint_s
-        return len(rows) + len(events)
+        return read
 
     def _catching_up_to(self, rows: list[asyncpg.Record]) -> float | None:
         """When replaying readings stored well before now (after a restart), the time they were stored.
@@ -197,7 +207,7 @@ class DetectorService:
                 )
             await queries.save_cursor(
                 conn,
-                name=self.options.name,
+                name=self.cursor_name,
                 batch_low=self.cursor.low,
                 batch_seen=sorted(self.cursor.seen),
                 health_low=self.health_low,
@@ -218,15 +228,16 @@ class DetectorService:
         async with self.pool.acquire() as conn:
             homes = await queries.load_homes(conn)
             devices = await queries.load_devices(conn)
+        owns = self.partition.owns
         only = self.options.homes
         for row in homes:
             if only is not None and row["id"] not in only:
                 continue
-            if row["id"] not in self.detector.homes:
+            if row["id"] not in self.detector.homes and owns(row["id"]):
                 state = load_state(row["id"], row["live"], row["baseline"]) if row["live"] else None
                 self.detector.add_home(row["id"], row["timezone"], state)
         for row in devices:
-            if only is not None and row["home_id"] not in only:
+            if not owns(row["home_id"]) or (only is not None and row["home_id"] not in only):
                 continue
             self.detector.add_device(
                 Device(row["id"], row["home_id"], row["type"], row["room"], row["role"], row["event_only"])
@@ -326,8 +337,8 @@ async def serve(settings: Settings, *, ready: asyncio.Event | None = None) -> No
         async with pool.acquire() as conn:
             await migrate(conn, storage=settings.storage)
         config, options = config_from(settings)
-        async with leadership(dsn, options.name):
-            service = DetectorService(pool, config, options)
+        async with partition_leadership(dsn, options.name, settings.detector_partitions) as partition:
+            service = DetectorService(pool, config, options, partition=partition)
             await service.start()
             if ready is not None:
                 ready.set()

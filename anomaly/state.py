@@ -91,6 +91,7 @@ class HomeState:
     falls: dict[str, list[float]] = field(default_factory=dict)  # key -> [at, seq, escalated]
     temps: dict[str, list[float | None]] = field(default_factory=dict)  # room -> [cold since, hot since]
     offline: dict[str, float] = field(default_factory=dict)  # device id -> offline since
+    hubs_down: dict[str, float] = field(default_factory=dict)  # home hub id -> its link down since
     lag: float = 0.0  # how far the home's readings are behind: its clock is the wall clock minus this
     live_at: float = 0.0  # detector time a reading arrived on time (from live_dev)
     live_dev: str = ""

@@ -1,7 +1,8 @@
-"""The device MQTT contract, version 1: topics, payload parsing and the reasons for refusing them.
+"""The device MQTT contract, version 1.1: topics, payload parsing and the reasons for refusing them.
 
-The one module that exports the contract: other packages import its names from here (the message models
-themselves are defined in devices/messages.py)."""
+The one module that exports the device messages' contract: other packages import its names from here
+(the message models themselves are defined in devices/messages.py; the home hubs' batches, added in
+1.1, in devices/hubs.py)."""
 
 from __future__ import annotations
 
@@ -44,6 +45,8 @@ from devices.messages import (
 
 __all__ = [
     "CONTRACT_ERROR_REASONS",
+    "CONTRACT_VERSION",
+    "CONTRACT_VERSION_SEGMENT",
     "EARLIEST_TS",
     "MAX_PAYLOAD_BYTES",
     "MESSAGE_MODELS",
@@ -70,18 +73,25 @@ __all__ = [
     "TemperatureMessage",
     "TopicAddress",
     "WaterLeakMessage",
+    "check_root",
     "command_topic",
     "decode_payload",
     "example_payloads",
     "message_json_schemas",
     "message_topic",
+    "parse_id",
+    "parse_kind",
     "parse_payload",
     "parse_topic",
     "reading_value",
+    "show",
     "validate_payload",
 ]
 
 MAX_PAYLOAD_BYTES = 65536
+# Major version 1 (the topic segment and the payloads' `v`); minor 1 added home hubs (devices/hubs.py):
+# new topics and a new device type only, so every message of a 1.0 device means what it meant.
+CONTRACT_VERSION = "1.1"
 CONTRACT_VERSION_SEGMENT = "v1"
 COMMAND_SEGMENT = "cmd"
 
@@ -151,7 +161,8 @@ class TopicAddress:
     kind: MessageKind
 
 
-def _show(value: object, limit: int = 40) -> str:
+def show(value: object, limit: int = 40) -> str:
+    """A short, safe rendering of an untrusted value for a reason's text."""
     # Only scalars are echoed, and briefly: the input is untrusted and may be huge or deeply nested.
     if isinstance(value, str):
         return repr(value if len(value) <= limit else value[:limit] + "...")
@@ -171,33 +182,36 @@ def _name(field: str, limit: int = 64) -> str:
     return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
 
 
-def _check_root(root: str) -> None:
+def check_root(root: str) -> None:
+    """ValueError unless root is a usable topic root (no wildcards, no empty segments)."""
     if not root or "+" in root or "#" in root or any(not part for part in root.split("/")):
         raise ValueError(f"invalid MQTT topic root {root!r}")
 
 
 def message_topic(root: str, home_id: UUID, device_id: UUID, kind: MessageKind) -> str:
     """Topic a device publishes messages of one kind on."""
-    _check_root(root)
+    check_root(root)
     return f"{root}/{CONTRACT_VERSION_SEGMENT}/{home_id}/{device_id}/{MessageKind(kind).value}"
 
 
 def command_topic(root: str, home_id: UUID, device_id: UUID) -> str:
     """Topic a device subscribes to for commands from the backend."""
-    _check_root(root)
+    check_root(root)
     return f"{root}/{CONTRACT_VERSION_SEGMENT}/{home_id}/{device_id}/{COMMAND_SEGMENT}"
 
 
-def _parse_id(text: str, name: str) -> UUID:
+def parse_id(text: str, name: str) -> UUID:
+    """A topic's (or a batch item's) id; ContractError unless it is a lowercase canonical UUID."""
     # Only the canonical form: otherwise one device could appear under several spellings of its id.
     if _UUID_TEXT.fullmatch(text) is None:
         raise ContractError(
-            "bad_topic", f"topic segment {name} {_show(text)} is not a lowercase canonical UUID"
+            "bad_topic", f"topic segment {name} {show(text)} is not a lowercase canonical UUID"
         )
     return UUID(text)
 
 
-def _parse_kind(kind: object) -> MessageKind:
+def parse_kind(kind: object) -> MessageKind:
+    """A message kind by name; ContractError (unknown_kind) otherwise."""
     if isinstance(kind, MessageKind):
         return kind
     if isinstance(kind, str):
@@ -205,31 +219,31 @@ def _parse_kind(kind: object) -> MessageKind:
             return MessageKind(kind)
         except ValueError:
             pass
-    raise ContractError("unknown_kind", f"unknown message kind {_show(kind)}")
+    raise ContractError("unknown_kind", f"unknown message kind {show(kind)}")
 
 
 def parse_topic(topic: str, *, root: str) -> TopicAddress:
     """Split a device message topic into home, device and kind; raise ContractError if it is malformed."""
-    _check_root(root)
+    check_root(root)
     prefix = root + "/"
     if not topic.startswith(prefix):
-        raise ContractError("bad_topic", f"topic {_show(topic, 200)} is not under root {root!r}")
+        raise ContractError("bad_topic", f"topic {show(topic, 200)} is not under root {root!r}")
     parts = topic[len(prefix) :].split("/")
     if len(parts) != 4:
         raise ContractError(
             "bad_topic",
-            f"topic {_show(topic, 200)} does not match {root}/v1/<home_id>/<device_id>/<kind>",
+            f"topic {show(topic, 200)} does not match {root}/v1/<home_id>/<device_id>/<kind>",
         )
     version, home, device, kind = parts
     if version != CONTRACT_VERSION_SEGMENT:
         raise ContractError(
-            "bad_topic", f"topic version segment {_show(version)} is not supported; expected v1"
+            "bad_topic", f"topic version segment {show(version)} is not supported; expected v1"
         )
-    home_id = _parse_id(home, "home_id")
-    device_id = _parse_id(device, "device_id")
+    home_id = parse_id(home, "home_id")
+    device_id = parse_id(device, "device_id")
     if kind == COMMAND_SEGMENT:
         raise ContractError("bad_topic", "the cmd topic carries commands to the device, not device messages")
-    return TopicAddress(home_id=home_id, device_id=device_id, kind=_parse_kind(kind))
+    return TopicAddress(home_id=home_id, device_id=device_id, kind=parse_kind(kind))
 
 
 def decode_payload(payload: bytes) -> dict[str, Any]:
@@ -265,9 +279,9 @@ def _describe(error: ErrorDetails, kind: MessageKind) -> tuple[str, str]:
     etype, value = error["type"], error.get("input")
     prefix = f"field '{field}'"
     if field == "kind":
-        return "kind_mismatch", f"{prefix}: payload says {_show(value)} but the topic says '{kind}'"
+        return "kind_mismatch", f"{prefix}: payload says {show(value)} but the topic says '{kind}'"
     if field == "v":
-        return "bad_version", f"{prefix}: contract version must be 1, got {_show(value)}"
+        return "bad_version", f"{prefix}: contract version must be 1, got {show(value)}"
     if etype == "missing":
         return "missing_field", f"{prefix} is required in a '{kind}' message"
     if etype == "extra_forbidden":
@@ -283,7 +297,7 @@ def _describe(error: ErrorDetails, kind: MessageKind) -> tuple[str, str]:
         return "out_of_range", f"{prefix}: must not contain control characters"
     rule = re.sub(r"^(Input|String) should", "must", error["msg"])
     if etype in _OUT_OF_RANGE:
-        return "out_of_range", f"{prefix}: {rule}, got {_show(value)}"
+        return "out_of_range", f"{prefix}: {rule}, got {show(value)}"
     return "wrong_type", f"{prefix}: {rule}"
 
 
@@ -298,7 +312,7 @@ def _contract_error(exc: ValidationError, kind: MessageKind) -> ContractError:
 
 def parse_payload(kind: MessageKind | str, payload: bytes) -> DeviceMessage:
     """Validate a message payload for the topic's kind; any violation raises ContractError."""
-    return validate_payload(_parse_kind(kind), decode_payload(payload))
+    return validate_payload(parse_kind(kind), decode_payload(payload))
 
 
 def validate_payload(kind: MessageKind, data: dict[str, Any]) -> DeviceMessage:

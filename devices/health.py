@@ -7,7 +7,7 @@ the batch into them and writes the result and any health events in the caller's 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -25,8 +25,11 @@ BATTERY_OK_PCT = 25
 MIN_GRACE = timedelta(seconds=30)
 GRACE_FRACTION = 0.2
 # How stale last_seen_at may be left for a device that keeps sending: well below MIN_GRACE, so the
-# heartbeat check never takes a device offline because its last messages were not written yet.
+# heartbeat check never takes a device offline because its last messages were not written yet. A
+# device whose type's grace is longer may be left a third of its grace (a motion sensor, 3600 s
+# heartbeat and 720 s grace: 240 s), so a quiet fleet's every message does not rewrite its row.
 LAST_SEEN_EVERY = timedelta(seconds=10)
+LAST_SEEN_GRACE_SHARE = 1 / 3
 # The only kinds that can change more than when a device was last seen.
 STATE_KINDS = frozenset({"presence", "status"})
 
@@ -185,10 +188,28 @@ class HealthKeeper:
     heartbeat check may have changed them); any that is not is folded and written too.
     """
 
-    def __init__(self, *, last_seen_every: timedelta = LAST_SEEN_EVERY, max_devices: int = 500_000) -> None:
-        self._every = last_seen_every
+    def __init__(
+        self,
+        *,
+        last_seen_every: timedelta = LAST_SEEN_EVERY,
+        max_devices: int = 2_000_000,
+        interval_of: Callable[[UUID], float | None] | None = None,
+    ) -> None:
+        self._every = last_seen_every.total_seconds()
         self._max_devices = max_devices
-        self._known: dict[UUID, Known] = {}
+        self._interval_of = interval_of
+        # id's integer -> when last seen as written (epoch s), for devices last written online only:
+        # a float per device, since a fleet's worker keeps a million of them.
+        self._known: dict[int, float] = {}
+
+    def every_s(self, device_id: UUID) -> float:
+        """How long this device's last_seen_at may be left unwritten while it keeps sending."""
+        interval = self._interval_of(device_id) if self._interval_of is not None else None
+        if interval is None:
+            return self._every
+        return max(
+            self._every, grace_for(timedelta(seconds=interval)).total_seconds() * LAST_SEEN_GRACE_SHARE
+        )
 
     async def apply(self, conn: asyncpg.Connection, observations: Sequence[Observed]) -> HealthUpdate:
         """Fold a batch into device_health in the caller's transaction; `learn` the result once committed."""
@@ -201,20 +222,37 @@ class HealthKeeper:
                 items.append(obs)
         if not by_device:
             return HealthUpdate()
-        quiet = [device for device, items in by_device.items() if self._is_quiet(device, items)]
-        quiet_set = set(quiet)
-        loud = [device for device in by_device if device not in quiet_set]
+        quiet: list[UUID] = []
+        touch: dict[UUID, Observed] = {}
+        loud: list[UUID] = []
+        for device, items in by_device.items():
+            if self._is_quiet(device, items):
+                quiet.append(device)
+            elif all(obs.kind not in STATE_KINDS for obs in items):
+                touch[device] = max(items, key=_arrival)
+            else:
+                loud.append(device)
+        # Ordinary readings of a device not known here (or last written long ago): if the row says
+        # online, only when it was seen changes, written without reading and folding the row first.
+        touched = await queries.touch_online(
+            conn, rows=[(d, o.received_at, o.time) for d, o in touch.items()]
+        )
+        loud += [device for device in touch if device not in touched]
         current = await queries.lock_health(conn, device_ids=loud, if_offline=quiet)
         for device in quiet:
             if device not in current:  # still online: nothing to write
                 del by_device[device]
-        return await _fold_and_write(conn, by_device, current)
+        for device in touched:
+            del by_device[device]
+        update = await _fold_and_write(conn, by_device, current)
+        update.known.update({device: Known(True, touch[device].received_at) for device in touched})
+        return update
 
     def _is_quiet(self, device_id: UUID, items: list[Observed]) -> bool:
-        known = self._known.get(device_id)
-        if known is None or not known.online:
+        seen = self._known.get(device_id.int)
+        if seen is None:
             return False
-        if max(obs.received_at for obs in items) - known.seen > self._every:
+        if max(obs.received_at for obs in items).timestamp() - seen > self.every_s(device_id):
             return False
         return all(obs.kind not in STATE_KINDS for obs in items)
 
@@ -222,12 +260,19 @@ class HealthKeeper:
         """Remember what a batch wrote; only once its transaction has committed."""
         if len(self._known) + len(update.known) > self._max_devices:
             self._known.clear()  # a device not known here is simply written again
-        self._known.update(update.known)
+        known = self._known
+        for device_id, k in update.known.items():
+            if k.online:
+                known[device_id.int] = k.seen.timestamp()
+            else:
+                known.pop(device_id.int, None)
 
 
 async def _fold_and_write(
     conn: asyncpg.Connection, by_device: dict[UUID, list[Observed]], current: dict[UUID, dict[str, Any]]
 ) -> HealthUpdate:
+    if not by_device:
+        return HealthUpdate()
     # In the database's uuid order, so that two transactions inserting new rows cannot deadlock.
     device_ids = sorted(by_device, key=_uuid_order)
     updated: list[Health] = []

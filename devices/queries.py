@@ -104,10 +104,26 @@ async def list_devices(conn: asyncpg.Connection, *, home_id: UUID | None = None)
     return rows
 
 
-async def device_routes(conn: asyncpg.Connection) -> dict[UUID, tuple[UUID, str]]:
-    """device id -> (home id, status), for the ingest worker's cache."""
-    rows = await conn.fetch("SELECT id, home_id, status FROM devices")
-    return {r["id"]: (r["home_id"], r["status"]) for r in rows}
+# An event-only device declares no heartbeat: its silence never takes it offline.
+NO_HEARTBEAT_S = 10 * 365 * 86400.0
+
+
+async def device_routes(
+    conn: asyncpg.Connection, *, device_ids: list[UUID] | None = None
+) -> dict[UUID, tuple[UUID, str, bool, float]]:
+    """device id -> (home id, status, is a hub, heartbeat interval s) of every device (or of these)."""
+    select = f"""
+        SELECT d.id, d.home_id, d.status, d.type = 'hub' AS hub,
+               CASE WHEN d.event_only THEN {NO_HEARTBEAT_S} ELSE t.heartbeat_interval_s END AS beat
+        FROM {{source}} JOIN device_types t ON t.type = d.type
+    """
+    if device_ids is None:
+        rows = await conn.fetch(select.format(source="devices d"))
+    else:
+        # A join with the id array, not `= ANY(...)`: see lock_health.
+        source = "unnest($1::uuid[]) AS k (id) JOIN devices d ON d.id = k.id"
+        rows = await conn.fetch(select.format(source=source), device_ids)
+    return {r["id"]: (r["home_id"], r["status"], r["hub"], float(r["beat"])) for r in rows}
 
 
 HEALTH_COLUMNS = (
@@ -139,6 +155,27 @@ async def lock_health(
         [False] * len(device_ids) + [True] * len(quiet),
     )
     return {r["device_id"]: dict(r) for r in rows}
+
+
+async def touch_online(conn: asyncpg.Connection, *, rows: list[tuple[UUID, datetime, datetime]]) -> set[UUID]:
+    """Set last_seen_at/last_event_at of these (device, seen, event) rows where the device is online;
+    returns the devices written (locked in device order, like lock_health)."""
+    if not rows:
+        return set()
+    written = await conn.fetch(
+        """
+        WITH d AS (SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[])
+                   AS d (device_id, seen, event)),
+        locked AS (SELECT h.device_id FROM d JOIN device_health h ON h.device_id = d.device_id
+                   WHERE h.online ORDER BY h.device_id FOR UPDATE OF h)
+        UPDATE device_health h SET last_seen_at = d.seen, last_event_at = d.event, updated_at = now()
+        FROM d JOIN locked l ON l.device_id = d.device_id
+        WHERE h.device_id = d.device_id
+        RETURNING h.device_id
+        """,
+        *(list(column) for column in zip(*rows, strict=True)),
+    )
+    return {r["device_id"] for r in written}
 
 
 async def upsert_health(conn: asyncpg.Connection, *, rows: list[tuple[Any, ...]]) -> None:
@@ -182,7 +219,11 @@ async def set_device_kit(conn: asyncpg.Connection, *, device_id: UUID, role: str
 async def mark_silent_offline(
     conn: asyncpg.Connection, *, now: datetime, grace_fraction: float, min_grace_s: float
 ) -> list[asyncpg.Record]:
-    """Set online=false for active devices silent past interval + grace; returns those devices."""
+    """Set online=false for active devices silent past interval + grace; returns those devices.
+
+    A device behind a home hub that is offline (any other device of a home with a hub) is left as it
+    was: its silence is the hub's, which is one alert for the home (anomaly/hub.py), not one per device.
+    """
     rows: list[asyncpg.Record] = await conn.fetch(
         """
         UPDATE device_health h
@@ -192,6 +233,10 @@ async def mark_silent_offline(
         WHERE h.device_id = d.id AND h.online AND d.status = 'active' AND NOT d.event_only
           AND h.last_seen_at < $1::timestamptz - make_interval(
                 secs => t.heartbeat_interval_s + greatest($3::float8, t.heartbeat_interval_s * $2::float8))
+          AND (d.type = 'hub' OR NOT EXISTS (
+                SELECT 1 FROM devices hub JOIN device_health hh ON hh.device_id = hub.id
+                WHERE hub.home_id = d.home_id AND hub.type = 'hub' AND hub.status = 'active'
+                  AND NOT hh.online))
         RETURNING h.device_id, h.home_id, h.last_seen_at
         """,
         now,

@@ -13,6 +13,7 @@ from accounts.tenancy import Viewer
 from devices import queries
 from devices.dynsec import DeviceAcl, DynsecAdmin, DynsecError
 from devices.errors import BrokerUnavailable, InvalidState, NotFound
+from devices.hubs import HUB_TYPE, hub_command_topic, hub_publish_topic
 from homes import queries as home_queries
 
 log = logging.getLogger(__name__)
@@ -39,8 +40,15 @@ class Provisioned:
     command_topic: str
 
 
-def device_acl(*, topic_root: str, home_id: UUID, device_id: UUID) -> DeviceAcl:
-    """The broker identity and ACL topics of a device."""
+def device_acl(*, topic_root: str, home_id: UUID, device_id: UUID, device_type: str = "") -> DeviceAcl:
+    """The broker identity and ACL topics of a device; a home hub's cover every device of its home."""
+    if device_type == HUB_TYPE:
+        return DeviceAcl(
+            username=str(device_id),
+            client_id=str(device_id),
+            publish_topic=hub_publish_topic(topic_root, home_id),
+            command_topic=hub_command_topic(topic_root, home_id),
+        )
     base = f"{topic_root}/v1/{home_id}/{device_id}"
     return DeviceAcl(
         username=str(device_id),
@@ -88,7 +96,9 @@ async def register_device(
                 device_id = await queries.insert_device(
                     conn, home_id=home_id, device_type=device_type, model=model, room=room, firmware=firmware
                 )
-                acl = device_acl(topic_root=topic_root, home_id=home_id, device_id=device_id)
+                acl = device_acl(
+                    topic_root=topic_root, home_id=home_id, device_id=device_id, device_type=device_type
+                )
                 await queries.insert_credential(conn, device_id=device_id, username=acl.username)
                 password = new_password()
                 try:
@@ -103,6 +113,12 @@ async def register_device(
             raise
     log.info("registered device %s (%s) in home %s", device_id, device_type, home_id)
     return _provisioned(acl, device_id=device_id, home_id=home_id, password=password)
+
+
+def _acl_of(row: asyncpg.Record, topic_root: str) -> DeviceAcl:
+    return device_acl(
+        topic_root=topic_root, home_id=row["home_id"], device_id=row["id"], device_type=row["type"]
+    )
 
 
 async def _forget_in_broker(admin: DynsecAdmin, acl: DeviceAcl) -> None:
@@ -127,7 +143,7 @@ async def rotate_password(
         row = await _active_device(conn, device_id)
         if row["status"] == "decommissioned":
             raise InvalidState(f"device {device_id} is decommissioned; register a new device instead")
-        acl = device_acl(topic_root=topic_root, home_id=row["home_id"], device_id=device_id)
+        acl = _acl_of(row, topic_root)
         password = new_password()
         async with conn.transaction():
             await queries.mark_rotated(conn, device_id=device_id)
@@ -159,7 +175,7 @@ async def _retire(
         row = await _active_device(conn, device_id)
         if row["status"] == "decommissioned":
             raise InvalidState(f"device {device_id} is already decommissioned")
-        acl = device_acl(topic_root=topic_root, home_id=row["home_id"], device_id=device_id)
+        acl = _acl_of(row, topic_root)
         async with conn.transaction():
             await queries.set_device_status(conn, device_id=device_id, status=status)
             try:
@@ -187,7 +203,7 @@ async def sync_broker(pool: asyncpg.Pool, admin: DynsecAdmin, *, topic_root: str
         rows = await queries.list_devices(conn)
     created, removed = [], []
     for row in rows:
-        acl = device_acl(topic_root=topic_root, home_id=row["home_id"], device_id=row["id"])
+        acl = _acl_of(row, topic_root)
         exists = await admin.get_client(acl.username) is not None
         if row["status"] == "active" and not exists:
             await admin.create_device(acl, new_password())

@@ -163,8 +163,19 @@ def _fast_check(kind: MessageKind, payload: bytes) -> Checked | None:
         data = orjson.loads(payload)
     except (UnicodeDecodeError, orjson.JSONDecodeError):
         return None
-    if type(data) is not dict:
-        return None
+    return _fast_fields(kind, data) if type(data) is dict else None
+
+
+def check_data(kind: MessageKind, data: dict[str, Any]) -> Checked:
+    """check_payload's decision on a payload already decoded (a hub batch's item, without device_id)."""
+    checked = _fast_fields(kind, data)
+    if checked is not None:
+        return checked
+    message = validate_payload(kind, data)
+    return Checked(message.ts, message.seq, reading_value(message), data)
+
+
+def _fast_fields(kind: MessageKind, data: dict[str, Any]) -> Checked | None:
     fields, value_of = FAST_FIELDS[kind]
     required = 0
     for name, x in data.items():

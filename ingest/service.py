@@ -10,16 +10,19 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TypeVar
+from uuid import UUID
 
 import asyncpg
 
 from devices.contract import PRIORITY_KINDS, ContractError, TopicAddress, parse_topic
 from devices.health import HealthKeeper
+from devices.hubs import is_batch_topic
 from ingest import metrics
 from ingest.checks import Checked, check_payload
 from ingest.directory import DeviceDirectory, Route
+from ingest.relay import Opened, Relayed, judge, open_batch, reading, refusal
 from ingest.writer import BatchWriter, ReadingRow, Rejected
 from kernel.mqtt import AsyncMqttClient, Inbox, Incoming, MqttConfig
 
@@ -30,7 +33,6 @@ SHARE_GROUP = "telecare-ingest"
 PRIORITY_SHARE_GROUP = "telecare-ingest-priority"
 # The topics' last segments a priority lane subscribes to (the contract puts the kind in the topic).
 PRIORITY_TOPIC_KINDS = frozenset(kind.value for kind in PRIORITY_KINDS)
-FUTURE_TOLERANCE = timedelta(minutes=5)
 SESSION_EXPIRY_S = 7 * 24 * 3600
 # Parsed topics are remembered (one per device and kind): parsing two UUIDs costs more than the rest.
 TOPIC_CACHE_SIZE = 50_000
@@ -54,7 +56,7 @@ class Pending:
     """A received message and what it became, waiting for its commit and acknowledgement."""
 
     message: Incoming
-    outcome: ReadingRow | Rejected | None = None
+    outcome: ReadingRow | Rejected | Relayed | None = None
     queued: float = 0.0  # time.monotonic() when the router handed it on
 
 
@@ -164,7 +166,7 @@ class IngestWorker:
 
     def __post_init__(self) -> None:
         self.directory = DeviceDirectory(self.pool)
-        self.health = HealthKeeper()
+        self.health = HealthKeeper(interval_of=self.directory.heartbeat_s)
         self.client: AsyncMqttClient | None = None
         self._addresses: dict[str, TopicAddress] = {}
         self.subscribed = asyncio.Event()
@@ -213,27 +215,28 @@ class IngestWorker:
             messages = await inbox.take(ROUTE_AT_MOST)
             metrics.RECEIVED.inc(len(messages))
             now = time.monotonic()
-            for message in messages:
-                checked = self._check(message)
+            parsed = [self._parse(message) for message in messages]
+            await self._fetch_routes(parsed)
+            route_of = self.directory.fresh()
+            for message, checked in zip(messages, parsed, strict=True):
                 if isinstance(checked, Rejected):
                     lanes[0].add(Pending(message, self._dead_letter(message, checked), now))
                     continue
+                if isinstance(checked, Opened):
+                    self._relay(Pending(message, judge(message, checked, route_of), now), priority, lanes)
+                    continue
                 address, payload = checked
-                # Known devices are answered from memory without a coroutine; the rest ask the registry.
-                route = self.directory.cached(address.device_id)
-                if route is None:
-                    lookup = functools.partial(self.directory.lookup, address.device_id)
-                    route = await until_database_answers("looking up a device", lookup)
                 if self.clock is not None:
                     message = replace(message, received_at=self.clock())
-                outcome = _decide(message, address, payload, route)
+                outcome = _decide(message, address, payload, route_of(address.device_id))
                 if isinstance(outcome, Rejected):
                     # Dead letters stay in order.
                     lanes[0].add(Pending(message, self._dead_letter(message, outcome), now))
                 elif outcome.kind in PRIORITY_KINDS:
                     self._priority(priority, later).add(Pending(message, outcome, now))
                 else:
-                    lanes[address.device_id.int % len(lanes)].add(Pending(message, outcome, now))
+                    # By home: a hub's batches and its devices' own messages then keep their order.
+                    lanes[address.home_id.int % len(lanes)].add(Pending(message, outcome, now))
             if inbox.held * 2 >= inbox.maxsize:
                 # Half the broker's window is held: waiting for fuller batches would soon wait for nothing
                 # (and leave an alarm queued in the broker behind the rest), so commit what is here.
@@ -241,6 +244,37 @@ class IngestWorker:
                     lane.flush()
             # take() does not yield while messages are waiting: let the writers have their replies.
             await asyncio.sleep(0)
+
+    async def _fetch_routes(self, parsed: list[tuple[TopicAddress, Checked] | Opened | Rejected]) -> None:
+        """Ask the registry, in one query, for every device of these messages not fresh in memory.
+
+        Many quiet devices each send rarely, so most of their messages find their cache entry expired:
+        asking for them one at a time, with the router waiting for each answer, was what held a worker
+        with 100,000 devices to a few thousand messages a second (docs/scaling.md).
+        """
+        cached = self.directory.fresh()
+        wanted: set[UUID] = set()
+        for checked in parsed:
+            if isinstance(checked, Opened):
+                wanted.update(d for d in checked.device_ids() if cached(d) is None)
+            elif not isinstance(checked, Rejected) and cached(checked[0].device_id) is None:
+                wanted.add(checked[0].device_id)
+        if wanted:
+            lookup = functools.partial(self.directory.lookup_many, list(wanted))
+            await until_database_answers("looking up devices", lookup)
+
+    def _relay(self, pending: Pending, priority: Lane, lanes: list[Lane]) -> None:
+        """A hub's batch: in the priority writer when it carries an alarm, else its home's lane."""
+        outcome = pending.outcome
+        if isinstance(outcome, Rejected):
+            lanes[0].add(pending)
+        elif isinstance(outcome, Relayed) and outcome.priority and not self.priority_only:
+            # The priority lane never sees a batch (it subscribes to the priority kinds' topics), so
+            # the main worker stores it at once, whether or not the lane listens.
+            priority.add(pending)
+        else:
+            home = outcome.readings[0].home_id.int if isinstance(outcome, Relayed) and outcome.readings else 0
+            lanes[home % len(lanes)].add(pending)
 
     def _priority(self, priority: Lane, later: Lane | None) -> Lane:
         """The main worker's priority writer, or while a priority lane listens the one that waits first."""
@@ -253,6 +287,12 @@ class IngestWorker:
         if ready is not None and message.topic.rpartition("/")[2] in PRIORITY_TOPIC_KINDS and ready():
             return None
         return rejected
+
+    def _parse(self, message: Incoming) -> tuple[TopicAddress, Checked] | Opened | Rejected:
+        """A device message checked, a hub's batch opened, or why the message is refused."""
+        if is_batch_topic(message.topic):
+            return open_batch(message, root=self.topic_root)
+        return self._check(message)
 
     def _check(self, message: Incoming) -> tuple[TopicAddress, Checked] | Rejected:
         try:
@@ -286,8 +326,8 @@ class IngestWorker:
         # Acknowledge only now: the rows are committed, so the broker may forget these messages.
         client.ack_all([item.message for item in items])
         committed = time.time()
-        for reading in stored:
-            metrics.LAG_SECONDS.observe(max(committed - reading.time.timestamp(), 0.0))
+        for row in stored:
+            metrics.LAG_SECONDS.observe(max(committed - row.time.timestamp(), 0.0))
 
     async def _commit_or_split(self, writer: BatchWriter, items: list[Pending]) -> list[ReadingRow]:
         try:
@@ -297,16 +337,30 @@ class IngestWorker:
             log.warning("batch refused by the database (%s); storing one by one", exc)
         stored: list[ReadingRow] = []
         for item in items:
-            try:
-                stored += await self._commit(writer, [item])
-            except asyncpg.DataError as exc:
-                item.outcome = Rejected("storage_error", str(exc))
-                stored += await self._commit(writer, [item])
+            # A hub's batch, one reading at a time: the item the database refuses is the one dead-lettered.
+            parts = _parts(item)
+            for part in parts:
+                try:
+                    stored += await self._commit(writer, [part])
+                except asyncpg.DataError as exc:
+                    source = part.outcome.source if isinstance(part.outcome, ReadingRow) else None
+                    raw = source.payload if source is not None and len(parts) > 1 else None
+                    part.outcome = Rejected("storage_error", str(exc), raw)
+                    stored += await self._commit(writer, [part])
         return stored
 
     async def _commit(self, writer: BatchWriter, items: list[Pending]) -> list[ReadingRow]:
-        readings = [i.outcome for i in items if type(i.outcome) is ReadingRow]
-        rejected = [(i.message, i.outcome) for i in items if isinstance(i.outcome, Rejected)]
+        readings: list[ReadingRow] = []
+        rejected: list[tuple[Incoming, Rejected]] = []
+        for i in items:
+            outcome = i.outcome
+            if type(outcome) is ReadingRow:
+                readings.append(outcome)
+            elif isinstance(outcome, Rejected):
+                rejected.append((i.message, outcome))
+            elif isinstance(outcome, Relayed):
+                readings += outcome.readings
+                rejected += [(i.message, r) for r in outcome.rejected]
         fresh = await writer.store(readings, rejected)
         for _, r in rejected:
             metrics.DEAD_LETTERS.labels(r.reason).inc()
@@ -329,22 +383,16 @@ def _decide(
     message: Incoming, address: TopicAddress, checked: Checked, route: Route | None
 ) -> ReadingRow | Rejected:
     """The reading a valid message becomes, or why it is refused (unknown, moved or inactive device)."""
-    if route is None:
-        return Rejected("unknown_device", f"device {address.device_id} is not registered")
-    home_id, status = route
-    if home_id != address.home_id:
-        return Rejected("home_mismatch", f"device {address.device_id} belongs to another home")
-    if status != "active":
-        return Rejected("device_inactive", f"device {address.device_id} is {status}")
-    return ReadingRow(
-        time=checked.ts,
-        received_at=message.received_at,
-        home_id=home_id,
-        device_id=address.device_id,
-        seq=checked.seq,
-        kind=address.kind.value,
-        value=checked.value,
-        payload=checked.data,
-        clock_suspect=checked.ts > message.received_at + FUTURE_TOLERANCE,
-        source=message,
-    )
+    refused = refusal(address.device_id, address.home_id, route)
+    if refused is not None:
+        return refused
+    return reading(message, address.home_id, address.device_id, address.kind.value, checked, message)
+
+
+def _parts(item: Pending) -> list[Pending]:
+    """A pending message as parts that can be committed alone: a batch's readings and refusals, or itself."""
+    outcome = item.outcome
+    if not isinstance(outcome, Relayed):
+        return [item]
+    parts: list[ReadingRow | Rejected] = [*outcome.readings, *outcome.rejected]
+    return [Pending(item.message, part, item.queued) for part in parts]

@@ -21,7 +21,7 @@ import logging
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 import asyncpg
@@ -34,6 +34,22 @@ from kernel.mqtt import Incoming
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+class Source(Protocol):
+    """Where a reading came from, for its dead letter: a message, or one item of a hub's batch."""
+
+    @property
+    def topic(self) -> str:
+        """The MQTT topic."""
+
+    @property
+    def payload(self) -> bytes:
+        """The message's (or the item's) bytes."""
+
+    @property
+    def received_at(self) -> datetime:
+        """When it arrived."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +66,7 @@ class ReadingRow:
     payload: dict[str, Any]
     clock_suspect: bool
     # The message it came from, for a dead letter if its seq turns out to be reused.
-    source: Incoming | None = field(default=None, compare=False, repr=False)
+    source: Source | None = field(default=None, compare=False, repr=False)
 
 
 def columns(readings: list[ReadingRow]) -> list[list[Any]]:
@@ -70,10 +86,12 @@ def columns(readings: list[ReadingRow]) -> list[list[Any]]:
 
 @dataclass(frozen=True, slots=True)
 class Rejected:
-    """A message that goes to the dead-letter table."""
+    """A message that goes to the dead-letter table (or one item of a hub's batch: then `payload`)."""
 
     reason: str
     detail: str
+    # A refused item of a hub's batch keeps its own JSON here; the message's payload is the whole batch.
+    payload: bytes | None = None
 
 
 class ConnectionLost(ConnectionError):
@@ -232,7 +250,10 @@ async def _write(
 ) -> tuple[list[ReadingRow], HealthUpdate]:
     """Write one batch in the caller's transaction; returns the readings that were new."""
     fresh: list[ReadingRow] = []
-    letters = [(m.received_at, m.topic, m.payload, r.reason, r.detail) for m, r in rejected]
+    letters = [
+        (m.received_at, m.topic, m.payload if r.payload is None else r.payload, r.reason, r.detail)
+        for m, r in rejected
+    ]
     if readings:
         fresh, reused = await _store_once(conn, readings)
         letters += reused

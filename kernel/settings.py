@@ -146,6 +146,9 @@ class Settings(BaseSettings):
         default=9000.0, gt=0, le=86400, description="quiet limit of a home still on cautious defaults"
     )
     detector_offline_grace_s: float = Field(default=600.0, ge=0, le=86400)
+    # Detector processes on disjoint shares of the homes (issue 17): each `telecare detect` takes the
+    # first free one of this many partitions, and one more process is the standby for any of them.
+    detector_partitions: int = Field(default=1, ge=1, le=256)
 
     # Carer visits (issue 14; visits/): the plans' rolling horizon and the visits' periodic jobs.
     visits_horizon_days: int = Field(default=14, ge=1, le=90, description="visits materialised ahead")

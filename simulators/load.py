@@ -1,4 +1,6 @@
-"""Load mode: many devices at a fixed total rate, QoS 1, never losing the publisher's own messages.
+"""Load mode: many devices at a fixed total rate, QoS 1, never losing the publisher's own messages; or
+a fleet of homes behind their hubs (`publish_fleet`, the model in simulators/fleet.py; the reconnect
+storm is simulators/storm.py).
 
 One MQTT connection publishes for many devices (like a test rig or a home hub), so it needs an
 identity allowed to publish under the whole topic root (`create_rig_identity`). Every message is
@@ -20,6 +22,7 @@ import orjson
 from devices.contract import MessageKind, message_topic
 from devices.dynsec import DynsecAdmin
 from kernel.mqtt import AsyncMqttClient, MqttConfig, MqttError
+from simulators.fleet import FleetClock
 
 log = logging.getLogger(__name__)
 
@@ -137,3 +140,53 @@ async def _send(
                 await asyncio.sleep(0.5)
     finally:
         slots.release()
+
+
+@dataclass
+class FleetLoadResult:
+    """What the fleet load sent: messages and readings the broker acknowledged."""
+
+    messages: int = 0
+    readings: int = 0
+    alarms: int = 0
+    retries: int = 0
+    seconds: float = 0.0
+
+
+async def publish_fleet(
+    config: MqttConfig, fleet: FleetClock, *, duration_s: float, tick_s: float = 0.1, window: int = 500
+) -> FleetLoadResult:
+    """Publish what the fleet's homes send for `duration_s` seconds of wall clock (simulators/fleet.py).
+
+    One connection for every hub (a test rig's identity, `create_rig_identity`): the broker's ACL of
+    each hub is tested apart; this is for load.
+    """
+    client = AsyncMqttClient(config)
+    await client.connect()
+    result = FleetLoadResult()
+    slots = asyncio.Semaphore(window)
+    tasks: set[asyncio.Task[None]] = set()
+    started = time.time()
+    scratch = LoadResult()
+    try:
+        t = started
+        while t < started + duration_s:
+            for message in fleet.step(t, t + tick_s):
+                await slots.acquire()
+                key = (UUID(int=result.messages), 0)
+                task = asyncio.create_task(
+                    _send(client, message.topic, message.payload, key, scratch, slots, 30.0)
+                )
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+                result.messages += 1
+                result.readings += message.readings
+                result.alarms += message.alarm
+            t += tick_s
+            await asyncio.sleep(max(0.0, t - time.time()))
+        await asyncio.gather(*tasks)
+    finally:
+        result.seconds = time.time() - started
+        result.retries = scratch.retries
+        await client.disconnect()
+    return result

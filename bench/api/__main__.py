@@ -129,13 +129,15 @@ async def login_all(url: str, emails: list[str], *, clients: int) -> list[str]:
         return tokens
 
 
-def run_wrk(url: str, tokens: Path, *, clients: int, seconds: int) -> dict[str, Any]:
-    """One wrk run of the listing script, a thread per connection; the script's summary (microseconds)."""
+def run_wrk(
+    url: str, tokens: Path, *, clients: int, seconds: int, script: Path = WRK_SCRIPT
+) -> dict[str, Any]:
+    """One wrk run of a script (the listing's by default), a thread per connection; its summary (µs)."""
     wrk = shutil.which("wrk")
     if wrk is None:
         raise SystemExit("api bench: wrk is missing (apt-get install wrk; `make bench` installs it)")
     command = [wrk, f"-t{clients}", f"-c{clients}", f"-d{seconds}s", "--timeout", "10s"]
-    command += ["-s", str(WRK_SCRIPT), url]
+    command += ["-s", str(script), url]
     env = {**os.environ, "BENCH_TOKENS": str(tokens)}
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
     summary: dict[str, Any] = orjson.loads(done.stdout.strip().splitlines()[-1])

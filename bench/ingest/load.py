@@ -162,7 +162,7 @@ def _await_connack(client: paho.Client) -> None:
         client.loop(timeout=0.05)
 
 
-class _Publisher:
+class Publisher:
     def __init__(self, broker: Broker, plan: Plan, client_id: str) -> None:
         self.broker, self.plan, self.client_id = broker, plan, client_id
         self.topics = [message_topic(plan.topic_root, UUID(h), UUID(d), k) for h, d, k in plan.devices]
@@ -262,7 +262,7 @@ class _Publisher:
 
 def _publisher_main(broker: Broker, plan: Plan, client_id: str, out: Connection) -> None:
     try:
-        out.send(_Publisher(broker, plan, client_id).run())
+        out.send(Publisher(broker, plan, client_id).run())
     except Exception as exc:  # reported to the parent, which fails the bench
         out.send(Report(0, 0, 0, 0, 0, 0.0, 0.0, 0.0, f"{type(exc).__name__}: {exc}"))
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import uuid
 from collections.abc import Callable
 
 import asyncpg
 import pytest
 
-from anomaly.leader import LeadershipLost, leadership
+from anomaly.leader import LeadershipLost, Partition, leadership, partition_leadership
 
 
 async def test_a_standby_waits_then_takes_over(db_url: str) -> None:
@@ -61,3 +63,30 @@ async def _until(condition: Callable[[], bool]) -> None:
 async def _until_holder(conn: asyncpg.Connection) -> None:
     while not await conn.fetchval("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"):
         await asyncio.sleep(0.02)
+
+
+async def test_partitions_have_one_holder_each_and_a_standby_takes_over_a_failed_one(db_url: str) -> None:
+    held: dict[str, Partition] = {}
+
+    async def detector(label: str, hold: asyncio.Event) -> None:
+        async with partition_leadership(db_url, "fleet", 2, retry_s=0.05) as partition:
+            held[label] = partition
+            await hold.wait()
+
+    holds = {label: asyncio.Event() for label in ("a", "b", "spare")}
+    tasks = {label: asyncio.create_task(detector(label, holds[label])) for label in ("a", "b")}
+    await asyncio.wait_for(_until(lambda: len(held) == 2), 5)
+    tasks["spare"] = asyncio.create_task(detector("spare", holds["spare"]))
+    await asyncio.sleep(0.3)
+    assert sorted(p.index for p in held.values()) == [0, 1] and "spare" not in held
+    failed = held["b"]
+    tasks["b"].cancel()  # b's process dies: its connection, and with it its lock, goes
+    with contextlib.suppress(asyncio.CancelledError):
+        await tasks["b"]
+    await asyncio.wait_for(_until(lambda: "spare" in held), 5)
+    assert held["spare"] == failed
+    homes = [uuid.uuid4() for _ in range(200)]
+    assert all(held["a"].owns(h) != held["spare"].owns(h) for h in homes)  # disjoint, and all covered
+    for label in ("a", "spare"):
+        holds[label].set()
+        await tasks[label]

@@ -124,3 +124,16 @@ async def test_many_devices_in_one_batch(conn: asyncpg.Connection) -> None:
     assert second.events == []
     online = await conn.fetchval("SELECT count(*) FROM device_health WHERE online AND home_id = $1", home)
     assert online == len(devices)
+
+
+async def test_a_device_with_a_long_grace_has_last_seen_written_less_often(conn: asyncpg.Connection) -> None:
+    home, device = await _device(conn)  # a motion sensor: 3600 s heartbeat, 720 s grace
+    keeper = HealthKeeper(interval_of=lambda _d: 3600.0)
+    assert keeper.every_s(device) == 240.0  # a third of its grace
+    assert HealthKeeper(interval_of=lambda _d: 60.0).every_s(device) == 10.0  # a hub: never under 10 s
+    await _apply(conn, keeper, _obs(home, device, 0))
+    quiet = await _apply(conn, keeper, _obs(home, device, 200))
+    assert quiet.known == {}
+    assert (await _row(conn, device))["last_seen_at"] == T0
+    await _apply(conn, keeper, _obs(home, device, 241))
+    assert (await _row(conn, device))["last_seen_at"] == T0 + timedelta(seconds=241)
