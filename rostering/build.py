@@ -53,6 +53,7 @@ class _Layout:
     start_loc: list[int]
     home_loc: list[int]
     visit_loc: dict[str, int]
+    second_loc: dict[str, int]  # a double-up's second carer's copy of the location
     loc_key: list[tuple[str, ...]]  # what a location is, for deciding its edges
     break_loc: dict[int, int]  # vehicle -> its break location
 
@@ -63,7 +64,7 @@ def _needs_break(day: DayInput, vehicle: Vehicle) -> bool:
 
 
 def _layout(day: DayInput) -> _Layout:
-    lay = _Layout([], [], [], {}, [], {})
+    lay = _Layout([], [], [], {}, {}, [], {})
     for k, vehicle in enumerate(day.vehicles):
         lay.start_loc.append(len(lay.points))
         lay.points.append(vehicle.start_at)
@@ -89,6 +90,13 @@ def _layout(day: DayInput) -> _Layout:
             lay.points.append(visit.location)
             lay.loc_key.append(key)
         lay.visit_loc[visit.id] = by_key[key]
+        if visit.carers_needed >= 2:
+            second = (*key, "second")
+            if second not in by_key:
+                by_key[second] = len(lay.points)
+                lay.points.append(visit.location)
+                lay.loc_key.append(second)
+            lay.second_loc[visit.id] = by_key[second]
     for k, vehicle in enumerate(day.vehicles):
         if _needs_break(day, vehicle):
             lay.break_loc[k] = len(lay.points)
@@ -107,18 +115,25 @@ def _profile(
     visits_at: dict[int, Visit] = {}
     for visit in day.visits:
         visits_at.setdefault(day_loc(lay, visit.id), visit)
+        if visit.id in lay.second_loc:
+            visits_at.setdefault(lay.second_loc[visit.id], visit)
     for loc, visit in visits_at.items():
         if not eligible(visit, vehicle.carer):
             duration[:, loc] = FORBIDDEN_S
             distance[:, loc] = FORBIDDEN_COST
             continue
         surcharge = weights.new_carer * (1.0 - day.familiarity.get((visit.client_id, vehicle.carer.id), 0.0))
-        kept_by = lay.loc_key[loc][4]
+        kept_by = lay.loc_key[loc][5] if len(lay.loc_key[loc]) > 5 else lay.loc_key[loc][4]
         if kept_by and kept_by != vehicle.carer.id:
             surcharge += day.keep_weight
         column = distance[:, loc] + round(surcharge)
         column[loc] = 0  # a second visit at the same home in a row is no new stranger
         distance[:, loc] = column
+    for vid, second in lay.second_loc.items():
+        # One carer may not do both halves of a double-up back to back (before the meeting time is pinned).
+        first = lay.visit_loc[vid]
+        duration[first, second] = duration[second, first] = FORBIDDEN_S
+        distance[first, second] = distance[second, first] = FORBIDDEN_COST
     for other, loc in lay.break_loc.items():
         if other != k:
             duration[:, loc] = FORBIDDEN_S
@@ -131,12 +146,14 @@ def _profile(
 
 
 def _own_break(loc: int, lay: _Layout, duration: NDArray[np.int64], distance: NDArray[np.int64]) -> None:
-    # The break is taken where the carer is: getting there is free, and leaving it towards j is timed as the
-    # longest drive into j, so the real schedule (rest, then drive from the last home) is never later. The
-    # columns already carry what the carer may not do and whom they do not know, so the break keeps both.
+    # The break is taken where the carer is: getting there is free, and leaving it towards j is timed as a
+    # typical short drive into j (the 8th-nearest location's). A round where the real drive is longer is
+    # caught when the real schedule is checked, and its break moved to where it fits (rostering/solve.py).
+    # The columns already carry what the carer may not do and whom they do not know; the break keeps both.
     real = [i for i, key in enumerate(lay.loc_key) if key[0] != "break"]
-    out_duration = duration[real, :].max(axis=0)
-    out_distance = np.rint(np.median(distance[real, :], axis=0)).astype(np.int64)
+    k = min(8, len(real) - 1)
+    out_duration = np.partition(duration[real, :], k, axis=0)[k, :]
+    out_distance = np.partition(distance[real, :], k, axis=0)[k, :]
     duration[:, loc] = 0
     distance[:, loc] = 0
     duration[loc, :] = out_duration
@@ -159,25 +176,31 @@ def _clients(
         loc = lay.visit_loc[visit.id]
         early, late = day.seconds(visit.window_start), day.seconds(visit.window_end)
         if visit.carers_needed >= 2:
-            pin = day.seconds(day.pins[visit.id])
-            for half in (0, 1):
-                # Both halves start at the same pinned second, so no carer can do both, and both are there.
-                clients.append(_client(loc, visit.duration_s, pin, pin, PRIZE, None, f"{visit.id}#{half}"))
+            # First pass: each half anywhere in the window. Second pass: both pinned to one second, so no
+            # carer can do both and both carers are there together.
+            pin = day.pins.get(visit.id)
+            lo, hi = (early, late) if pin is None else (day.seconds(pin), day.seconds(pin))
+            for half, at in ((0, loc), (1, lay.second_loc[visit.id])):
+                clients.append(_client(at, visit.duration_s, lo, hi, PRIZE, None, f"{visit.id}#{half}"))
                 nodes.append(NodeRef(visit.id, half, False, None))
             continue
         late_from = day.seconds(visit.planned_start) + w.late_grace_s
-        if early < late_from < late:
-            group = len(groups)
-            mean_late = (w.late_grace_s + late - day.seconds(visit.planned_start)) / 2
-            groups.append(pyvrp.ClientGroup([len(clients), len(clients) + 1], required=False))
-            clients.append(_client(loc, visit.duration_s, early, late_from, PRIZE, group, visit.id))
+        allowed = day.late_allowed
+        if allowed is None or visit.id not in allowed or not early < late_from < late:
+            on_time_only = allowed is not None and visit.id not in allowed
+            latest = min(late, max(early, late_from)) if on_time_only else late
+            clients.append(_client(loc, visit.duration_s, early, latest, PRIZE, None, visit.id))
             nodes.append(NodeRef(visit.id, 0, False, None))
-            tier_prize = PRIZE - round(w.lateness * mean_late)
-            clients.append(_client(loc, visit.duration_s, late_from, late, tier_prize, group, visit.id))
-            nodes.append(NodeRef(visit.id, 0, True, None))
-        else:
-            clients.append(_client(loc, visit.duration_s, early, late, PRIZE, None, visit.id))
-            nodes.append(NodeRef(visit.id, 0, late_from <= early, None))
+            continue
+        # The on-time start, or a late one priced by the lateness weight: one of the two at most.
+        group = len(groups)
+        mean_late = (w.late_grace_s + late - day.seconds(visit.planned_start)) / 2
+        groups.append(pyvrp.ClientGroup([len(clients), len(clients) + 1], required=False))
+        clients.append(_client(loc, visit.duration_s, early, late_from, PRIZE, group, visit.id))
+        nodes.append(NodeRef(visit.id, 0, False, None))
+        tier_prize = PRIZE - round(w.lateness * mean_late)
+        clients.append(_client(loc, visit.duration_s, late_from, late, tier_prize, group, visit.id))
+        nodes.append(NodeRef(visit.id, 0, True, None))
     for k, loc in lay.break_loc.items():
         vehicle = day.vehicles[k]
         start = day.seconds(max(vehicle.shift.start, vehicle.available_from))
@@ -205,7 +228,9 @@ def _client(
     )
 
 
-def _vehicle_types(day: DayInput, lay: _Layout) -> tuple[list[pyvrp.Depot], list[pyvrp.VehicleType]]:
+def _vehicle_types(
+    day: DayInput, lay: _Layout, profile_of: list[int]
+) -> tuple[list[pyvrp.Depot], list[pyvrp.VehicleType]]:
     depots: list[pyvrp.Depot] = []
     types: list[pyvrp.VehicleType] = []
     fair = _fair_share_s(day)
@@ -234,7 +259,7 @@ def _vehicle_types(day: DayInput, lay: _Layout) -> tuple[list[pyvrp.Depot], list
                 max_overtime=overtime,
                 unit_overtime_cost=max(1, round(day.weights.fairness)) if overtime else 0,
                 unit_distance_cost=1,
-                profile=k,
+                profile=profile_of[k],
                 name=vehicle.carer.id,
             )
         )
@@ -252,13 +277,21 @@ def build(day: DayInput, travel: TravelMatrix) -> Built:
     lay = _layout(day)
     modes = {v.carer.travel_mode for v in day.vehicles}
     base = {mode: travel.durations(lay.points, mode) for mode in modes}
-    distances, durations = [], []
+    distances: list[NDArray[np.int64]] = []
+    durations: list[NDArray[np.int64]] = []
+    profile_of: list[int] = []
+    seen: dict[bytes, int] = {}
     for k, vehicle in enumerate(day.vehicles):
         distance, duration = _profile(day, lay, k, base[vehicle.carer.travel_mode])
-        distances.append(distance)
-        durations.append(duration)
+        # Carers whose matrices come out identical share one profile: fewer profiles search faster.
+        key = distance.tobytes() + duration.tobytes()
+        if key not in seen:
+            seen[key] = len(distances)
+            distances.append(distance)
+            durations.append(duration)
+        profile_of.append(seen[key])
     clients, nodes, groups = _clients(day, lay)
-    depots, types = _vehicle_types(day, lay)
+    depots, types = _vehicle_types(day, lay, profile_of)
     data = pyvrp.ProblemData(
         locations=[pyvrp.Location(p.lon, p.lat) for p in lay.points],
         clients=clients,

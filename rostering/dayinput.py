@@ -38,6 +38,9 @@ class DayInput:
     keep: Mapping[str, str] = field(default_factory=dict)  # visit -> carer whose round has it now
     keep_weight: float = 0.0
     pins: Mapping[str, datetime] = field(default_factory=dict)  # double-up -> the start both carers meet
+    # None: every visit has its whole window (the first pass, for coverage). A set: the second pass, where
+    # only these visits may start late (priced by the lateness weight) and the others must start on time.
+    late_allowed: frozenset[str] | None = None
 
     def seconds(self, at: datetime) -> int:
         """An aware datetime on the solver's clock."""

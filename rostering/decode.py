@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pyvrp
 
-from rostering.build import Built
+from rostering.build import Built, NodeRef
 from rostering.dayinput import DayInput
 from rostering.model import Assignment, Round, Stop, StopKind, Visit
 
@@ -21,19 +21,27 @@ class Sequence:
     vehicle: int
     items: tuple[str, ...]
     depart_s: int
+    refs: tuple[NodeRef, ...] = ()  # what the PyVRP clients behind the items stand for
+    starts: tuple[int, ...] = ()  # when the solver has each item start
 
 
 def sequences(built: Built, solution: pyvrp.Solution) -> list[Sequence]:
     """Every used vehicle's order of stops, from a PyVRP solution."""
     found: list[Sequence] = []
     for route in solution.routes():
-        items = []
+        items: list[str] = []
+        refs: list[NodeRef] = []
+        starts: list[int] = []
         for activity in route.schedule():
             if not activity.is_client():
                 continue
             node = built.nodes[activity.idx]
             items.append(node.visit_id if node.visit_id is not None else BREAK)
-        found.append(Sequence(route.vehicle_type(), tuple(items), int(route.start_time())))
+            refs.append(node)
+            starts.append(int(activity.start_time))
+        found.append(
+            Sequence(route.vehicle_type(), tuple(items), int(route.start_time()), tuple(refs), tuple(starts))
+        )
     return found
 
 
