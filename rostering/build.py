@@ -123,8 +123,8 @@ def _profile(
             distance[:, loc] = FORBIDDEN_COST
             continue
         surcharge = weights.new_carer * (1.0 - day.familiarity.get((visit.client_id, vehicle.carer.id), 0.0))
-        kept_by = lay.loc_key[loc][5] if len(lay.loc_key[loc]) > 5 else lay.loc_key[loc][4]
-        if kept_by and kept_by != vehicle.carer.id:
+        kept_by = lay.loc_key[loc][4]  # in a re-plan, the carers whose round has it now
+        if kept_by and vehicle.carer.id not in kept_by.split(","):
             surcharge += day.keep_weight
         column = distance[:, loc] + round(surcharge)
         column[loc] = 0  # a second visit at the same home in a row is no new stranger

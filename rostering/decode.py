@@ -135,7 +135,7 @@ def reasons(day: DayInput, visit: Visit, carers: list[str], late_s: int) -> tupl
             said.append(f"{carer}: has visited the client in the last {day.weights.history_days} days")
         else:
             said.append(f"{carer}: new to the client")
-        if day.keep.get(visit.id) == carer:
+        if carer in day.keep.get(visit.id, "").split(","):
             said.append(f"{carer}: already had this visit; kept")
     if visit.skills:
         said.append("has the skills: " + ", ".join(sorted(visit.skills)))
