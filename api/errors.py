@@ -17,6 +17,7 @@ from accounts import errors as accounts
 from alerts import errors as alerts
 from devices import errors as devices
 from homes import errors as homes
+from rostering import errors as rostering
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +40,23 @@ _DOMAIN_STATUS: list[tuple[type[Exception], int]] = [
     (alerts.AlertsError, 400),
     (homes.NotFound, 404),
     (homes.HomesError, 400),
+    (rostering.RosterNotFound, 404),
+    (rostering.InvalidRoster, 422),
+    (rostering.RosterNotReady, 409),
+    (rostering.RosteringError, 400),
 ]
 _UNSTORABLE = (
     UnicodeEncodeError,
     asyncpg.CharacterNotInRepertoireError,
     asyncpg.UntranslatableCharacterError,
 )
-_DOMAIN_BASES = (devices.DevicesError, accounts.AccountsError, alerts.AlertsError, homes.HomesError)
+_DOMAIN_BASES = (
+    devices.DevicesError,
+    accounts.AccountsError,
+    alerts.AlertsError,
+    homes.HomesError,
+    rostering.RosteringError,
+)
 
 
 def problem(status: int, detail: str, **extra: Any) -> JSONResponse:
