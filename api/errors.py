@@ -17,6 +17,7 @@ from accounts import errors as accounts
 from alerts import errors as alerts
 from devices import errors as devices
 from homes import errors as homes
+from visits import errors as visits
 from rostering import errors as rostering
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,12 @@ _DOMAIN_STATUS: list[tuple[type[Exception], int]] = [
     (alerts.AlertsError, 400),
     (homes.NotFound, 404),
     (homes.HomesError, 400),
+    (visits.NotFound, 404),
+    (visits.Forbidden, 403),
+    (visits.InvalidInput, 422),
+    (visits.InvalidState, 409),
+    (visits.Conflict, 409),
+    (visits.VisitsError, 400),
     (rostering.RosterNotFound, 404),
     (rostering.InvalidRoster, 422),
     (rostering.RosterNotReady, 409),
@@ -55,6 +62,7 @@ _DOMAIN_BASES = (
     accounts.AccountsError,
     alerts.AlertsError,
     homes.HomesError,
+    visits.VisitsError,
     rostering.RosteringError,
 )
 

@@ -23,6 +23,8 @@ from api.openapi import restore_examples, route_models
 from api.resources import Resources
 from api.routes import accounts as accounts_routes
 from api.routes import alerts, auth, contract, health, homes, metrics, readings, registry
+from api.routes import care_plans as care_plan_routes
+from api.routes import visits as visit_routes
 from api.security import Gatekeeper
 from api.stream import Broadcaster
 from devices.dynsec import DynsecAdmin
@@ -139,6 +141,9 @@ def create_app(settings: Settings, *, run_migrations: bool = True, settle_heap: 
     app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
     # Routes are matched in order: the hot listing comes first.
     for module in (alerts, health, contract, auth, accounts_routes, homes, registry, readings):
+        app.include_router(module.router)
+    # Carer visits (issue 14): /v1/visits/mine before /v1/visits/{visit_id}, in the module's order.
+    for module in (visit_routes, care_plan_routes):
         app.include_router(module.router)
     if settings.api_metrics:
         app.include_router(metrics.router, dependencies=[Depends(metrics_guard(settings.metrics_token))])

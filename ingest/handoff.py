@@ -8,6 +8,7 @@ commits late is never skipped and nothing is handed on twice.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import asyncpg
@@ -22,9 +23,14 @@ class BatchCursor:
 
 
 async def read_committed(
-    conn: asyncpg.Connection, cursor: BatchCursor, *, max_batches: int = 200
+    conn: asyncpg.Connection,
+    cursor: BatchCursor,
+    *,
+    max_batches: int = 200,
+    kinds: Sequence[str] | None = None,
 ) -> list[asyncpg.Record]:
-    """Readings of batches committed since the cursor, oldest first; advances the cursor."""
+    """Readings of batches committed since the cursor, oldest first (only these kinds, if given);
+    advances the cursor past every batch read, whatever its readings' kinds."""
     limit = max_batches + len(cursor.seen)
     # One snapshot for the batch list and the running-transactions horizon, or a batch committing
     # between the two reads could fall below the new horizon unseen.
@@ -45,11 +51,13 @@ async def read_committed(
                 """
             SELECT r.* FROM unnest($1::uuid[], $2::bigint[], $3::timestamptz[]) AS k(device_id, seq, time)
             JOIN readings r ON r.device_id = k.device_id AND r.seq = k.seq AND r.time = k.time
+            WHERE $4::text[] IS NULL OR r.kind = ANY($4::text[])
             ORDER BY r.stored_at, r.time
             """,
                 [d for b in fresh for d in b["device_ids"]],
                 [q for b in fresh for q in b["seqs"]],
                 [t for b in fresh for t in b["times"]],
+                list(kinds) if kinds is not None else None,
             )
             if fresh
             else []

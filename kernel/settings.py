@@ -147,6 +147,26 @@ class Settings(BaseSettings):
     )
     detector_offline_grace_s: float = Field(default=600.0, ge=0, le=86400)
 
+    # Carer visits (issue 14; visits/): the plans' rolling horizon and the visits' periodic jobs.
+    visits_horizon_days: int = Field(default=14, ge=1, le=90, description="visits materialised ahead")
+    visits_materialise_s: float = Field(default=3600.0, gt=0, le=86400, description="how often plans roll")
+    visits_rules_s: float = Field(
+        default=15.0, gt=0, le=60, description="how often the visit alert rules run (late/missed within 60 s)"
+    )
+    visits_tags_s: float = Field(default=2.0, gt=0, le=60, description="how often door-reader tags are read")
+    visits_geofence_m: int = Field(
+        default=150, ge=10, le=5000, description="geofence radius of a home that sets none"
+    )
+    visits_max_accuracy_m: float = Field(
+        default=100.0, gt=0, le=5000, description="a phone fix less accurate than this is flagged"
+    )
+    visits_late_arrival_s: float = Field(
+        default=120.0, gt=0, le=86400, description="a check-in heard this much after it happened is flagged"
+    )
+    visits_tag_early_minutes: int = Field(
+        default=60, ge=0, le=720, description="how long before the planned start a tag still checks in"
+    )
+
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str | None) -> str | None:

@@ -30,6 +30,10 @@ from kernel.settings import Settings
 from kernel.storage import StorageInfo, apply_retention
 from simulators.service import SimOptions, Summary, simulate
 from telecare.demo import seed_demo_accounts
+from visits import materialise
+from visits.checkins import CheckConfig
+from visits.rules import RulesJob, system_clock
+from visits.tags import TagJob
 
 log = logging.getLogger(__name__)
 
@@ -189,6 +193,22 @@ def _schedule_upkeep(
     group.create_task(
         every(settings.health_check_s, heartbeats, what="heartbeat check"), name="device-health"
     )
+    _schedule_visits(group, pool, settings)
+
+
+def _schedule_visits(group: asyncio.TaskGroup, pool: asyncpg.Pool, settings: Settings) -> None:
+    # The visits' periodic jobs (issue 14): plans rolled over the horizon, door-reader tags read from
+    # the ingest log, and the live rules (late, missed, short, no check-out) on the system clock.
+    async def roll() -> None:
+        await materialise.roll_all(pool, now=system_clock(), horizon_days=settings.visits_horizon_days)
+
+    group.create_task(
+        every(settings.visits_materialise_s, roll, what="visit materialisation"), name="visit-plans"
+    )
+    tags = TagJob(pool, CheckConfig.from_settings(settings))
+    group.create_task(every(settings.visits_tags_s, tags.run_once, what="visit tags"), name="visit-tags")
+    rules = RulesJob(pool)
+    group.create_task(every(settings.visits_rules_s, rules.run_once, what="visit rules"), name="visit-rules")
 
 
 @asynccontextmanager

@@ -53,9 +53,18 @@ DOORS: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", "/v1/alerts/{alert}/assign", {"assignee": None}),
     ("POST", "/v1/alerts/{alert}/resolve", {"note": "intruder"}),
     ("GET", "/v1/alerts/stream?home_id={home}", None),
+    # Carer visits (issue 14)
+    ("GET", "/v1/homes/{home}/care-plans", None),
+    ("GET", "/v1/homes/{home}/visits", None),
+    ("GET", "/v1/care-plans/{plan}", None),
+    ("GET", "/v1/visits/{visit}", None),
+    ("GET", "/v1/visits/{visit}/events", None),
+    ("GET", "/v1/organisations/{org}/visits/board", None),
+    ("GET", "/v1/organisations/{org}/visits/log", None),
+    ("GET", "/v1/organisations/{org}/carer-tags", None),
 ]
 # Home-level doors a carer or family member must also find closed for another home of their own provider.
-HOME_DOORS = [d for d in DOORS if any(p in d[1] for p in ("{home}", "{device}", "{alert}"))]
+HOME_DOORS = [d for d in DOORS if any(p in d[1] for p in ("{home}", "{device}", "{alert}", "{visit}"))]
 ROLES = ["coordinator", "carer", "family", "integration"]
 
 
@@ -64,6 +73,8 @@ def _fill(value: Any, target: dict[str, str]) -> Any:
         return value.format(**target)
     if isinstance(value, dict):
         return {k: _fill(v, target) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, target) for v in value]
     return value
 
 
@@ -71,6 +82,7 @@ def _ids(tenant: Tenant, *, other_home: bool = False) -> dict[str, str]:
     ids = {k: str(v) for k, v in vars(tenant).items() if k != "tokens"}
     if other_home:
         ids |= {"home": ids["other_home"], "device": ids["other_device"], "alert": ids["other_alert"]}
+        ids |= {"visit": ids["other_visit"]}
     return ids
 
 
@@ -194,6 +206,10 @@ KINDS = {
     "coordinator": "user",
     "carer": "user",
     "family": "user",
+    "plan": "care_plan",
+    "visit": "visit",
+    "other_visit": "visit",
+    "carer_tag": "carer_tag",
 }
 # A path parameter -> the caller's own attribute it takes when another slot is the one under test.
 PATH_IDS = {
@@ -203,6 +219,9 @@ PATH_IDS = {
     "alert_id": "alert",
     "key_id": "api_key_id",
     "user_id": "coordinator",
+    "plan_id": "plan",
+    "visit_id": "visit",
+    "carer_tag_id": "carer_tag",
 }
 NOT_IDS = {"kind"}  # path parameters that name no tenant's resource (the contract's message kinds)
 
@@ -235,6 +254,37 @@ WRITES: dict[tuple[str, str], Write] = {
     ("POST", "/v1/alerts/{alert_id}/acknowledge"): Write({"note": "intruder"}),
     ("POST", "/v1/alerts/{alert_id}/resolve"): Write({"note": "intruder"}),
     ("POST", "/v1/alerts/{alert_id}/assign"): Write({"assignee": "{carer}"}),
+    # Carer visits (issue 14)
+    ("POST", "/v1/homes/{home_id}/care-plans"): Write(
+        {
+            "name": "intruder",
+            "starts_on": "2026-11-02",
+            "visits": [
+                {"weekdays": [1], "start_time": "08:00", "planned_minutes": 30, "carer_ids": ["{carer}"]}
+            ],
+        }
+    ),
+    ("POST", "/v1/care-plans/{plan_id}/changes"): Write(
+        {"kind": "pause", "paused_from": "2026-11-03", "paused_until": "2026-11-04", "reason": "intruder"}
+    ),
+    ("DELETE", "/v1/care-plans/{plan_id}"): Write(),
+    ("POST", "/v1/visits/{visit_id}/check-in"): Write({}),
+    ("POST", "/v1/visits/{visit_id}/check-out"): Write({}),
+    ("POST", "/v1/visits/{visit_id}/manual"): Write(
+        {
+            "kind": "check_in",
+            "carer_id": "{carer}",
+            "event_time": "2026-11-02T09:00:00Z",
+            "reason": "intruder",
+        }
+    ),
+    ("POST", "/v1/visits/{visit_id}/tasks"): Write({"task": "medication", "status": "done"}),
+    ("PUT", "/v1/visits/{visit_id}/carers"): Write({"carer_ids": ["{carer}"], "reason": "intruder"}),
+    ("POST", "/v1/organisations/{organisation_id}/carer-tags"): Write(
+        {"tag_id": "intruder", "user_id": "{carer}"}
+    ),
+    ("POST", "/v1/carer-tags/{carer_tag_id}/revoke"): Write(),
+    ("PUT", "/v1/users/{user_id}/skills"): Write({"skills": ["hoist"]}, path={"user_id": "carer"}),
 }
 # Write routes that take no id of a tenant's resource, in the path or the body.
 NO_IDS = {

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -21,6 +22,8 @@ from devices import queries as registry
 from homes import queries as home_queries
 from kernel.settings import Settings
 from tests.conftest import ADMIN_TOKEN, JWT_SECRET
+from visits import plan_queries, tag_queries
+from visits import queries as visit_queries
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -40,6 +43,11 @@ class Tenant:
     carer: UUID
     family: UUID
     api_key_id: UUID
+    # Carer visits (issue 14): a plan of home 1, a visit there for the carer, one at home 2, a carer's tag.
+    plan: UUID
+    visit: UUID
+    other_visit: UUID
+    carer_tag: UUID
     tokens: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
@@ -104,6 +112,9 @@ async def _tenant(conn: asyncpg.Connection, name: str) -> Tenant:
         conn, home_id=home, user_id=people[Role.FAMILY].id, relationship="son", receives_alerts=True
     )
     key_row, key = await accounts.create_api_key(conn, organisation_id=org, name=f"{name} bridge", by=None)
+    plan, visit, other_visit, carer_tag = await _visits(
+        conn, org, home, other_home, people[Role.CARER].id, name
+    )
     tenant = Tenant(
         org=org,
         home=home,
@@ -116,10 +127,58 @@ async def _tenant(conn: asyncpg.Connection, name: str) -> Tenant:
         carer=people[Role.CARER].id,
         family=people[Role.FAMILY].id,
         api_key_id=key_row["id"],
+        plan=plan,
+        visit=visit,
+        other_visit=other_visit,
+        carer_tag=carer_tag,
     )
     tenant.tokens = {role.value: await session_headers(conn, user) for role, user in people.items()}
     tenant.tokens["integration"] = {"X-API-Key": key}
     return tenant
+
+
+async def _visits(
+    conn: asyncpg.Connection, org: UUID, home: UUID, other_home: UUID, carer: UUID, name: str
+) -> tuple[UUID, UUID, UUID, UUID]:
+    rules: dict[str, Any] = {
+        "late_after_minutes": 15,
+        "missed_after_minutes": None,
+        "short_below_percent": 75,
+        "no_checkout_after_minutes": 60,
+        "alerts_off": [],
+    }
+    plan = await plan_queries.insert_plan(
+        conn,
+        home_id=home,
+        organisation_id=org,
+        name="Daily",
+        service_type="personal_care",
+        starts_on=T0.date(),
+        ends_on=None,
+        rules=rules,
+        created_by=None,
+    )
+    visits = []
+    for where in (home, other_home):
+        visit = await visit_queries.insert_visit(
+            conn,
+            organisation_id=org,
+            home_id=where,
+            local_date=T0.date(),
+            planned_start=T0,
+            planned_end=T0 + timedelta(minutes=45),
+            tasks=["medication"],
+            plan_id=plan,
+        )
+        assert visit is not None
+        if where == home:
+            await visit_queries.assign(
+                conn, visit_id=visit, carer_id=carer, by=None, actor=("system", ""), reason=""
+            )
+        visits.append(visit)
+    tag = await tag_queries.insert_tag(conn, tag_id=f"{name}-tag", user_id=carer, organisation_id=org)
+    assert tag is not None
+    return plan, visits[0], visits[1], tag["id"]
 
 
 async def build_world(pool: asyncpg.Pool) -> World:
