@@ -17,8 +17,8 @@ from accounts import errors as accounts
 from alerts import errors as alerts
 from devices import errors as devices
 from homes import errors as homes
-from visits import errors as visits
 from rostering import errors as rostering
+from visits import errors as visits
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from rostering.model import Round, StopKind
 
 
 def holds(day: DayInput, seq: Sequence, rnd: Round) -> bool:
-    """Every visit starts inside its window (a double-up at its meeting time) and the carer is home in time."""
+    """Every visit starts in its window (a double-up at its meeting time) and the carer is home in time."""
     vehicle = day.vehicles[seq.vehicle]
     visits = {v.id: v for v in day.visits}
     for stop in rnd.stops:

@@ -9,6 +9,7 @@ reach) are all expressed, without anything PyVRP does not support.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyvrp
@@ -277,8 +278,9 @@ def build(day: DayInput, travel: TravelMatrix) -> Built:
     lay = _layout(day)
     modes = {v.carer.travel_mode for v in day.vehicles}
     base = {mode: travel.durations(lay.points, mode) for mode in modes}
-    distances: list[NDArray[np.int64]] = []
-    durations: list[NDArray[np.int64]] = []
+    # PyVRP's stubs name the matrices' element type loosely; they are int64 arrays.
+    distances: list[Any] = []
+    durations: list[Any] = []
     profile_of: list[int] = []
     seen: dict[bytes, int] = {}
     for k, vehicle in enumerate(day.vehicles):

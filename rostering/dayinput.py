@@ -64,7 +64,7 @@ def familiarity(
     for client, by_carer in counts.items():
         top = max(by_carer.values())
         for carer, n in by_carer.items():
-            # Anyone who came at all is far better than a stranger: half credit for one visit, full for the top.
+            # Anyone who came at all beats a stranger: half credit for one visit, full for the top.
             scores[(client, carer)] = 0.5 + 0.5 * n / top
     for client, carers in preferred.items():
         for carer in carers:

@@ -68,7 +68,9 @@ def schedule(day: DayInput, built: Built, seq: Sequence) -> Round:
         arrive = t + travel
         start = max(arrive, earliest_start(day, visit))
         stops.append(
-            Stop(StopKind.VISIT, item, day.at(arrive), day.at(start), day.at(start + visit.duration_s), travel)
+            Stop(
+                StopKind.VISIT, item, day.at(arrive), day.at(start), day.at(start + visit.duration_s), travel
+            )
         )
         travel_total += travel
         t, loc = start + visit.duration_s, target
@@ -76,9 +78,11 @@ def schedule(day: DayInput, built: Built, seq: Sequence) -> Round:
     depart = day.at(t)
     if stops and stops[0].kind is StopKind.VISIT:
         # Leave home as late as the first visit allows: waiting on the doorstep is nobody's work.
-        first = stops[0]
-        stops[0] = Stop(first.kind, first.visit_id, first.start, first.start, first.end, first.travel_s)
-        depart = first.start - timedelta(seconds=first.travel_s)
+        opening = stops[0]
+        stops[0] = Stop(
+            opening.kind, opening.visit_id, opening.start, opening.start, opening.end, opening.travel_s
+        )
+        depart = opening.start - timedelta(seconds=opening.travel_s)
     elif stops:
         depart = stops[0].arrive
     return Round(
@@ -116,7 +120,9 @@ def assignments(
             continue
         late = max(0, starts[visit.id] - day.seconds(visit.planned_start))
         out.append(
-            Assignment(visit.id, tuple(carers), day.at(starts[visit.id]), late, reasons(day, visit, carers, late))
+            Assignment(
+                visit.id, tuple(carers), day.at(starts[visit.id]), late, reasons(day, visit, carers, late)
+            )
         )
     del vehicle_of
     return out, holders
@@ -130,7 +136,9 @@ def reasons(day: DayInput, visit: Visit, carers: list[str], late_s: int) -> tupl
         if carer in visit.preferred:
             said.append(f"{carer}: preferred by the care plan")
         elif known >= 1.0:
-            said.append(f"{carer}: the client's most regular carer of the last {day.weights.history_days} days")
+            said.append(
+                f"{carer}: the client's most regular carer of the last {day.weights.history_days} days"
+            )
         elif known > 0:
             said.append(f"{carer}: has visited the client in the last {day.weights.history_days} days")
         else:

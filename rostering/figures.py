@@ -37,8 +37,9 @@ def figures(
         travel_h=round(sum(r.travel_s for r in rounds) / 3600, 2),
         late_visits=len(late),
         lateness_h=round(sum(a.late_s for a in late) / 3600, 2),
-        distinct_carers_per_client_week=round(
-            sum(len(s) for s in weeks.values()) / len(weeks), 3) if weeks else 0.0,
+        distinct_carers_per_client_week=round(sum(len(s) for s in weeks.values()) / len(weeks), 3)
+        if weeks
+        else 0.0,
         hours_per_carer={k: round(v, 2) for k, v in sorted(hours.items())},
         hours_spread_h=round(max(worked) - min(worked), 2) if worked else 0.0,
         new_carer_visits=new,

@@ -85,7 +85,11 @@ def _take(state: _State, visit: Visit, loc: int, offer: _Offer, start: datetime,
 
 
 def _too_late(
-    offer: _Offer, visit: Visit, start: datetime, mats: dict[TravelMode, NDArray[np.int64]], homes: dict[str, int]
+    offer: _Offer,
+    visit: Visit,
+    start: datetime,
+    mats: dict[TravelMode, NDArray[np.int64]],
+    homes: dict[str, int],
 ) -> bool:
     st = offer.state
     home_s = int(mats[st.carer.travel_mode][st.loc, homes[st.carer.id]])
@@ -101,9 +105,7 @@ def greedy(
     points: list[GeoPoint] = [c.home for c in problem.carers] + [v.location for v in problem.visits]
     homes = {c.id: i for i, c in enumerate(problem.carers)}
     mats = {mode: travel.durations(points, mode) for mode in {c.travel_mode for c in problem.carers}}
-    states = [
-        _State(c, s, homes[c.id], s.start) for c in problem.carers for s in c.shifts
-    ]
+    states = [_State(c, s, homes[c.id], s.start) for c in problem.carers for s in c.shifts]
     made: list[Assignment] = []
     uncovered: list[Uncovered] = []
     order = sorted(enumerate(problem.visits), key=lambda iv: iv[1].planned_start)
@@ -136,7 +138,9 @@ def greedy(
         for o in chosen:
             _take(o.state, visit, loc, o, start, problem)
         late = max(0, int((start - visit.planned_start).total_seconds()))
-        made.append(Assignment(visit.id, tuple(o.state.carer.id for o in chosen), start, late, ("nearest free",)))
+        made.append(
+            Assignment(visit.id, tuple(o.state.carer.id for o in chosen), start, late, ("nearest free",))
+        )
     rounds = []
     for st in states:
         if st.depart is None:

@@ -81,7 +81,7 @@ class RosterJobs:
         await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def _run(self, request: RosterRequest) -> None:
-        solving: asyncio.Future[object] | None = None
+        solving: asyncio.Task[Plan] | None = None
         try:
             async with self._pool.acquire() as conn:
                 problem, unplannable = await service.load_problem(
@@ -93,20 +93,26 @@ class RosterJobs:
                     weights=request.weights,
                 )
             progress = _Progress()
-            solving = asyncio.ensure_future(
-                asyncio.to_thread(plan, problem, self._travel, time_limit_s=request.time_limit_s, progress=progress)
+            task = asyncio.create_task(
+                asyncio.to_thread(
+                    plan, problem, self._travel, time_limit_s=request.time_limit_s, progress=progress
+                )
             )
+            solving = task
             reported = (-1.0, "")
-            while not solving.done():
-                await asyncio.wait({solving}, timeout=PROGRESS_EVERY_S)
+            while not task.done():
+                await asyncio.wait({task}, timeout=PROGRESS_EVERY_S)
                 if (now := progress.read()) != reported:
                     reported = now
                     async with self._pool.acquire() as conn:
-                        await queries.set_progress(conn, roster_id=request.roster_id, progress=now[0], message=now[1])
-            result = solving.result()
-            assert isinstance(result, Plan)
+                        await queries.set_progress(
+                            conn, roster_id=request.roster_id, progress=now[0], message=now[1]
+                        )
+            result = task.result()
             async with self._pool.acquire() as conn, conn.transaction():
-                await service.store_plan(conn, roster_id=request.roster_id, plan=result, unplannable=unplannable)
+                await service.store_plan(
+                    conn, roster_id=request.roster_id, plan=result, unplannable=unplannable
+                )
         except asyncio.CancelledError:
             if solving is not None:
                 # The thread runs out its time limit; the task that waits for it ends here.

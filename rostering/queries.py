@@ -43,8 +43,14 @@ async def upsert_profile(
                 max_week_minutes = EXCLUDED.max_week_minutes, working_hours = EXCLUDED.working_hours,
                 timezone = EXCLUDED.timezone, updated_at = now()
             RETURNING {_PROFILE_COLUMNS}""",
-        user_id, organisation_id, home_latitude, home_longitude, travel_mode, max_week_minutes,
-        orjson.dumps(working_hours).decode(), timezone,
+        user_id,
+        organisation_id,
+        home_latitude,
+        home_longitude,
+        travel_mode,
+        max_week_minutes,
+        orjson.dumps(working_hours).decode(),
+        timezone,
     )
     assert row is not None
     return row
@@ -82,7 +88,12 @@ async def insert_roster(
     roster_id: UUID = await conn.fetchval(
         """INSERT INTO rosters (organisation_id, period_start, period_end, weights, created_by, based_on)
            VALUES ($1, $2, $3, $4::jsonb, $5, $6) RETURNING id""",
-        organisation_id, start, end, orjson.dumps(weights).decode(), created_by, based_on,
+        organisation_id,
+        start,
+        end,
+        orjson.dumps(weights).decode(),
+        created_by,
+        based_on,
     )
     return roster_id
 
@@ -91,7 +102,9 @@ async def set_progress(conn: asyncpg.Connection, *, roster_id: UUID, progress: f
     """How far a running roster has got."""
     await conn.execute(
         "UPDATE rosters SET progress = $2, message = $3 WHERE id = $1 AND status = 'running'",
-        roster_id, max(0.0, min(1.0, progress)), message[:500],
+        roster_id,
+        max(0.0, min(1.0, progress)),
+        message[:500],
     )
 
 
@@ -99,7 +112,8 @@ async def fail_roster(conn: asyncpg.Connection, *, roster_id: UUID, message: str
     """A roster whose job failed, with the reason."""
     await conn.execute(
         "UPDATE rosters SET status = 'failed', message = $2, finished_at = now() WHERE id = $1",
-        roster_id, message[:500],
+        roster_id,
+        message[:500],
     )
 
 
@@ -131,23 +145,29 @@ async def finish_roster(
         """UPDATE rosters SET status = 'ready', progress = 1, message = 'done', figures = $2::jsonb,
                               finished_at = now()
            WHERE id = $1""",
-        roster_id, orjson.dumps(figures).decode(),
+        roster_id,
+        orjson.dumps(figures).decode(),
     )
 
 
-async def get_roster(conn: asyncpg.Connection, *, roster_id: UUID, for_update: bool = False) -> asyncpg.Record | None:
+async def get_roster(
+    conn: asyncpg.Connection, *, roster_id: UUID, for_update: bool = False
+) -> asyncpg.Record | None:
     """A roster's row."""
     lock = " FOR UPDATE" if for_update else ""
     return await conn.fetchrow(f"SELECT {_ROSTER_COLUMNS} FROM rosters WHERE id = $1{lock}", roster_id)
 
 
-async def list_rosters(conn: asyncpg.Connection, *, organisation_id: UUID, limit: int) -> list[asyncpg.Record]:
+async def list_rosters(
+    conn: asyncpg.Connection, *, organisation_id: UUID, limit: int
+) -> list[asyncpg.Record]:
     """An organisation's rosters, newest first."""
     return list(
         await conn.fetch(
             f"""SELECT {_ROSTER_COLUMNS} FROM rosters WHERE organisation_id = $1
                 ORDER BY created_at DESC, id DESC LIMIT $2""",
-            organisation_id, limit,
+            organisation_id,
+            limit,
         )
     )
 
@@ -187,5 +207,6 @@ async def mark_accepted(conn: asyncpg.Connection, *, roster_id: UUID, by: UUID |
     """A roster whose assignments were made."""
     await conn.execute(
         "UPDATE rosters SET status = 'accepted', accepted_by = $2, accepted_at = now() WHERE id = $1",
-        roster_id, by,
+        roster_id,
+        by,
     )

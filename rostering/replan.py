@@ -117,9 +117,7 @@ def replan_absence(
         visits=todo,
         vehicles=tuple(vehicles),
         weights=problem.weights,
-        familiarity=familiarity(
-            problem.history, {}, since=at - timedelta(days=problem.weights.history_days)
-        ),
+        familiarity=familiarity(problem.history, {}, since=at - timedelta(days=problem.weights.history_days)),
         keep={v: c for v, c in keep.items() if c},
         keep_weight=KEEP_WEIGHT_S * problem.weights.travel,
         pins=pins,
@@ -159,16 +157,21 @@ def _assemble(
         late = max(0, int((start - visit.planned_start).total_seconds()))
         carers = [c for c, _ in held]
         said = ("re-planned: absence", *_why(problem, visit, carers, late))
-        made.append(Assignment(vid, tuple(carers), start, late, said if vid in orphaned else _kept(current, vid)))
+        made.append(
+            Assignment(vid, tuple(carers), start, late, said if vid in orphaned else _kept(current, vid))
+        )
     covered = {a.visit_id for a in made}
     left = [u for u in current.uncovered if u.visit_id not in covered]
-    left += [u for u in uncovered if u.visit_id not in covered and u.visit_id not in {x.visit_id for x in left}]
+    left += [
+        u for u in uncovered if u.visit_id not in covered and u.visit_id not in {x.visit_id for x in left}
+    ]
     changes = _changes(before, after)
     stats = figures(problem.visits, rounds, made, problem.history, problem.weights)
     others = [c for c in changes if c.carer_id != absent and (c.removed or c.added)]
     summary = (
         f"{len(orphaned)} visit(s) moved off the absent carer's round; "
-        f"{len(others)} other round(s) changed; {len([u for u in uncovered if u.visit_id in orphaned])} left uncovered"
+        f"{len(others)} other round(s) changed; "
+        f"{len([u for u in uncovered if u.visit_id in orphaned])} left uncovered"
     )
     plan = Plan(tuple(rounds), tuple(made), tuple(left), stats, solver=current.solver)
     return Replan(plan, tuple(changes), orphaned, summary)

@@ -12,6 +12,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from kernel.strict import EnumValue, RequestBody
 from rostering.model import TravelMode, Weights
 
+_W = Weights()  # the defaults
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _CARER = "5f0c2a9e-1b7d-4c3e-9a8f-2d6e4b1c7a90"
 _ORG = "0b7e4c1a-3f2d-4e5b-8a9c-1d2e3f4a5b6c"
@@ -33,7 +34,9 @@ def _hours(value: dict[str, list[list[str]]]) -> dict[str, list[list[str]]]:
             raise ValueError(f"working_hours: {day!r} is not an ISO weekday (1 = Monday ... 7 = Sunday)")
         for span in spans:
             if len(span) != 2 or not all(_HHMM.match(t) for t in span) or span[0] >= span[1]:
-                raise ValueError(f"working_hours[{day}]: {span!r} is not a [start, end] of HH:MM, start first")
+                raise ValueError(
+                    f"working_hours[{day}]: {span!r} is not a [start, end] of HH:MM, start first"
+                )
     return value
 
 
@@ -57,7 +60,9 @@ class CarerProfileOut(BaseModel):
 
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{"user_id": _CARER, "organisation_id": _ORG, **_PROFILE, "updated_at": "2026-12-01T09:00:00Z"}]
+            "examples": [
+                {"user_id": _CARER, "organisation_id": _ORG, **_PROFILE, "updated_at": "2026-12-01T09:00:00Z"}
+            ]
         }
     )
     user_id: UUID
@@ -75,11 +80,11 @@ class WeightsIn(RequestBody):
     """What the coordinator trades off, each in seconds of travel: see the README's rostering section."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"travel": 1.0, "new_carer": 3600.0}]})
-    travel: float = Field(default=Weights.travel, ge=0, le=100)
-    lateness: float = Field(default=Weights.lateness, ge=0, le=100)
-    new_carer: float = Field(default=Weights.new_carer, ge=0, le=86400)
-    fairness: float = Field(default=Weights.fairness, ge=0, le=100)
-    late_grace_minutes: int = Field(default=Weights.late_grace_s // 60, ge=0, le=240)
+    travel: float = Field(default=_W.travel, ge=0, le=100)
+    lateness: float = Field(default=_W.lateness, ge=0, le=100)
+    new_carer: float = Field(default=_W.new_carer, ge=0, le=86400)
+    fairness: float = Field(default=_W.fairness, ge=0, le=100)
+    late_grace_minutes: int = Field(default=_W.late_grace_s // 60, ge=0, le=240)
 
     def weights(self) -> Weights:
         """As the solver's weights."""

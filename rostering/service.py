@@ -144,7 +144,8 @@ async def store_plan(
         "new_carer_visits": f.new_carer_visits,
     }
     assignments = [
-        (a.visit_id, [UUID(c) for c in a.carer_ids], a.start, a.late_s, list(a.reasons)) for a in plan.assignments
+        (a.visit_id, [UUID(c) for c in a.carer_ids], a.start, a.late_s, list(a.reasons))
+        for a in plan.assignments
     ]
     rounds = [
         (
@@ -155,8 +156,13 @@ async def store_plan(
             r.travel_s,
             orjson.dumps(
                 [
-                    {"kind": s.kind.value, "visit_id": s.visit_id, "start": s.start, "end": s.end,
-                     "travel_s": s.travel_s}
+                    {
+                        "kind": s.kind.value,
+                        "visit_id": s.visit_id,
+                        "start": s.start,
+                        "end": s.end,
+                        "travel_s": s.travel_s,
+                    }
                     for s in r.stops
                 ]
             ).decode(),
@@ -165,7 +171,12 @@ async def store_plan(
     ]
     uncovered = [(u.visit_id, u.reason) for u in plan.uncovered] + unplannable
     await queries.finish_roster(
-        conn, roster_id=roster_id, figures=figures, assignments=assignments, rounds=rounds, uncovered=uncovered
+        conn,
+        roster_id=roster_id,
+        figures=figures,
+        assignments=assignments,
+        rounds=rounds,
+        uncovered=uncovered,
     )
 
 
@@ -194,7 +205,11 @@ def _diff(fa: dict[str, Any], fb: dict[str, Any]) -> dict[str, dict[str, float |
         if isinstance(a, int | float) or isinstance(b, int | float):
             na = float(a) if isinstance(a, int | float) else None
             nb = float(b) if isinstance(b, int | float) else None
-            out[key] = {"a": na, "b": nb, "b_minus_a": None if na is None or nb is None else round(nb - na, 3)}
+            out[key] = {
+                "a": na,
+                "b": nb,
+                "b_minus_a": None if na is None or nb is None else round(nb - na, 3),
+            }
     return out
 
 

@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 import pyvrp
 from pyvrp.stop import MaxRuntime
 
+from rostering.breaks import scheduled
 from rostering.build import Built, NodeRef, build
 from rostering.dayinput import DayInput, pin_time
-from rostering.breaks import scheduled
 from rostering.decode import Sequence, assignments, sequences
 from rostering.diagnose import why_uncovered
 from rostering.model import Assignment, Round, Uncovered, Visit
@@ -43,7 +43,9 @@ def _run(
     if not result.best.is_feasible():
         # Every visit is optional, so the empty plan is feasible; an infeasible best means the search had
         # too little time. Nothing infeasible is ever handed on: the routes with time warp are dropped.
-        log.warning("rostering: best solution infeasible after %.1f s; dropping its infeasible rounds", seconds)
+        log.warning(
+            "rostering: best solution infeasible after %.1f s; dropping its infeasible rounds", seconds
+        )
     seqs = [
         seq
         for seq, route in zip(sequences(built, result.best), result.best.routes(), strict=True)
@@ -51,7 +53,11 @@ def _run(
     ]
     log.info(
         "rostering: pass over %d clients in %.1f s: %d served, %d iterations, cost %d",
-        built.data.num_clients, seconds, sum(len(s.items) for s in seqs), result.num_iterations, result.cost(),
+        built.data.num_clients,
+        seconds,
+        sum(len(s.items) for s in seqs),
+        result.num_iterations,
+        result.cost(),
     )
     return built, seqs
 

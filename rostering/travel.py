@@ -127,7 +127,9 @@ class OsrmTravel:
         except (httpx.HTTPError, ValueError) as exc:
             raise TravelServiceError(f"routing table request failed: {exc}") from exc
         if body.get("code") != "Ok" or "durations" not in body:
-            raise TravelServiceError(f"routing table answered {body.get('code')!r}: {body.get('message', '')}")
+            raise TravelServiceError(
+                f"routing table answered {body.get('code')!r}: {body.get('message', '')}"
+            )
         table = body["durations"]
         if any(value is None for row in table for value in row):
             raise TravelServiceError("routing table has pairs with no route")

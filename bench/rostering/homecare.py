@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import statistics
 import time
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -50,11 +51,12 @@ def run(limit_s: float = 55.0) -> dict[str, Any]:
     travel = GreatCircleTravel()
     rows: dict[str, Any] = {}
     load = os.getloadavg()[0]
-    for name, solve in (
-        ("greedy_nearest", lambda: greedy(problem, travel)),
-        ("simulator_rota", lambda: provider_rota(workforce, problem, travel)),
-        ("pyvrp", lambda: plan(problem, travel, time_limit_s=limit_s)),
-    ):
+    ways: dict[str, Callable[[], Plan]] = {
+        "greedy_nearest": lambda: greedy(problem, travel),
+        "simulator_rota": lambda: provider_rota(workforce, problem, travel),
+        "pyvrp": lambda: plan(problem, travel, time_limit_s=limit_s),
+    }
+    for name, solve in ways.items():
         began = time.monotonic()
         result = solve()
         rows[name] = _row(result, time.monotonic() - began)

@@ -86,7 +86,7 @@ def problem_data(path: Path) -> pyvrp.ProblemData:
 
 def run(seconds: float = 30.0) -> dict[str, Any]:
     """Solve each instance for `seconds` and report the gap to the best-known distance."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, path in fetch(sorted(BEST_KNOWN)).items():
         data = problem_data(path)
         began = time.monotonic()
@@ -108,7 +108,7 @@ def run(seconds: float = 30.0) -> dict[str, Any]:
             }
         )
         print(f"  {name}: {distance:.1f} vs {BEST_KNOWN[name]} ({rows[-1]['gap_pct']} %)", flush=True)
-    gaps = sorted(r["gap_pct"] for r in rows)
+    gaps: list[float] = sorted(float(r["gap_pct"]) for r in rows)
     return {
         "instances": rows,
         "subset": "C101, R101, RC101 (one of each of C1, R1, RC1: the instances a PyPI package ships)",
