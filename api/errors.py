@@ -17,8 +17,9 @@ from accounts import errors as accounts
 from alerts import errors as alerts
 from devices import errors as devices
 from homes import errors as homes
-from visits import errors as visits
 from notifications import errors as notifications
+from rostering import errors as rostering
+from visits import errors as visits
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,10 @@ _DOMAIN_STATUS: list[tuple[type[Exception], int]] = [
     (notifications.InvalidInput, 422),
     (notifications.CodeInvalid, 422),
     (notifications.NotificationsError, 400),
+    (rostering.RosterNotFound, 404),
+    (rostering.InvalidRoster, 422),
+    (rostering.RosterNotReady, 409),
+    (rostering.RosteringError, 400),
 ]
 _UNSTORABLE = (
     UnicodeEncodeError,
@@ -65,6 +70,7 @@ _DOMAIN_BASES = (
     homes.HomesError,
     visits.VisitsError,
     notifications.NotificationsError,
+    rostering.RosteringError,
 )
 
 

@@ -25,6 +25,7 @@ from api.routes import accounts as accounts_routes
 from api.routes import alerts, auth, contract, health, homes, metrics, readings, registry, visit_reports
 from api.routes import care_plans as care_plan_routes
 from api.routes import notifications as notifications_routes
+from api.routes import rostering as rostering_routes
 from api.routes import visits as visit_routes
 from api.security import Gatekeeper
 from api.stream import Broadcaster
@@ -37,6 +38,7 @@ from kernel.migrate import migrate
 from kernel.mqtt import AsyncMqttClient
 from kernel.settings import Settings, SettingsError, load_settings
 from kernel.storage import detect_storage
+from rostering import setup as rostering_setup
 
 log = logging.getLogger(__name__)
 
@@ -116,11 +118,14 @@ def create_app(settings: Settings, *, run_migrations: bool = True, settle_heap: 
                 app.state.resources = Resources(
                     settings, pool, client, dynsec, storage, config, gate, streams
                 )
+                # Rostering (issue 18): roster jobs run in this process; stopped before the pool closes.
+                app.state.roster_jobs = rostering_setup.jobs_from(settings, pool)
                 if settle_heap:
                     heap.settle(young_threshold=_GC_YOUNG_THRESHOLD)
                 try:
                     yield
                 finally:
+                    await app.state.roster_jobs.close()
                     await dynsec.close()
                     await client.disconnect()
             finally:
@@ -148,6 +153,7 @@ def create_app(settings: Settings, *, run_migrations: bool = True, settle_heap: 
         app.include_router(module.router)
     app.include_router(notifications_routes.router)
     app.include_router(notifications_routes.ack_router)
+    app.include_router(rostering_routes.router)  # rostering (issue 18)
     if settings.api_metrics:
         app.include_router(metrics.router, dependencies=[Depends(metrics_guard(settings.metrics_token))])
     _document_problems(app)

@@ -207,6 +207,17 @@ class Settings(BaseSettings):
     notify_vapid_subject: str = "mailto:alerts@telecare.invalid"
     notify_digest_check_s: float = Field(default=300.0, gt=0, le=86400, description="digest due check")
 
+    # Rostering (issue 18; rostering/): solver time, visits' start windows, and where travel times come from.
+    rostering_time_limit_s: float = Field(
+        default=30.0, ge=0.5, le=600, description="solver time per day of a roster (the request may lower it)"
+    )
+    rostering_window_minutes: int = Field(
+        default=30, ge=0, le=240, description="a visit may start this long either side of its planned start"
+    )
+    rostering_osrm_url: str | None = Field(
+        default=None, description="an OSRM server for travel times (table service); unset: great-circle"
+    )
+
     @field_validator("database_url")
     @classmethod
     def _check_database_url(cls, value: str | None) -> str | None:

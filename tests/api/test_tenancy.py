@@ -216,6 +216,7 @@ async def test_a_coordinator_opens_every_door_of_their_own_tenant(api: Api) -> N
 
 # A tenant's attribute -> the kind of id it is; ids of the same kind from tenant B replace it.
 KINDS = {
+    "roster": "roster",
     "org": "organisation",
     "home": "home",
     "device": "device",
@@ -232,6 +233,7 @@ KINDS = {
 }
 # A path parameter -> the caller's own attribute it takes when another slot is the one under test.
 PATH_IDS = {
+    "roster_id": "roster",
     "organisation_id": "org",
     "home_id": "home",
     "device_id": "device",
@@ -276,6 +278,14 @@ WRITES: dict[tuple[str, str], Write] = {
     ("POST", "/v1/alerts/{alert_id}/acknowledge"): Write({"note": "intruder"}),
     ("POST", "/v1/alerts/{alert_id}/resolve"): Write({"note": "intruder"}),
     ("POST", "/v1/alerts/{alert_id}/assign"): Write({"assignee": "{carer}"}),
+    # Rostering (issue 18)
+    ("PUT", "/v1/users/{user_id}/carer-profile"): Write(
+        {"home_latitude": 51.5, "home_longitude": -0.1}, path={"user_id": "carer"}
+    ),
+    ("POST", "/v1/organisations/{organisation_id}/rosters"): Write(
+        {"start": "2026-12-07", "end": "2026-12-07", "time_limit_s": 0.5}
+    ),
+    ("POST", "/v1/rosters/{roster_id}/accept"): Write(),
     # Carer visits (issue 14)
     ("POST", "/v1/homes/{home_id}/care-plans"): Write(
         {

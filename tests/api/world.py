@@ -21,6 +21,7 @@ from api.main import create_app
 from devices import queries as registry
 from homes import queries as home_queries
 from kernel.settings import Settings
+from rostering import queries as roster_queries
 from tests.conftest import ADMIN_TOKEN, JWT_SECRET
 from visits import plan_queries, tag_queries
 from visits import queries as visit_queries
@@ -48,6 +49,8 @@ class Tenant:
     visit: UUID
     other_visit: UUID
     carer_tag: UUID
+    # Rostering (issue 18): a proposed roster of the organisation (still running: nothing in it yet).
+    roster: UUID
     contact_point: UUID | None = None  # the coordinator's verified email (notifications)
     tokens: dict[str, dict[str, str]] = field(default_factory=dict)
 
@@ -132,6 +135,9 @@ async def _tenant(conn: asyncpg.Connection, name: str) -> Tenant:
         visit=visit,
         other_visit=other_visit,
         carer_tag=carer_tag,
+        roster=await roster_queries.insert_roster(
+            conn, organisation_id=org, start=T0.date(), end=T0.date(), weights={}, created_by=None
+        ),
     )
     tenant.contact_point = await conn.fetchval(
         """

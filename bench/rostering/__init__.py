@@ -1,0 +1,1 @@
+"""Rostering benchmarks: Solomon VRPTW quality against published best-known solutions, and a home-care day."""

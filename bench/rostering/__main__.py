@@ -1,0 +1,51 @@
+"""Rostering benchmarks (`make bench`, `python -m bench.rostering`): writes docs/bench/rostering.json.
+
+Both parts are CPU-bound; the machine is shared, so the load average (what `uptime` prints) is recorded
+before and after each part, beside the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+
+from bench.rostering import homecare, solomon
+
+OUT = Path(__file__).resolve().parents[2] / "docs" / "bench" / "rostering.json"
+
+
+def _load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def main() -> None:
+    """Run the Solomon and home-care benchmarks and write their JSON."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--solomon-s", type=float, default=30.0, help="time limit per Solomon instance")
+    parser.add_argument("--day-s", type=float, default=55.0, help="solver time of the home-care day")
+    parser.add_argument("--skip-solomon", action="store_true")
+    args = parser.parse_args()
+    doc: dict[str, object] = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "shared": True},
+        "load_before": _load(),
+    }
+    if not args.skip_solomon:
+        print("== Solomon VRPTW", flush=True)
+        doc["solomon"] = solomon.run(args.solomon_s)
+        doc["load_after_solomon"] = _load()
+    print("== home-care day", flush=True)
+    doc["home_care_day"] = homecare.run(args.day_s)
+    doc["load_after"] = _load()
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
+    print(f"wrote {OUT}")
+
+
+if __name__ == "__main__":
+    main()
