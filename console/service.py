@@ -47,7 +47,8 @@ class HomeDay:
     temperatures: str  # JSON for the chart: {"rooms": [...], "t": [...], "series": [[...], ...]}
     latest_temps: list[tuple[str, float]]
     devices: list[asyncpg.Record]
-    alerts: list[asyncpg.Record]
+    alerts: list[asyncpg.Record]  # the day's, and any still unresolved
+    earlier: list[asyncpg.Record]  # the rest of the last 28 days
     summary: Summary
 
 
@@ -90,13 +91,13 @@ async def home_day(
     day = today if day is None or day > today or day < today - timedelta(days=366) else day
     start, end = timeline.day_bounds(day, tz)
     rows = await readings.select_activity(
-        conn, home_id=home_id, start=start, end=end, kinds=[*timeline.ACTIVITY_KINDS]
+        conn, home_id=home_id, start=start - timeline.LOOK_BACK, end=end, kinds=[*timeline.ACTIVITY_KINDS]
     )
     _, alert_rows = await home_alerts(conn, viewer, home_id, now=now)
-    day_alerts = [a for a in alert_rows if start <= a["triggered_at"] < end]
+    day_alerts, earlier = split_alerts(alert_rows, start, end)
     picture = await _picture(conn, home_id)
     name = await _resident_name(conn, home)
-    temps = await _temperatures(conn, home_id, now)
+    temps = await _temperatures(conn, home_id, tz, now)
     return HomeDay(
         home=home,
         name=name,
@@ -107,7 +108,8 @@ async def home_day(
         temperatures=temps,
         latest_temps=latest_temperatures(temps),
         devices=await device_queries.select_health(conn, home_id=home_id),
-        alerts=alert_rows,
+        alerts=day_alerts,
+        earlier=earlier,
         summary=summarise(
             name,
             picture,
@@ -156,7 +158,7 @@ async def _heatmap(
     return heatmap.build(buckets, tz, today, now=now)
 
 
-async def _temperatures(conn: asyncpg.Connection, home_id: UUID, now: datetime) -> str:
+async def _temperatures(conn: asyncpg.Connection, home_id: UUID, tz: str, now: datetime) -> str:
     """The last 48 hours of room temperatures (hourly means) as the chart's JSON."""
     buckets = await readings.select_buckets(
         conn,
@@ -179,7 +181,7 @@ async def _temperatures(conn: asyncpg.Connection, home_id: UUID, now: datetime) 
         series[rooms.index(b["room"] or "elsewhere")][index[b["bucket"]]] = (
             round(value, 1) if value is not None else None
         )
-    data = {"rooms": rooms, "t": [int(t.timestamp()) for t in times], "series": series}
+    data = {"rooms": rooms, "t": [int(t.timestamp()) for t in times], "series": series, "tz": tz}
     # Read inside a <script type="application/json">: no "</script>" may come out of a room's name.
     return orjson.dumps(data).decode().replace("<", "\\u003c")
 
@@ -193,6 +195,15 @@ def latest_temperatures(chart_json: str) -> list[tuple[str, float]]:
         if known:
             latest.append((room, known[-1]))
     return latest
+
+
+def split_alerts(
+    rows: list[asyncpg.Record], start: datetime, end: datetime
+) -> tuple[list[asyncpg.Record], list[asyncpg.Record]]:
+    """The alerts of a day and those still unresolved, and the others."""
+    shown = [a for a in rows if start <= a["triggered_at"] < end or a["status"] != "resolved"]
+    seen = {a["id"] for a in shown}
+    return shown, [a for a in rows if a["id"] not in seen]
 
 
 async def home_alerts(

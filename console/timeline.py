@@ -16,6 +16,8 @@ from anomaly.model import Device
 
 DAY_START = time(int(DetectorConfig().day_start_min // 60), int(DetectorConfig().day_start_min % 60))
 BIN_S = 600  # activity is shown in ten-minute bins: finer is noise at a phone's width
+# Read this far before the day too: a night in bed or an outing that began before 04:00 is drawn from it.
+LOOK_BACK = timedelta(hours=14)
 OUT_AFTER_S = DetectorConfig().out_after_door_s
 ACTIVITY_KINDS = ["motion", "contact", "occupancy", "flush", "power"]
 _PERSON_ROLES = frozenset({"motion", "door", "front_door", "flush", "activity", "plug", "chair"})
@@ -112,6 +114,7 @@ class _Scale:
         return round(max(0.0, min(100.0, (at - self.start).total_seconds() / self.length * 100)), 3)
 
     def span(self, start: datetime, end: datetime, **labels: str) -> Span:
+        start = max(start, self.start)
         left = self.pct(start)
         return Span(left, max(0.2, round(self.pct(end) - left, 3)), start, end, **labels)
 
@@ -126,7 +129,7 @@ def build(
     now: datetime | None = None,
 ) -> Timeline:
     """The day's timeline from its readings (time, kind, value, device_id, room, type, role, oldest
-    first) and alerts; spans still going on end at `now` (or the day's end)."""
+    first, from LOOK_BACK before the day) and alerts; spans still going on end at `now` (or the day's end)."""
     start, end = day_bounds(day, tz)
     scale = _Scale(start, end)
     until = min(end, now) if now is not None else end
@@ -141,7 +144,7 @@ def build(
         visits=[scale.span(v.start, v.end, label=v.label, verdict=v.verdict) for v in visits],
         markers=[_marker(a, scale) for a in alerts if start <= a["triggered_at"] < end],
         ticks=_ticks(scale, tz),
-        readings=len(readings),
+        readings=sum(1 for r in readings if r["time"] >= start),
     )
 
 
@@ -162,7 +165,7 @@ def _active(r: Any, role: str) -> bool:
 def _bands(readings: Sequence[Any], roles: dict[Any, str], scale: _Scale) -> list[Band]:
     bins: dict[str, set[int]] = {}
     for r in readings:
-        if _active(r, roles[r["device_id"]]):
+        if r["time"] >= scale.start and _active(r, roles[r["device_id"]]):
             room = r["room"] or "elsewhere"
             bins.setdefault(room, set()).add(int((r["time"] - scale.start).total_seconds() // BIN_S))
     bands = []
@@ -193,7 +196,8 @@ def _in_bed(readings: Sequence[Any], roles: dict[Any, str], scale: _Scale, until
         if r["value"] and since is None:
             since = r["time"]
         elif not r["value"] and since is not None:
-            spans.append(scale.span(since, r["time"], label="in bed"))
+            if r["time"] > scale.start:
+                spans.append(scale.span(since, r["time"], label="in bed"))
             since = None
     if since is not None and since < until:
         spans.append(scale.span(since, until, label="in bed"))
@@ -207,7 +211,8 @@ def _out(readings: Sequence[Any], roles: dict[Any, str], scale: _Scale, until: d
     for r in readings:
         role = roles[r["device_id"]]
         if role == "front_door" and r["kind"] == "contact":
-            if door is not None and not moved and (r["time"] - door).total_seconds() > OUT_AFTER_S:
+            away = door is not None and not moved and (r["time"] - door).total_seconds() > OUT_AFTER_S
+            if away and door is not None and r["time"] > scale.start:
                 spans.append(scale.span(door, r["time"], label="out"))
             door, moved = r["time"], False
         elif door is not None and _active(r, role) and (r["time"] - door).total_seconds() > OUT_AFTER_S:
@@ -233,6 +238,6 @@ def _ticks(scale: _Scale, tz: str) -> list[Tick]:
     zone, ticks = ZoneInfo(tz), []
     at = scale.start
     while at <= scale.end:
-        ticks.append(Tick(scale.pct(at), at.astimezone(zone).strftime("%H:%M")))
+        ticks.append(Tick(scale.pct(at), at.astimezone(zone).strftime("%H")))
         at += timedelta(hours=4)
     return ticks

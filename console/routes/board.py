@@ -35,7 +35,9 @@ async def board(request: Request, resources: ResourcesDep, viewer: ViewerDep) ->
     _staff_only(viewer)
     async with resources.pool.acquire() as conn:
         alerts, staff = await service.board(conn, viewer)
-    return page(request, "board.html", viewer=viewer, alerts=alerts, staff=staff, active="board")
+        lines = await service.home_lines(conn, viewer)
+    context = {"alerts": alerts, "staff": staff, "lines": lines}
+    return page(request, "board.html", viewer=viewer, active="board", **context)
 
 
 @router.get("/board/alerts")
@@ -44,7 +46,8 @@ async def board_alerts(request: Request, resources: ResourcesDep, viewer: Viewer
     _staff_only(viewer)
     async with resources.pool.acquire() as conn:
         alerts, staff = await service.board(conn, viewer)
-    return page(request, "_open_alerts.html", viewer=viewer, alerts=alerts, staff=staff)
+        lines = await service.home_lines(conn, viewer)
+    return page(request, "_board_live.html", viewer=viewer, alerts=alerts, staff=staff, lines=lines)
 
 
 @router.get("/stream")

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse
 
 from accounts.errors import Forbidden
 from api.deps import ResourcesDep
-from console import service
+from console import service, timeline
 from console.render import page
 from console.route import ConsoleRoute
 from console.session import ViewerDep
@@ -48,11 +48,18 @@ async def home(
 
 
 @router.get("/homes/{home_id}/alerts")
-async def home_alerts(home_id: UUID, request: Request, resources: ResourcesDep, viewer: ViewerDep) -> Response:
+async def home_alerts(
+    home_id: UUID, request: Request, resources: ResourcesDep, viewer: ViewerDep
+) -> Response:
     """A home's alerts alone (what its live pages swap in)."""
     async with resources.pool.acquire() as conn:
-        home_row, alerts = await service.home_alerts(conn, viewer, home_id, now=service.now_utc())
-    return page(request, "_home_alerts.html", viewer=viewer, alerts=alerts, view={"home": home_row})
+        now = service.now_utc()
+        home_row, rows = await service.home_alerts(conn, viewer, home_id, now=now)
+    start, end = timeline.day_bounds(timeline.home_day(now, home_row["timezone"]), home_row["timezone"])
+    shown, earlier = service.split_alerts(rows, start, end)
+    return page(
+        request, "_home_alerts.html", viewer=viewer, alerts=shown, earlier=earlier, view={"home": home_row}
+    )
 
 
 @router.get("/family")

@@ -39,10 +39,17 @@
     var series = [{}].concat(data.rooms.map(function (room, i) {
       return { label: room, stroke: colours[i % colours.length], width: 2, value: function (u, v) { return v == null ? "–" : v.toFixed(1) + " °C"; } };
     }));
+    // Times on the home's clock, 24-hour, whatever the browser's own zone.
+    var clock = new Intl.DateTimeFormat("en-GB", { timeZone: data.tz, hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+    var day = new Intl.DateTimeFormat("en-GB", { timeZone: data.tz, weekday: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
     var opts = {
       width: el.clientWidth || 340, height: 220, series: series,
-      axes: [{}, { values: function (u, vals) { return vals.map(function (v) { return v + "°"; }); } }],
+      axes: [
+        { values: function (u, vals) { return vals.map(function (v) { return clock.format(new Date(v * 1000)); }); } },
+        { values: function (u, vals) { return vals.map(function (v) { return v + "°"; }); } },
+      ],
     };
+    series[0] = { label: "Time", value: function (u, v) { return v == null ? "–" : day.format(new Date(v * 1000)); } };
     var plot = new window.uPlot(opts, [data.t].concat(data.series), el);
     window.addEventListener("resize", function () { plot.setSize({ width: el.clientWidth, height: 220 }); });
   }

@@ -42,7 +42,7 @@ DESKTOP = {"width": 1280, "height": 900}
 @contextlib.asynccontextmanager
 async def chromium() -> AsyncIterator[Browser]:
     """Debian's chromium, headless; the test is skipped where it is not installed (`make browser`)."""
-    if not CHROMIUM.exists():
+    if not os.path.exists(CHROMIUM):
         pytest.skip(f"no chromium at {CHROMIUM}: `make browser` installs Debian's chromium package")
     async with async_playwright() as driver:
         browser = await driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)

@@ -13,7 +13,16 @@ from playwright.async_api import expect
 
 from kernel.embedded import EmbeddedMosquitto
 from kernel.settings import Settings
-from tests.console.browser import DESKTOP, PHONE, Live, chromium, live_system, logged_in, publisher, register_pendant
+from tests.console.browser import (
+    DESKTOP,
+    PHONE,
+    Live,
+    chromium,
+    live_system,
+    logged_in,
+    publisher,
+    register_pendant,
+)
 
 pytestmark = pytest.mark.timeout(240)
 
