@@ -51,9 +51,12 @@ async def log_in(client: httpx.AsyncClient, email: str, password: str = PASSWORD
 
 
 @asynccontextmanager
-async def console_app(settings: Settings) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    """The app as `telecare` builds it (console included) with its lifespan, and an in-process client."""
-    app = build_app(console_settings(settings))
+async def console_app(
+    settings: Settings, *, secure: bool = False
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    """The app as `telecare` builds it (console included) with its lifespan, and an in-process client
+    (over plain http, so the cookie's Secure flag is off unless `secure`)."""
+    app = build_app(settings if secure else console_settings(settings))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
