@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PACKAGES := kernel telecare ingest api accounts alerts anomaly devices homes simulators migrations bench \
 	visits notifications console rostering
 
-.PHONY: demo test check bench eval system-deps timescaledb venv clean console-assets browser
+.PHONY: demo test check bench eval system-deps timescaledb venv clean console-assets browser screenshots
 
 demo: system-deps console-assets $(STAMP)  ## run the whole system with simulated homes (Ctrl-C stops it)
 	$(BIN)/telecare run
@@ -60,6 +60,9 @@ $(CONSOLE_ASSETS): console/package.json console/package-lock.json
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nodejs npm; }
 	cd console && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	touch $(CONSOLE_ASSETS)
+
+screenshots: system-deps console-assets browser $(STAMP)  ## the console's screenshots in docs/console/, from 28 simulated days
+	TELECARE_SCREENSHOTS=docs $(BIN)/pytest tests/console/test_screenshots.py -q
 
 browser:  ## Debian's chromium for the console's browser tests (Playwright drives it; never a downloaded browser)
 	@test -x /usr/bin/chromium || { \

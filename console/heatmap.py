@@ -72,11 +72,14 @@ def build(buckets: Iterable[Any], tz: str, today: date, *, now: datetime) -> Hea
     first = today - timedelta(days=DAYS - 1)
     grid = [[0] * 24 for _ in range(DAYS)]
     shift = timedelta(hours=DAY_START.hour, minutes=DAY_START.minute)
-    for b in buckets:
-        local: datetime = b["bucket"].astimezone(zone) - shift
+    hourly: dict[datetime, int] = {}
+    for b in buckets:  # one row per room and hour: summed first, so each hour is converted once
+        hourly[b["bucket"]] = hourly.get(b["bucket"], 0) + int(b["active"] or 0)
+    for at, count in hourly.items():
+        local: datetime = at.astimezone(zone) - shift
         row = (local.date() - first).days
         if 0 <= row < DAYS:
-            grid[row][local.hour] += int(b["active"] or 0)
+            grid[row][local.hour] += count
     ranges = _normal(grid[:-1])
     peak = max((max(r) for r in grid), default=0)
     hours = hour_labels()

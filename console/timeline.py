@@ -133,7 +133,10 @@ def build(
     start, end = day_bounds(day, tz)
     scale = _Scale(start, end)
     until = min(end, now) if now is not None else end
-    roles = {r["device_id"]: _role(r) for r in readings}
+    roles: dict[Any, str] = {}
+    for r in readings:
+        if r["device_id"] not in roles:
+            roles[r["device_id"]] = _role(r)
     return Timeline(
         day=day,
         start=start,
@@ -164,10 +167,12 @@ def _active(r: Any, role: str) -> bool:
 
 def _bands(readings: Sequence[Any], roles: dict[Any, str], scale: _Scale) -> list[Band]:
     bins: dict[str, set[int]] = {}
+    start = scale.start.timestamp()
     for r in readings:
-        if r["time"] >= scale.start and _active(r, roles[r["device_id"]]):
+        at = r["time"]
+        if at >= scale.start and _active(r, roles[r["device_id"]]):
             room = r["room"] or "elsewhere"
-            bins.setdefault(room, set()).add(int((r["time"] - scale.start).total_seconds() // BIN_S))
+            bins.setdefault(room, set()).add(int((at.timestamp() - start) // BIN_S))
     bands = []
     for room in sorted(bins):
         spans = []

@@ -36,8 +36,9 @@ async def board(request: Request, resources: ResourcesDep, viewer: ViewerDep) ->
     async with resources.pool.acquire() as conn:
         alerts, staff = await service.board(conn, viewer)
         lines = await service.home_lines(conn, viewer)
-    context = {"alerts": alerts, "staff": staff, "lines": lines}
-    return page(request, "board.html", viewer=viewer, active="board", **context)
+    return page(
+        request, "board.html", viewer=viewer, active="board", alerts=alerts, staff=staff, lines=lines
+    )
 
 
 @router.get("/board/alerts")

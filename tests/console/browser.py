@@ -39,10 +39,14 @@ PHONE = {"width": 360, "height": 780}
 DESKTOP = {"width": 1280, "height": 900}
 
 
+def _installed() -> bool:
+    return CHROMIUM.exists()
+
+
 @contextlib.asynccontextmanager
 async def chromium() -> AsyncIterator[Browser]:
     """Debian's chromium, headless; the test is skipped where it is not installed (`make browser`)."""
-    if not os.path.exists(CHROMIUM):
+    if not _installed():
         pytest.skip(f"no chromium at {CHROMIUM}: `make browser` installs Debian's chromium package")
     async with async_playwright() as driver:
         browser = await driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
