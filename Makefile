@@ -8,12 +8,12 @@ STAMP := $(VENV)/.installed
 PACKAGES := kernel telecare ingest api accounts alerts anomaly devices homes simulators migrations bench \
 	visits notifications console rostering
 
-.PHONY: demo test check bench eval system-deps timescaledb venv clean
+.PHONY: demo test check bench eval system-deps timescaledb venv clean console-assets browser screenshots
 
-demo: system-deps $(STAMP)  ## run the whole system with simulated homes (Ctrl-C stops it)
+demo: system-deps console-assets $(STAMP)  ## run the whole system with simulated homes (Ctrl-C stops it)
 	$(BIN)/telecare run
 
-test: system-deps timescaledb $(STAMP)  ## the whole test suite against real PostgreSQL (plain and TimescaleDB) and Mosquitto
+test: system-deps timescaledb console-assets browser $(STAMP)  ## the whole test suite against real PostgreSQL (plain and TimescaleDB) and Mosquitto
 	$(BIN)/pytest
 
 check: $(STAMP)  ## lint (ruff), type-check (mypy --strict), and the layering (import-linter, pyproject.toml)
@@ -22,8 +22,8 @@ check: $(STAMP)  ## lint (ruff), type-check (mypy --strict), and the layering (i
 	$(BIN)/mypy $(PACKAGES) tests
 	$(BIN)/lint-imports
 
-bench: system-deps $(STAMP)  ## benchmarks; each writes its JSON under docs/bench/
-	@set -e; for b in bench.ingest bench.detector bench.api bench.fleet bench.rostering; do \
+bench: system-deps console-assets $(STAMP)  ## benchmarks; each writes its JSON under docs/bench/
+	@set -e; for b in bench.ingest bench.detector bench.api bench.fleet bench.rostering bench.console bench.visits bench.notifications; do \
 	  if $(BIN)/python -c "import importlib.util,sys; sys.exit(importlib.util.find_spec('$$b') is None)"; then \
 	    echo "== $$b"; $(BIN)/python -m $$b; \
 	  else echo "== $$b: not built yet"; fi; \
@@ -48,6 +48,28 @@ system-deps:  ## Mosquitto (with its dynamic-security plugin) and wrk (the API b
 timescaledb:  ## TimescaleDB built into the local PostgreSQL from ../shared/vendor/, once per machine, if the source is there
 	@deploy/timescaledb/install-from-source.sh
 
+# The web console's browser libraries (console/package.json, exact versions in package-lock.json), from the
+# npm registry into console/node_modules (git-ignored), served by the console itself: no CDN, no build step.
+CONSOLE_ASSETS := console/node_modules/.package-lock.json
+console-assets: $(CONSOLE_ASSETS)  ## htmx and uPlot for the web console (Debian's nodejs and npm, if missing)
+
+$(CONSOLE_ASSETS): console/package.json console/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "installing nodejs and npm"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nodejs npm; }
+	cd console && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $(CONSOLE_ASSETS)
+
+screenshots: system-deps console-assets browser $(STAMP)  ## the console's screenshots in docs/console/, from 28 simulated days
+	TELECARE_SCREENSHOTS=docs $(BIN)/pytest tests/console/test_screenshots.py -q
+
+browser:  ## Debian's chromium for the console's browser tests (Playwright drives it; never a downloaded browser)
+	@test -x /usr/bin/chromium || { \
+	  echo "installing chromium"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml
@@ -57,4 +79,4 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 clean:  ## remove the venv and the embedded servers' data
-	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .import_linter_cache
+	rm -rf $(VENV) var console/node_modules .mypy_cache .ruff_cache .pytest_cache .import_linter_cache

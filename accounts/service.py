@@ -135,6 +135,12 @@ async def logout(pool: asyncpg.Pool, *, refresh_token: str, ended: SessionEnded)
             ended(row["family_id"])
 
 
+async def end_login(conn: asyncpg.Connection, *, session_id: UUID, ended: SessionEnded) -> None:
+    """End a login by its id (the console's logout): its refresh and access tokens stop working."""
+    await queries.revoke_family(conn, family_id=session_id)
+    ended(session_id)
+
+
 async def open_session(conn: asyncpg.Connection, config: AuthConfig, user: User) -> TokenPair:
     """A new login for the user, without a password (what a successful password check leads to)."""
     return await _issue(conn, config, user, family_id=uuid.uuid4())

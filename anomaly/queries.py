@@ -177,3 +177,11 @@ async def resolved_by_people(conn: asyncpg.Connection, *, since: datetime) -> li
         since,
     )
     return rows
+
+
+async def home_picture(conn: asyncpg.Connection, *, home_id: UUID) -> asyncpg.Record | None:
+    """One home's saved detector state (mode, learned days, live picture, baseline), or None."""
+    return await conn.fetchrow(
+        "SELECT mode, learned_days, live, baseline, updated_at FROM detector_homes WHERE home_id = $1",
+        home_id,
+    )

@@ -199,3 +199,24 @@ async def select_buckets(
         limit,
     )
     return rows
+
+
+async def select_activity(
+    conn: asyncpg.Connection, *, home_id: UUID, start: datetime, end: datetime, kinds: list[str]
+) -> list[asyncpg.Record]:
+    """A home's readings of these kinds in [start, end), oldest first, with each device's room and type
+    (the console's day timeline: a day of a home is a few thousand rows)."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        """
+        SELECT r.time, r.kind, r.value, r.device_id, d.room, d.type, d.role
+        FROM readings r JOIN devices d ON d.id = r.device_id
+        WHERE r.home_id = $1 AND r.time >= $2 AND r.time < $3 AND r.kind = ANY($4::text[])
+        ORDER BY r.time, r.device_id
+        LIMIT 100000
+        """,
+        home_id,
+        start,
+        end,
+        kinds,
+    )
+    return rows

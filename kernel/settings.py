@@ -110,6 +110,14 @@ class Settings(BaseSettings):
         default=None, description="if set, /metrics of the API wants `Authorization: Bearer <this>`"
     )
 
+    # The web console under /console (issue 16; README, "The web console").
+    console_cookie_secure: bool = Field(
+        default=True, description="mark the console's session cookie Secure (off only for plain-http dev)"
+    )
+    console_session_hours: float = Field(
+        default=12.0, gt=0, le=168, description="a console login lasts this long (logout ends it sooner)"
+    )
+
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$")
     log_format: LogFormat = LogFormat.TEXT
 

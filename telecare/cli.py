@@ -92,6 +92,7 @@ def _banner(settings: Settings) -> None:
     print(
         f"""
   Telecare is starting.
+    Console:  {base}/console/ (log in with an account below; the board, homes, a family's view)
     API:      {base}/v1
     Docs:     {base}/docs (Authorize: one of the accounts below)
     Ready:    {base}/ready

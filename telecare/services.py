@@ -13,8 +13,10 @@ from functools import partial
 import asyncpg
 import prometheus_client
 import uvicorn
+from fastapi import FastAPI
 
 from api.main import create_app, end_streams
+from console.mount import install_console
 from devices import health
 from devices.dynsec import DynsecAdmin, connect_admin
 from ingest import upkeep
@@ -23,10 +25,11 @@ from ingest.service import SESSION_EXPIRY_S, IngestWorker
 from kernel import heap
 from kernel.connect import mqtt_config, require_database_url
 from kernel.db import create_pool
+from kernel.logs import configure_logging
 from kernel.migrate import migrate
 from kernel.periodic import every
 from kernel.settings import PriorityLane as LaneMode
-from kernel.settings import Settings
+from kernel.settings import Settings, load_settings
 from kernel.storage import StorageInfo, apply_retention
 from simulators.service import SimOptions, Summary, simulate
 from telecare.demo import seed_demo_accounts
@@ -46,9 +49,23 @@ class _Server(uvicorn.Server):
         yield
 
 
+def build_app(settings: Settings, *, migrations: bool = True, settle_heap: bool = False) -> FastAPI:
+    """The API's application with the web console mounted under /console (api/ knows nothing of it)."""
+    app = create_app(settings, run_migrations=migrations, settle_heap=settle_heap)
+    install_console(app)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app for `uvicorn --factory` (several worker processes), console included."""
+    settings = load_settings()
+    configure_logging(settings)
+    return build_app(settings, settle_heap=True)
+
+
 async def serve_api(settings: Settings, *, migrations: bool = True) -> None:
-    """Serve the HTTP API until cancelled."""
-    app = create_app(settings, run_migrations=migrations, settle_heap=True)
+    """Serve the HTTP API and the web console until cancelled."""
+    app = build_app(settings, migrations=migrations, settle_heap=True)
     config = uvicorn.Config(
         app,
         host=settings.api_host,
@@ -74,7 +91,7 @@ async def serve_api(settings: Settings, *, migrations: bool = True) -> None:
 def serve_api_workers(settings: Settings) -> None:
     """Serve the API from `api_workers` uvicorn processes (settings come from the environment in each)."""
     uvicorn.run(
-        "api.main:app_from_environment",
+        "telecare.services:app_from_environment",
         factory=True,
         host=settings.api_host,
         port=settings.api_port,

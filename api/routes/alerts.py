@@ -16,7 +16,6 @@ from fastapi import APIRouter, Body, HTTPException, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from accounts.tenancy import Role
 from alerts import queries
 from alerts import service as alerts
 from alerts.schemas import (
@@ -29,7 +28,7 @@ from alerts.schemas import (
     Severity,
     Status,
 )
-from api import pagination
+from api import alert_actions, pagination
 from api.deps import CallerDep, PoolDep, ResourcesDep, request_caller, request_pool
 from api.errors import problems
 from api.hotpath import query_model, resolved_by
@@ -172,56 +171,19 @@ async def acknowledge(
     body: Annotated[AcknowledgeIn | None, Body(examples=[{"note": "calling her now"}, {}])] = None,
 ) -> AlertOut:
     """Someone has seen the alert and is dealing with it (acknowledging twice changes nothing)."""
-    note = body.note if body else None
-    async with pool.acquire() as conn, conn.transaction():
-        row = await _visible(conn, caller, alert_id)
-        alert = await alerts.acknowledge(conn, alert_id=alert_id, actor=caller.actor, note=note)
-        await caller.audit(
-            conn,
-            action="alert.acknowledge",
-            target_type="alert",
-            target_id=alert_id,
-            organisation_id=row["organisation_id"],
-            detail={"note": note} if note else {},
-        )
+    alert = await alert_actions.acknowledge(pool, caller, alert_id, note=body.note if body else None)
     return AlertOut.model_validate(alert, from_attributes=True)
 
 
 @router.post("/{alert_id}/resolve", response_model=AlertOut, responses=problems(409))
 async def resolve(alert_id: UUID, body: ResolveIn, pool: PoolDep, caller: CallerDep) -> AlertOut:
     """Close the alert with a note; mark it a false alarm if it was one."""
-    async with pool.acquire() as conn, conn.transaction():
-        row = await _visible(conn, caller, alert_id)
-        alert = await alerts.resolve(
-            conn, alert_id=alert_id, actor=caller.actor, note=body.note, false_alarm=body.false_alarm
-        )
-        await caller.audit(
-            conn,
-            action="alert.resolve",
-            target_type="alert",
-            target_id=alert_id,
-            organisation_id=row["organisation_id"],
-            detail={"note": body.note, "false_alarm": body.false_alarm},
-        )
+    alert = await alert_actions.resolve(pool, caller, alert_id, note=body.note, false_alarm=body.false_alarm)
     return AlertOut.model_validate(alert, from_attributes=True)
 
 
 @router.post("/{alert_id}/assign", response_model=AlertOut, responses=problems(409))
 async def assign(alert_id: UUID, body: AssignIn, pool: PoolDep, caller: CallerDep) -> AlertOut:
     """Give the alert to a coordinator or carer of its organisation, or to nobody (coordinators)."""
-    async with pool.acquire() as conn, conn.transaction():
-        row = await _visible(conn, caller, alert_id)
-        caller.require_role(Role.PLATFORM_ADMIN, Role.COORDINATOR, Role.INTEGRATION)
-        if body.assignee is not None:
-            org = row["organisation_id"]
-            await alerts.require_assignee(conn, caller, organisation_id=org, assignee=body.assignee)
-        alert = await alerts.assign(conn, alert_id=alert_id, actor=caller.actor, assignee=body.assignee)
-        await caller.audit(
-            conn,
-            action="alert.assign",
-            target_type="alert",
-            target_id=alert_id,
-            organisation_id=row["organisation_id"],
-            detail={"assignee": str(body.assignee) if body.assignee else None},
-        )
+    alert = await alert_actions.assign(pool, caller, alert_id, assignee=body.assignee)
     return AlertOut.model_validate(alert, from_attributes=True)

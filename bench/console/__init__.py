@@ -1,0 +1,1 @@
+"""Console benchmark: a home's page with 28 days of history."""

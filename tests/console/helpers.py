@@ -1,0 +1,63 @@
+"""Console test helpers: passwords for the world's people, and logging in through the console's form."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from uuid import UUID
+
+import asyncpg
+import httpx
+from fastapi import FastAPI
+
+from accounts import queries as account_queries
+from accounts.passwords import hash_password
+from kernel.settings import Settings
+from telecare.services import build_app
+
+PASSWORD = "correct horse battery staple console"
+_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def console_settings(settings: Settings) -> Settings:
+    """The test settings for plain http (the cookie's Secure flag off, as for local development)."""
+    return settings.model_copy(update={"console_cookie_secure": False})
+
+
+async def give_passwords(pool: asyncpg.Pool, *user_ids: UUID) -> None:
+    """Let these users log in with PASSWORD."""
+    hashed = hash_password(PASSWORD)
+    async with pool.acquire() as conn:
+        for user_id in user_ids:
+            await account_queries.set_password(conn, user_id=user_id, password_hash=hashed)
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token a page's forms carry."""
+    found = _CSRF.search(html)
+    assert found, "no CSRF field on the page"
+    return found.group(1)
+
+
+async def log_in(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:
+    """Log in through the console's form; the client keeps the cookie."""
+    form = await client.get("/console/login")
+    assert form.status_code == 200
+    return await client.post(
+        "/console/login",
+        data={"email": email, "password": password, "csrf": csrf_of(form.text), "next": "/console/"},
+    )
+
+
+@asynccontextmanager
+async def console_app(
+    settings: Settings, *, secure: bool = False
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    """The app as `telecare` builds it (console included) with its lifespan, and an in-process client
+    (over plain http, so the cookie's Secure flag is off unless `secure`)."""
+    app = build_app(settings if secure else console_settings(settings))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield app, client
