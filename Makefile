@@ -23,7 +23,7 @@ check: $(STAMP)  ## lint (ruff), type-check (mypy --strict), and the layering (i
 	$(BIN)/lint-imports
 
 bench: system-deps console-assets $(STAMP)  ## benchmarks; each writes its JSON under docs/bench/
-	@set -e; for b in bench.ingest bench.detector bench.api bench.fleet bench.rostering bench.console bench.visits bench.notifications; do \
+	@set -e; for b in bench.ingest bench.detector bench.api bench.fleet bench.rostering bench.console bench.notifications; do \
 	  if $(BIN)/python -c "import importlib.util,sys; sys.exit(importlib.util.find_spec('$$b') is None)"; then \
 	    echo "== $$b"; $(BIN)/python -m $$b; \
 	  else echo "== $$b: not built yet"; fi; \
@@ -31,6 +31,7 @@ bench: system-deps console-assets $(STAMP)  ## benchmarks; each writes its JSON 
 
 eval: $(STAMP)  ## score the detector on simulated homes; writes docs/eval/detection.{json,md}
 	$(BIN)/python -m bench.evaluation.evaluate
+	$(BIN)/python -m bench.visits.evaluate  # carer visits: a simulated month, labelled outcomes; writes docs/eval/visits.json
 	$(BIN)/python -m bench.realhomes  # real homes, clean logs also through broker+ingest+DB (skips itself without ../shared/dev-data/real-homes)
 
 system-deps:  ## Mosquitto (with its dynamic-security plugin) and wrk (the API benchmark's client) from Debian, if missing

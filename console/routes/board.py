@@ -36,9 +36,7 @@ async def board(request: Request, resources: ResourcesDep, viewer: ViewerDep) ->
     async with resources.pool.acquire() as conn:
         alerts, staff = await service.board(conn, viewer)
         lines = await service.home_lines(conn, viewer)
-    return page(
-        request, "board.html", viewer=viewer, active="board", alerts=alerts, staff=staff, lines=lines
-    )
+    return page(request, "board.html", viewer=viewer, active="board", alerts=alerts, staff=staff, lines=lines)
 
 
 @router.get("/board/alerts")

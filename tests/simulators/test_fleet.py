@@ -35,8 +35,8 @@ def test_every_message_keeps_the_contract_and_each_seq_is_used_once() -> None:
     kinds: Counter[str] = Counter()
     for topic, payload, readings in _run(fleet, 120):
         if is_batch_topic(topic):
-            address = parse_batch_topic(topic, root=ROOT)
-            assert address.hub_id == device_id(list(map(home_id, range(50))).index(address.home_id), len(KIT))
+            batch = parse_batch_topic(topic, root=ROOT)
+            assert batch.hub_id == device_id(list(map(home_id, range(50))).index(batch.home_id), len(KIT))
             items = parse_batch(payload)
             assert len(items) == readings
             for n, raw in enumerate(items):
