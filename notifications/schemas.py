@@ -127,9 +127,7 @@ class PreferencesIn(RequestBody):
         None
     )
     min_severity: Severity = "low"
-    channels: Annotated[list[Channel], Field(max_length=4)] = Field(
-        default_factory=lambda: list(CHANNELS)
-    )
+    channels: Annotated[list[Channel], Field(max_length=4)] = Field(default_factory=lambda: list(CHANNELS))
     timezone: Annotated[str | None, AfterValidator(_zone)] = None
     quiet_start: ClockTime | None = Field(None, description="local 'HH:MM' in `timezone` (or the home's)")
     quiet_end: ClockTime | None = None
