@@ -67,6 +67,15 @@ class Dispatcher:
         finally:
             with contextlib.suppress(Exception):
                 await listener.close()
+            await self.close()
+
+    async def close(self) -> None:
+        """Close what the channels keep open (the email channel's SMTP sessions)."""
+        for channel in self.channels.values():
+            closing = getattr(channel, "close", None)
+            if closing is not None:
+                with contextlib.suppress(Exception):
+                    await closing()
 
     async def run_once(self) -> None:
         """Plan, step and send until nothing is due (tests drive the dispatcher with this)."""

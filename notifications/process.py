@@ -66,7 +66,7 @@ async def vapid_key(pool: asyncpg.Pool, settings: Settings) -> str:
 def channels(settings: Settings, http: httpx.AsyncClient, vapid_pem: str) -> dict[str, Channel]:
     """Every channel, configured."""
     return {
-        "email": EmailChannel(smtp_config(settings)),
+        "email": EmailChannel(smtp_config(settings), keep=settings.notify_senders),
         "sms": SmsChannel(settings.notify_sms_url),
         "webpush": WebPushChannel(vapid_pem, settings.notify_vapid_subject, settings.notify_send_timeout_s),
         "webhook": WebhookChannel(http),

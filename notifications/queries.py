@@ -6,6 +6,7 @@ driven by a hand-moved clock in tests and every timestamp of a chain comes from 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -269,8 +270,10 @@ async def take_delivery(conn: asyncpg.Connection, *, at: datetime) -> asyncpg.Re
     """The most overdue queued delivery nobody else is sending, locked (held while it is sent)."""
     return await conn.fetchrow(
         """
-        SELECT d.*, a.status AS alert_status, a.home_id, a.organisation_id, p.secret
+        SELECT d.*, a.status AS alert_status, a.home_id, a.organisation_id, p.secret, a.kind, a.severity,
+               a.title, a.explanation, a.room, a.triggered_at, h.name AS home_name, h.address AS home_address, h.timezone
         FROM notification_deliveries d LEFT JOIN alerts a ON a.id = d.alert_id
+        LEFT JOIN homes h ON h.id = a.home_id
         LEFT JOIN notification_contact_points p ON p.id = d.contact_point_id
         WHERE d.status = 'queued' AND d.next_attempt_at <= $1
         ORDER BY d.next_attempt_at LIMIT 1 FOR UPDATE OF d SKIP LOCKED
@@ -297,10 +300,16 @@ async def mark_delivery(
     at: datetime,
     error: str | None = None,
     retry_at: datetime | None = None,
+    log: Sequence[tuple[str, str]] = (),
 ) -> None:
-    """Record the outcome of an attempt: sent/delivered/cancelled, or failed (retry_at: try again then)."""
+    """Record the outcome of an attempt (sent/delivered/cancelled, or failed: retry_at, try again then)
+    and its log entries (event, detail), in one statement."""
     await conn.execute(
         """
+        WITH logged AS (
+            INSERT INTO notification_attempts (delivery_id, at, event, detail)
+            SELECT $1, $3, e, d FROM unnest($6::text[], $7::text[]) AS t(e, d)
+        )
         UPDATE notification_deliveries SET
             status = CASE WHEN $2 = 'failed' AND $5::timestamptz IS NOT NULL THEN 'queued' ELSE $2 END,
             attempts = attempts + CASE WHEN $2 IN ('sent', 'delivered', 'failed') THEN 1 ELSE 0 END,
@@ -314,6 +323,8 @@ async def mark_delivery(
         at,
         error,
         retry_at,
+        [event for event, _ in log],
+        [detail for _, detail in log],
     )
 
 

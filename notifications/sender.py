@@ -61,8 +61,14 @@ async def send_one(
             return False
         reason = await _why_not(conn, row)
         if reason is not None:
-            await queries.mark_delivery(conn, delivery_id=row["id"], status="cancelled", at=at, error=reason)
-            await queries.log_attempt(conn, delivery_id=row["id"], at=at, event="cancelled", detail=reason)
+            await queries.mark_delivery(
+                conn,
+                delivery_id=row["id"],
+                status="cancelled",
+                at=at,
+                error=reason,
+                log=[("cancelled", reason)],
+            )
             return True
         message = await _message(conn, row, config, at=at, digest=digest)
         outgoing = Outgoing(str(row["id"]), row["address"], row["secret"] or {}, message)
@@ -115,8 +121,7 @@ async def _message(
 async def _alert_message(
     conn: asyncpg.Connection, row: asyncpg.Record, config: SendConfig, *, at: datetime
 ) -> Message:
-    facts = await queries.alert_facts(conn, alert_id=row["alert_id"])
-    assert facts is not None
+    facts = row  # take_delivery joined the alert and its home
     token = secrets.token_urlsafe(32)
     expires = at + config.ack_link_lifetime
     await queries.insert_ack_link(
@@ -131,7 +136,7 @@ async def _alert_message(
     payload = row["payload"] or {}
     return alert_message(
         AlertFacts(
-            alert_id=str(facts["id"]),
+            alert_id=str(facts["alert_id"]),
             kind=facts["kind"],
             severity=facts["severity"],
             title=facts["title"],
@@ -140,7 +145,7 @@ async def _alert_message(
             triggered_at=facts["triggered_at"],
             home_id=str(facts["home_id"]),
             home=facts["home_name"],
-            address=facts["address"],
+            address=facts["home_address"],
         ),
         tz=payload.get("tz") or facts["timezone"],
         ack_url=f"{config.public_url.rstrip('/')}/v1/notifications/ack/{token}",
@@ -154,12 +159,10 @@ async def _alert_message(
 async def _succeeded(
     conn: asyncpg.Connection, row: asyncpg.Record, outcome: Outcome, *, at: datetime
 ) -> None:
-    await queries.mark_delivery(conn, delivery_id=row["id"], status=outcome.status, at=at)
-    await queries.log_attempt(conn, delivery_id=row["id"], at=at, event="sent", detail=outcome.detail)
+    log = [("sent", outcome.detail)]
     if outcome.status == "delivered":
-        await queries.log_attempt(
-            conn, delivery_id=row["id"], at=at, event="delivered", detail=outcome.detail
-        )
+        log.append(("delivered", outcome.detail))
+    await queries.mark_delivery(conn, delivery_id=row["id"], status=outcome.status, at=at, log=log)
 
 
 async def _failed(
@@ -174,11 +177,16 @@ async def _failed(
     attempts = row["attempts"] + 1
     final = permanent or attempts >= config.max_attempts
     retry_at = None if final else at + timedelta(seconds=backoff(attempts, config))
-    await queries.mark_delivery(
-        conn, delivery_id=row["id"], status="failed", at=at, error=reason, retry_at=retry_at
-    )
     detail = reason if final else f"{reason}; next try at {retry_at.isoformat() if retry_at else ''}"
-    await queries.log_attempt(conn, delivery_id=row["id"], at=at, event="failed", detail=detail)
+    await queries.mark_delivery(
+        conn,
+        delivery_id=row["id"],
+        status="failed",
+        at=at,
+        error=reason,
+        retry_at=retry_at,
+        log=[("failed", detail)],
+    )
     log.info("delivery %s on %s failed (attempt %d): %s", row["id"], row["channel"], attempts, reason)
     if row["purpose"] == "alert":
         await _move_on_if_unreached(conn, row, at=at)

@@ -134,7 +134,8 @@ async def phase_press(
     async with asyncio.timeout(60):
         while sum(1 for h in published if smtp.inbox.arrivals.get(_press_email(h))) < len(published):
             await asyncio.sleep(0.2)
-    email = [smtp.inbox.arrivals[_press_email(h)][0] - t for h, t in published.items()]
+    inbox = smtp.inbox.arrivals
+    email = [inbox[_press_email(h)][0] - t for h, t in published.items()]
     webhook = [hooks.arrivals[h][0] - t for h, t in published.items() if hooks.arrivals.get(h)]
     conn = await asyncpg.connect(bench.pg.dsn())
     try:
@@ -145,7 +146,7 @@ async def phase_press(
         await conn.close()
     raised = {str(r["home_id"]): float(r["at"]) for r in rows}
     to_alert = [raised[h] - t for h, t in published.items() if h in raised]
-    alert_to_email = [smtp.inbox.arrivals[_press_email(h)][0] - raised[h] for h in published if h in raised]
+    alert_to_email = [inbox[_press_email(h)][0] - raised[h] for h in published if h in raised]
     return {
         "presses": len(published),
         "offered_readings_per_s": round(report.offered_per_s),
@@ -229,7 +230,7 @@ async def run(args: argparse.Namespace, root: Path) -> dict[str, Any]:
     procs: list[subprocess.Popen[bytes]] = []
     bench = Bench(root, pg, broker, args)
     try:
-        with SmtpServer() as smtp, WebhookReceiver() as hooks:
+        with SmtpServer(root) as smtp, WebhookReceiver() as hooks:
             bench.storage, devices = await db.register_devices(
                 pg.dsn(), args.presses, DEVICE_KINDS, args.presses
             )

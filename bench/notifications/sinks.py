@@ -1,58 +1,76 @@
-"""The benchmark's receivers: an SMTP server (aiosmtpd) and an HTTP receiver that note when each message
-arrived (wall clock: the publisher and the receivers run on one machine)."""
+"""The benchmark's receivers: an SMTP server (aiosmtpd, in its own process) and an HTTP receiver that note
+when each message arrived (wall clock: the publisher and the receivers run on one machine)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from collections import defaultdict
-from email.parser import BytesHeaderParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import orjson
-from aiosmtpd.controller import Controller
 
 from kernel.embedded.process import free_port
 
 
 class TimedInbox:
-    """Every message's recipients, delivery id and arrival time."""
+    """What the SMTP server process logged: each recipient's arrival times, each delivery id's count."""
 
-    def __init__(self) -> None:
-        self.arrivals: dict[str, list[float]] = defaultdict(list)  # address -> arrival times
-        self.deliveries: dict[str, int] = defaultdict(int)  # X-Telecare-Delivery -> times received
-        self.lock = threading.Lock()
+    def __init__(self, path: Path) -> None:
+        self.path = path
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        now = time.time()
-        headers = BytesHeaderParser().parsebytes(envelope.content)
-        with self.lock:
-            for rcpt in envelope.rcpt_tos:
-                self.arrivals[rcpt].append(now)
-            self.deliveries[str(headers.get("X-Telecare-Delivery", ""))] += 1
-        return "250 OK"
+    def _lines(self) -> list[list[str]]:
+        if not self.path.exists():
+            return []
+        return [line.split() for line in self.path.read_text().splitlines() if line.count(" ") == 2]
+
+    @property
+    def arrivals(self) -> dict[str, list[float]]:
+        """address -> arrival times."""
+        out: dict[str, list[float]] = defaultdict(list)
+        for at, rcpt, _ in self._lines():
+            out[rcpt].append(float(at))
+        return out
+
+    @property
+    def deliveries(self) -> dict[str, int]:
+        """X-Telecare-Delivery -> times received."""
+        out: dict[str, int] = defaultdict(int)
+        for _, _, delivery in self._lines():
+            out[delivery] += 1
+        return out
 
     def total(self) -> int:
         """Messages received."""
-        with self.lock:
-            return sum(len(v) for v in self.arrivals.values())
+        return len(self._lines())
 
 
 class SmtpServer:
-    """aiosmtpd on a free port, in its own thread."""
+    """aiosmtpd on a free port, in a process of its own (bench.notifications.smtp_sink)."""
 
-    def __init__(self) -> None:
+    def __init__(self, root: Path) -> None:
         self.port = free_port()
-        self.inbox = TimedInbox()
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self.inbox = TimedInbox(root / "smtp-arrivals.log")
+        self.process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> SmtpServer:
-        self.controller.start()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bench.notifications.smtp_sink", str(self.port), str(self.inbox.path)],
+            stdout=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+        )
+        assert self.process.stdout is not None
+        assert self.process.stdout.readline().strip() == b"ready"
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.controller.stop()
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
 
 
 class WebhookReceiver:
