@@ -32,6 +32,7 @@ bench: system-deps $(STAMP)  ## benchmarks; each writes its JSON under docs/benc
 eval: $(STAMP)  ## score the detector on simulated homes; writes docs/eval/detection.{json,md}
 	$(BIN)/python -m bench.evaluation.evaluate
 	$(BIN)/python -m bench.realhomes  # real homes (skips itself without ../shared/dev-data/real-homes)
+	$(BIN)/python -m bench.visits.evaluate  # carer visits: a simulated month of 50 homes; docs/eval/visits.{json,md}
 
 system-deps:  ## Mosquitto (with its dynamic-security plugin) and wrk (the API benchmark's client) from Debian, if missing
 	@command -v mosquitto >/dev/null 2>&1 || test -x /usr/sbin/mosquitto || { \
