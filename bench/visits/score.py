@@ -12,7 +12,7 @@ from uuid import UUID
 
 from bench.visits.drive import Raised
 from bench.visits.world import World
-from simulators.model import VisitRecord
+from simulators.model import HomeStream, SimEvent, VisitRecord
 
 OUTCOMES = ("on_time", "late", "short", "missed", "no_checkout", "unverified", "wrong_home")
 ALERT_OF = {
@@ -88,7 +88,7 @@ def score(world: World, raised: list[Raised]) -> dict[str, Any]:
             visit_id = home.visits.get(visit.planned_start)
             if visit_id is None:
                 continue
-            _visit(visit, visit_id, by_key, tallies, causes)
+            _visit(home.stream, visit, visit_id, by_key, tallies, causes)
     _strays(world, raised, tallies["wrong_home"])
     return {
         "outcomes": {k: tallies[k].as_json() for k in OUTCOMES},
@@ -98,6 +98,7 @@ def score(world: World, raised: list[Raised]) -> dict[str, Any]:
 
 
 def _visit(
+    stream: HomeStream,
     visit: VisitRecord,
     visit_id: UUID,
     by_key: dict[str, Raised],
@@ -116,7 +117,7 @@ def _visit(
             t.caught += 1
             hit = by_key[f"{ALERT_OF[k]}:{visit_id}"]
             assert t.delays is not None
-            t.delays.append((hit.raised_at - _knowable(k, visit, hit)).total_seconds())
+            t.delays.append((hit.raised_at - _knowable(k, visit, hit, stream)).total_seconds())
         elif k in alerted:
             causes[k][_cause(visit)] += 1
     quiet = tallies["on_time"]
@@ -125,13 +126,33 @@ def _visit(
     quiet.caught += not truth and not alerted
 
 
-def _knowable(outcome: str, visit: VisitRecord, hit: Raised) -> datetime:
+_TAPS: dict[int, list[SimEvent]] = {}
+
+
+def tap_arrival(stream: HomeStream, tag_id: str, near: datetime) -> datetime | None:
+    """When the door reader's tap of this tag nearest `near` (in real time) reached the backend."""
+    key = id(stream)
+    if key not in _TAPS:
+        _TAPS[key] = [e for e in stream.events if e.kind.value == "tag"]
+    taps = [e for e in _TAPS[key] if e.fields.get("tag_id") == tag_id]
+    best = min(taps, key=lambda e: abs((e.true_at - near).total_seconds()), default=None)
+    if best is None or abs((best.true_at - near).total_seconds()) > 600:
+        return None
+    return best.publish_at
+
+
+def _knowable(outcome: str, visit: VisitRecord, hit: Raised, stream: HomeStream) -> datetime:
     """The moment the rule could first know: the alert's own time, or for what a check-out decides,
     when the check-out reached the backend (an offline phone sends it late)."""
     check_out = visit.checks[1]
     if outcome not in ("short", "unverified") or check_out is None:
         return hit.triggered_at
-    arrived = check_out.at + timedelta(seconds=check_out.delay_s)
+    if check_out.method == "tag":
+        # The reader's own clock stamps the alert; when the tap reached the backend is what counts.
+        tap = tap_arrival(stream, visit.tag_id, check_out.at)
+        arrived = tap if tap is not None else hit.triggered_at
+    else:
+        arrived = check_out.at + timedelta(seconds=check_out.delay_s)
     if outcome == "unverified":
         arrived += timedelta(seconds=300)
     return max(hit.triggered_at, arrived)
@@ -168,7 +189,8 @@ def _strays(world: World, raised: list[Raised], tally: Tally) -> None:
                 matched.add(hit)
                 tally.caught += 1
                 assert tally.delays is not None
-                tally.delays.append((wrong[hit].raised_at - wrong[hit].triggered_at).total_seconds())
+                arrived = tap_arrival(home.stream, tap.tag_id, tap.at) or wrong[hit].triggered_at
+                tally.delays.append((wrong[hit].raised_at - arrived).total_seconds())
 
 
 def verdicts(rows: list[Any], world: World) -> dict[str, dict[str, int]]:
