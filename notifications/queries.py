@@ -271,7 +271,8 @@ async def take_delivery(conn: asyncpg.Connection, *, at: datetime) -> asyncpg.Re
     return await conn.fetchrow(
         """
         SELECT d.*, a.status AS alert_status, a.home_id, a.organisation_id, p.secret, a.kind, a.severity,
-               a.title, a.explanation, a.room, a.triggered_at, h.name AS home_name, h.address AS home_address, h.timezone
+               a.title, a.explanation, a.room, a.triggered_at, h.name AS home_name,
+               h.address AS home_address, h.timezone
         FROM notification_deliveries d LEFT JOIN alerts a ON a.id = d.alert_id
         LEFT JOIN homes h ON h.id = a.home_id
         LEFT JOIN notification_contact_points p ON p.id = d.contact_point_id

@@ -18,7 +18,7 @@ class _Log:
         self.out = out
         self.lock = threading.Lock()
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         now = time.time()
         delivery = BytesHeaderParser().parsebytes(envelope.content).get("X-Telecare-Delivery", "-")
         with self.lock:
