@@ -34,7 +34,12 @@ def carer(
 ) -> Carer:
     """A carer with one shift on the test day."""
     return Carer(
-        cid, cid.title(), home or point(0, 0), skills, mode, (Shift(at(start), at(end)),),
+        cid,
+        cid.title(),
+        home or point(0, 0),
+        skills,
+        mode,
+        (Shift(at(start), at(end)),),
         max_week_s=round(max_week_h * 3600),
     )
 

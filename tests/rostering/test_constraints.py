@@ -97,7 +97,9 @@ def test_an_excluded_carer_is_never_sent() -> None:
 
 
 def test_a_long_round_has_a_break() -> None:
-    visits = tuple(visit(f"v{i}", planned=at(7, 45) + timedelta(minutes=50 * i), slack_min=20) for i in range(11))
+    visits = tuple(
+        visit(f"v{i}", planned=at(7, 45) + timedelta(minutes=50 * i), slack_min=20) for i in range(11)
+    )
     problem = Problem(visits, (carer("ann", start=7, end=18), carer("bob", start=7, end=18)))
     result = _solve(problem)
     long_rounds = [r for r in result.rounds if r.worked_s > 6.5 * 3600]
@@ -107,7 +109,9 @@ def test_a_long_round_has_a_break() -> None:
 def test_continuity_prefers_the_carer_the_client_knows() -> None:
     history = tuple(PastVisit("client-v", "bob", at(9) - timedelta(days=d)) for d in range(1, 8))
     problem = Problem(
-        (visit("v", planned=at(9)),), (carer("ann", home=point(1, 1)), carer("bob", home=point(2, 2))), history
+        (visit("v", planned=at(9)),),
+        (carer("ann", home=point(1, 1)), carer("bob", home=point(2, 2))),
+        history,
     )
     result = _solve(problem)
     assert result.assignments[0].carer_ids == ("bob",)

@@ -57,9 +57,7 @@ def test_visits_already_started_stay_with_the_carer_who_started_them() -> None:
     before = plan(problem, TRAVEL, time_limit_s=2)
     ann = next(r for r in before.rounds if r.carer_id == "ann")
     first = ann.stops[0]
-    result = replan_absence(
-        problem, before, carer_id="ann", at=first.end, travel=TRAVEL, time_limit_s=2
-    )
+    result = replan_absence(problem, before, carer_id="ann", at=first.end, travel=TRAVEL, time_limit_s=2)
     check(problem, result.plan)
     kept = next(r for r in result.plan.rounds if r.carer_id == "ann")
     assert [s.visit_id for s in kept.stops] == [first.visit_id]

@@ -36,7 +36,9 @@ def test_osrm_table_is_asked_in_blocks_and_assembled() -> None:
         asked.append(request.url)
         sources = [int(x) for x in request.url.params["sources"].split(";")]
         dests = [int(x) for x in request.url.params["destinations"].split(";")]
-        return httpx.Response(200, json={"code": "Ok", "durations": [[10.0 * s + d for d in dests] for s in sources]})
+        return httpx.Response(
+            200, json={"code": "Ok", "durations": [[10.0 * s + d for d in dests] for s in sources]}
+        )
 
     points = [GeoPoint(51.5 + i / 100, -0.1) for i in range(5)]
     with httpx.Client(transport=httpx.MockTransport(answer)) as client:
