@@ -70,12 +70,23 @@ def _point(rng: random.Random) -> GeoPoint:
 
 
 def _carer(rng: random.Random, n: int) -> CarerSpec:
-    skills = {s for s, p in (("medication", 0.85), ("hoist", 0.5), ("dementia", 0.5), ("peg", 0.12)) if rng.random() < p}
+    skills = {
+        s
+        for s, p in (("medication", 0.85), ("hoist", 0.5), ("dementia", 0.5), ("peg", 0.12))
+        if rng.random() < p
+    }
     mode = rng.choices([TravelMode.CAR, TravelMode.BICYCLE, TravelMode.WALK], [0.75, 0.15, 0.1])[0]
     # A provider staffs its shifts on purpose: the patterns follow a fixed mix, not chance.
     pattern = "early" if n % 20 < 8 else "late" if n % 20 < 14 else "long"
-    return CarerSpec(f"carer-{n:02d}", f"Carer {n:02d}", _point(rng), frozenset(skills), mode, pattern,
-                     rng.choice([37.5, 45.0, 48.0]))
+    return CarerSpec(
+        f"carer-{n:02d}",
+        f"Carer {n:02d}",
+        _point(rng),
+        frozenset(skills),
+        mode,
+        pattern,
+        rng.choice([37.5, 45.0, 48.0]),
+    )
 
 
 def _client(rng: random.Random, n: int) -> Client:
@@ -157,8 +168,17 @@ def carers_for(workforce: Workforce, days: list[date], *, rest_days: bool = True
             for d in days
             if not rest_days or d.weekday() not in (off, (off + 3) % 7)
         )
-        out.append(Carer(spec.id, spec.name, spec.home, spec.skills, spec.travel_mode, shifts,
-                         max_week_s=round(spec.max_week_h * 3600)))
+        out.append(
+            Carer(
+                spec.id,
+                spec.name,
+                spec.home,
+                spec.skills,
+                spec.travel_mode,
+                shifts,
+                max_week_s=round(spec.max_week_h * 3600),
+            )
+        )
     return out
 
 
@@ -173,7 +193,13 @@ def history_for(workforce: Workforce, before: date, *, days: int = 28, seed: int
             usual = workforce.regular[client.id]
             for _name, minute, _minutes in client.calls:
                 r = rng.random()
-                carer = usual[0] if r < 0.45 else usual[min(len(usual) - 1, 1 + int(r * 10) % 3)] if r < 0.85 else rng.choice(staff)
+                carer = (
+                    usual[0]
+                    if r < 0.45
+                    else usual[min(len(usual) - 1, 1 + int(r * 10) % 3)]
+                    if r < 0.85
+                    else rng.choice(staff)
+                )
                 out.append(PastVisit(client.id, carer, _at(day, minute)))
     return out
 
