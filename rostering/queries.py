@@ -8,7 +8,6 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
-import orjson
 
 _PROFILE_COLUMNS = (
     "user_id, organisation_id, home_latitude, home_longitude, travel_mode, max_week_minutes, "
@@ -36,7 +35,7 @@ async def upsert_profile(
     row = await conn.fetchrow(
         f"""INSERT INTO carer_profiles (user_id, organisation_id, home_latitude, home_longitude, travel_mode,
                                         max_week_minutes, working_hours, timezone)
-            VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
             ON CONFLICT (user_id) DO UPDATE SET
                 organisation_id = EXCLUDED.organisation_id, home_latitude = EXCLUDED.home_latitude,
                 home_longitude = EXCLUDED.home_longitude, travel_mode = EXCLUDED.travel_mode,
@@ -49,7 +48,7 @@ async def upsert_profile(
         home_longitude,
         travel_mode,
         max_week_minutes,
-        orjson.dumps(working_hours).decode(),
+        working_hours,
         timezone,
     )
     assert row is not None
@@ -87,11 +86,11 @@ async def insert_roster(
     """A new roster, running."""
     roster_id: UUID = await conn.fetchval(
         """INSERT INTO rosters (organisation_id, period_start, period_end, weights, created_by, based_on)
-           VALUES ($1, $2, $3, $4::jsonb, $5, $6) RETURNING id""",
+           VALUES ($1, $2, $3, $4, $5, $6) RETURNING id""",
         organisation_id,
         start,
         end,
-        orjson.dumps(weights).decode(),
+        weights,
         created_by,
         based_on,
     )
@@ -123,7 +122,7 @@ async def finish_roster(
     roster_id: UUID,
     figures: dict[str, Any],
     assignments: Sequence[tuple[str, list[UUID], Any, int, list[str]]],
-    rounds: Sequence[tuple[UUID, date, Any, Any, int, str]],
+    rounds: Sequence[tuple[UUID, date, Any, Any, int, Any]],
     uncovered: Sequence[tuple[str, str]],
 ) -> None:
     """A finished roster: its figures and rows, and status ready."""
@@ -134,7 +133,7 @@ async def finish_roster(
     )
     await conn.executemany(
         """INSERT INTO roster_rounds (roster_id, carer_id, day, depart_at, back_at, travel_s, stops)
-           VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)""",
+           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
         [(roster_id, *r) for r in rounds],
     )
     await conn.executemany(
@@ -142,11 +141,11 @@ async def finish_roster(
         [(roster_id, *u) for u in uncovered],
     )
     await conn.execute(
-        """UPDATE rosters SET status = 'ready', progress = 1, message = 'done', figures = $2::jsonb,
+        """UPDATE rosters SET status = 'ready', progress = 1, message = 'done', figures = $2,
                               finished_at = now()
            WHERE id = $1""",
         roster_id,
-        orjson.dumps(figures).decode(),
+        figures,
     )
 
 

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict
 
 from kernel.strict import EnumValue, RequestBody
 from rostering.model import TravelMode, Weights
@@ -40,6 +40,8 @@ def _hours(value: dict[str, list[list[str]]]) -> dict[str, list[list[str]]]:
     return value
 
 
+# A date as JSON carries it: its ISO text.
+DateText = Annotated[date, Strict(False)]
 WorkingHours = Annotated[dict[str, list[list[str]]], AfterValidator(_hours)]
 
 
@@ -103,8 +105,8 @@ class RosterIn(RequestBody):
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"start": "2026-12-07", "end": "2026-12-13", "time_limit_s": 30}]}
     )
-    start: date
-    end: date
+    start: DateText
+    end: DateText
     weights: WeightsIn = Field(default_factory=WeightsIn)
     time_limit_s: float = Field(default=30.0, ge=0.5, le=600, description="solver time per day")
 

@@ -154,18 +154,16 @@ async def store_plan(
             r.depart,
             r.back,
             r.travel_s,
-            orjson.dumps(
-                [
-                    {
-                        "kind": s.kind.value,
-                        "visit_id": s.visit_id,
-                        "start": s.start,
-                        "end": s.end,
-                        "travel_s": s.travel_s,
-                    }
-                    for s in r.stops
-                ]
-            ).decode(),
+            [
+                {
+                    "kind": s.kind.value,
+                    "visit_id": s.visit_id,
+                    "start": s.start.isoformat(),
+                    "end": s.end.isoformat(),
+                    "travel_s": s.travel_s,
+                }
+                for s in r.stops
+            ],
         )
         for r in plan.rounds
     ]
