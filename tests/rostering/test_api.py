@@ -42,7 +42,7 @@ async def _propose(api: Api, headers: dict[str, str], **weights: float) -> dict[
     roster_id = response.json()["id"]
     async with asyncio.timeout(60):
         while True:
-            got = (await api.client.get(f"/v1/rosters/{roster_id}", headers=headers)).json()
+            got: dict[str, Any] = (await api.client.get(f"/v1/rosters/{roster_id}", headers=headers)).json()
             if got["status"] != "running":
                 return got
             await asyncio.sleep(0.2)
