@@ -136,7 +136,9 @@ def build_email(outgoing: Outgoing, *, sender: str) -> Message:
         mail.attach(html)
     mail["From"] = sender
     mail["To"] = outgoing.address
-    mail["Subject"] = Header(message.subject, "utf-8").encode()
+    # An ASCII subject stays readable as it is; only other text needs RFC 2047 encoding.
+    subject = message.subject
+    mail["Subject"] = subject if subject.isascii() else Header(subject, "utf-8").encode()
     mail["Message-ID"] = f"<{outgoing.delivery_id}@telecare>"
     mail["X-Telecare-Delivery"] = outgoing.delivery_id
     return mail
