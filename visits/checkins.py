@@ -17,6 +17,7 @@ import asyncpg
 
 from kernel.settings import Settings
 from visits import alerting, event_queries, plan_queries, queries, rules
+from visits.recurrence import local_hhmm
 
 _EARTH_RADIUS_M = 6_371_008.8
 
@@ -182,7 +183,7 @@ async def settle(conn: asyncpg.Connection, visit: asyncpg.Record) -> asyncpg.Rec
     )
 
 
-async def two_homes(conn: asyncpg.Connection, *, visit: asyncpg.Record, check: Check) -> None:
+async def two_homes(conn: asyncpg.Connection, *, visit: asyncpg.Record, check: Check, zone: str) -> None:
     """Raise carer_two_homes when the carer checking in here is still checked in at another home."""
     if check.kind != "check_in" or check.carer_id is None:
         return
@@ -200,8 +201,8 @@ async def two_homes(conn: asyncpg.Connection, *, visit: asyncpg.Record, check: C
         at=check.event_time,
         title="Carer checked in at two homes at once",
         explanation=(
-            f"{check.carer_name or 'The carer'} checked in here at {check.event_time:%H:%M} UTC while still "
-            f"checked in at another visit since {since:%H:%M} UTC."
+            f"{check.carer_name or 'The carer'} checked in here at {local_hhmm(check.event_time, zone)} "
+            f"while still checked in at another visit since {local_hhmm(since, zone)}."
         ),
         evidence=[
             {
@@ -224,6 +225,7 @@ async def flag_alerts(
     """Alerts for a flagged event: wrong home (or an unknown tag), outside the geofence (unless off)."""
     who = carer_name or "A carer"
     at = event["event_time"]
+    hhmm = local_hhmm(at, home["timezone"])
     base = {"event_id": str(event["id"]), "visit_id": str(event["visit_id"]) if event["visit_id"] else None}
     if "visit_wrong_home" in off:
         pass
@@ -235,7 +237,7 @@ async def flag_alerts(
             subject=event["id"],
             at=at,
             title="An unknown tag was tapped at the door",
-            explanation=f"Tag {event['tag_id']} belongs to none of this provider's carers ({at:%H:%M} UTC).",
+            explanation=f"Tag {event['tag_id']} belongs to none of this provider's carers ({hhmm}).",
             evidence=[base],
         )
     elif "wrong_home" in event["flags"]:
@@ -246,7 +248,7 @@ async def flag_alerts(
             subject=event["id"],
             at=at,
             title="Check-in at a home the carer is not assigned to",
-            explanation=f"{who} checked in here at {at:%H:%M} UTC with no visit of theirs at this home.",
+            explanation=f"{who} checked in here at {hhmm} with no visit of theirs at this home.",
             evidence=[base],
         )
     if "outside_geofence" in event["flags"] and "visit_outside_geofence" not in off:
@@ -259,7 +261,7 @@ async def flag_alerts(
             subject=event["id"],
             at=at,
             title=f"Phone {what} away from the home",
-            explanation=f"{who} {what} by phone {distance} m from the home at {at:%H:%M} UTC.",
+            explanation=f"{who} {what} by phone {distance} m from the home at {hhmm}.",
             evidence=[base | {"distance_m": distance, "accuracy_m": event["accuracy_m"]}],
         )
 
@@ -291,7 +293,7 @@ async def apply_check(
     if visit is not None:
         if accepted:
             await settle(conn, visit)
-            await two_homes(conn, visit=visit, check=check)
+            await two_homes(conn, visit=visit, check=check, zone=home["timezone"])
         await rules.evaluate_visit(conn, visit_id=visit["id"], now=now)
         with_rules = await plan_queries.visit_with_rules(conn, visit_id=visit["id"])
         off = frozenset(with_rules["alerts_off"]) if with_rules is not None else off

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from uuid import UUID
 
 from visits.kit import Kit
+from visits.recurrence import local_hhmm
 
 Status = Literal["seen", "not_seen", "not_covered", "not_applicable"]
 
@@ -93,10 +94,6 @@ def _door_opened(events: Sequence[SensorEvent], kit: Kit, start: datetime, end: 
     ]
 
 
-def _hhmm(moment: datetime, tz: Any) -> str:
-    return moment.astimezone(tz).strftime("%H:%M")
-
-
 def door_at(
     events: Sequence[SensorEvent], kit: Kit, moment: datetime | None, which: str, win: Window, tz: Any
 ) -> Finding:
@@ -111,11 +108,12 @@ def door_at(
     opened = _door_opened(events, kit, moment - pad, moment + pad)
     minutes = round(win.door_s / 60)
     if not opened:
-        text = f"The front door did not open within {minutes} minutes of the {which} at {_hhmm(moment, tz)}."
+        at = local_hhmm(moment, tz)
+        text = f"The front door did not open within {minutes} minutes of the {which} at {at}."
         return Finding(code, "not_seen", text, {"window_s": win.door_s})
     nearest = min(opened, key=lambda t: abs((t - moment).total_seconds()))
     offset = round((nearest - moment).total_seconds())
-    text = f"The front door opened at {_hhmm(nearest, tz)}, {_offset_words(offset)} the {which}."
+    text = f"The front door opened at {local_hhmm(nearest, tz)}, {_offset_words(offset)} the {which}."
     return Finding(code, "seen", text, {"opened_at": nearest.isoformat(), "offset_s": offset})
 
 

@@ -38,6 +38,12 @@ class Occurrence:
     end: datetime
 
 
+def local_hhmm(moment: datetime, zone: str | ZoneInfo) -> str:
+    """The moment as HH:MM on the home's own clock (people read their own clock, not UTC)."""
+    tz = zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)
+    return moment.astimezone(tz).strftime("%H:%M")
+
+
 def local_instant(day: date, at: time, tz: ZoneInfo) -> datetime:
     """The UTC instant of a wall-clock time on a local date in the zone (see the module's note on DST)."""
     return datetime.combine(day, at).replace(tzinfo=tz, fold=0).astimezone(UTC)

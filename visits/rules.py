@@ -12,11 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 import asyncpg
 
 from visits import alerting, plan_queries, queries
+from visits.recurrence import local_hhmm
 
 Clock = Callable[[], datetime]
 
@@ -56,8 +56,7 @@ class Rules:
 
 
 def _hhmm(at: datetime, visit: asyncpg.Record) -> str:
-    # People read the home's own clock.
-    return f"{at.astimezone(ZoneInfo(visit['timezone'])):%H:%M}"
+    return local_hhmm(at, visit["timezone"])
 
 
 async def evaluate(conn: asyncpg.Connection, visit: asyncpg.Record, *, now: datetime) -> None:

@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 from visits import corroboration as see
 from visits.corroboration import Finding, SensorEvent
 from visits.kit import Kit
+from visits.recurrence import local_hhmm
 
 Verdict = Literal["verified", "verified_with_exceptions", "unverified", "missed"]
 Method = Literal["tag", "phone", "manual"]
@@ -100,7 +101,7 @@ def verify(
     rules = rules or Rules()
     tz = ZoneInfo(facts.tz)
     if facts.check_in is None:
-        reason = f"Nobody checked in for the visit planned at {_hhmm(facts.planned_start, tz)}."
+        reason = f"Nobody checked in for the visit planned at {local_hhmm(facts.planned_start, tz)}."
         return Verification(facts.visit_id, "missed", (reason,), {"evv": evv_elements(facts)}, False)
     findings = _findings(facts, kit, events, rules, tz)
     contradictions = _contradictions(findings)
@@ -168,8 +169,8 @@ def _exceptions(facts: VisitFacts, findings: list[Finding], rules: Rules, tz: Zo
     late = (start - planned).total_seconds() / 60
     if late > rules.late_after_min:
         out.append(
-            f"Late: checked in at {_hhmm(start, tz)}, {round(late)} min after the planned "
-            f"{_hhmm(planned, tz)}."
+            f"Late: checked in at {local_hhmm(start, tz)}, {round(late)} min after the planned "
+            f"{local_hhmm(planned, tz)}."
         )
     out += _length_exceptions(facts, rules, tz)
     out += _check_exceptions(facts.check_in, "check-in") + _check_exceptions(facts.check_out, "check-out")
@@ -248,7 +249,3 @@ def _check_json(check: Check | None) -> dict[str, Any] | None:
         "accuracy_m": None if check.accuracy_m is None else round(check.accuracy_m),
         "flags": list(check.flags),
     }
-
-
-def _hhmm(moment: datetime, tz: ZoneInfo) -> str:
-    return moment.astimezone(tz).strftime("%H:%M")

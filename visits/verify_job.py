@@ -13,7 +13,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from statistics import median
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 import asyncpg
 
@@ -23,6 +22,7 @@ from visits import queries
 from visits import verification_queries as vq
 from visits.corroboration import SensorEvent
 from visits.kit import Kit, KitDevice
+from visits.recurrence import local_hhmm
 from visits.verification import Check, Rules, Task, Verification, VisitFacts, verify
 
 log = logging.getLogger(__name__)
@@ -137,7 +137,7 @@ def _knowable(facts: VisitFacts, options: JobOptions, now: datetime) -> datetime
 async def _raise_unverified(
     conn: asyncpg.Connection, row: asyncpg.Record, result: Verification, at: datetime
 ) -> None:
-    start = row["checked_in_at"].astimezone(ZoneInfo(row["timezone"])).strftime("%H:%M")
+    start = local_hhmm(row["checked_in_at"], row["timezone"])
     signal = alerts.Signal(
         home_id=row["home_id"],
         kind="visit_unverified",
