@@ -97,33 +97,21 @@ def _lone_halves(day: DayInput, seqs: list[Sequence]) -> set[str]:
 
 
 def _drop_refs(seqs: list[Sequence], drop: set[NodeRef]) -> list[Sequence]:
-    out = []
-    for s in seqs:
-        keep = [k for k, ref in enumerate(s.refs) if ref not in drop]
-        out.append(
-            replace(
-                s,
-                items=tuple(s.items[k] for k in keep),
-                refs=tuple(s.refs[k] for k in keep),
-                starts=tuple(s.starts[k] for k in keep),
-            )
-        )
-    return out
+    return [_kept(s, [k for k, ref in enumerate(s.refs) if ref not in drop]) for s in seqs]
 
 
 def _without(seqs: list[Sequence], drop: set[str]) -> list[Sequence]:
-    out = []
-    for s in seqs:
-        keep = [k for k, item in enumerate(s.items) if item not in drop]
-        out.append(
-            replace(
-                s,
-                items=tuple(s.items[k] for k in keep),
-                refs=tuple(s.refs[k] for k in keep),
-                starts=tuple(s.starts[k] for k in keep),
-            )
-        )
-    return out
+    return [_kept(s, [k for k, item in enumerate(s.items) if item not in drop]) for s in seqs]
+
+
+def _kept(seq: Sequence, keep: list[int]) -> Sequence:
+    """The sequence with only the stops at these positions (items, refs and starts stay aligned)."""
+    return replace(
+        seq,
+        items=tuple(seq.items[k] for k in keep),
+        refs=tuple(seq.refs[k] for k in keep),
+        starts=tuple(seq.starts[k] for k in keep),
+    )
 
 
 def _meeting_times(day: DayInput, seqs: list[Sequence]) -> tuple[dict[str, datetime], set[NodeRef]]:
