@@ -19,8 +19,12 @@ from rostering.dayinput import DayInput, Vehicle, eligible
 from rostering.model import GeoPoint, TravelMode, Visit
 from rostering.travel import TravelMatrix
 
-PRIZE = 10_000_000  # dropping a visit costs more than any travel, lateness or continuity it could save
-FORBIDDEN_COST = 1_000_000_000
+# Dropping a visit costs more than any travel, lateness or continuity it could save (at the default weights,
+# 55 hours of travel), and no more: PyVRP prices a second of time warp at most 100,000, so a prize far above
+# that (it was 10,000,000) made a few minutes of lateness worth a visit, and the search stayed among
+# infeasible plans and reported a poor feasible one, dropping visits greedy covers.
+PRIZE = 200_000
+FORBIDDEN_COST = 50 * PRIZE
 FORBIDDEN_S = 10_000_000  # an edge a carer may not take: far beyond any time window
 BREAK_PRIZE = 3 * PRIZE  # a break is kept before any visit
 
@@ -131,7 +135,11 @@ def _profile(
         column[loc] = 0  # a second visit at the same home in a row is no new stranger
         distance[:, loc] = column
     for vid, second in lay.second_loc.items():
-        # One carer may not do both halves of a double-up back to back (before the meeting time is pinned).
+        # One carer may not do both halves of a double-up back to back. Once the halves are pinned to one
+        # start no carer can, and the edge must stay open: the copies stand for every double-up of the
+        # client, and one carer may well do the morning's first half and the evening's second.
+        if vid in day.pins:
+            continue
         first = lay.visit_loc[vid]
         duration[first, second] = duration[second, first] = FORBIDDEN_S
         distance[first, second] = distance[second, first] = FORBIDDEN_COST

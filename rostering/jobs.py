@@ -63,6 +63,11 @@ class RosterJobs:
         self._travel = travel
         self._tasks: set[asyncio.Task[None]] = set()
 
+    @property
+    def travel(self) -> TravelMatrix:
+        """The travel times the jobs plan with (a re-plan uses the same)."""
+        return self._travel
+
     def start(self, request: RosterRequest) -> None:
         """Plan the roster in the background."""
         task = asyncio.create_task(self._run(request), name=f"roster-{request.roster_id}")

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, Strict
 
 from kernel.strict import EnumValue, RequestBody
 from rostering.model import TravelMode, Weights
@@ -208,3 +208,37 @@ class CompareOut(BaseModel):
     visits_with_other_carers: int
     only_in_a: list[str]
     only_in_b: list[str]
+
+
+class ReplanIn(RequestBody):
+    """A carer who cannot work from a moment on (called in sick at 07:00): the rest of that day re-planned."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"carer_id": _CARER, "at": "2026-12-07T07:00:00Z", "time_limit_s": 10}]
+        }
+    )
+    carer_id: Annotated[UUID, Strict(False)]
+    at: Annotated[AwareDatetime, Strict(False)] = Field(
+        description="from when the carer is away (with its offset); visits started before it stay"
+    )
+    time_limit_s: float = Field(default=10.0, ge=0.5, le=120, description="solver time")
+
+
+class RoundChangeOut(BaseModel):
+    """What happened to one carer's round."""
+
+    carer_id: UUID
+    removed: list[str]
+    added: list[str]
+    retimed: list[str]
+
+
+class ReplanOut(BaseModel):
+    """The new roster (based on the old one) and what changed."""
+
+    roster: RosterOut
+    based_on: UUID
+    summary: str
+    moved: list[str] = Field(description="the absent carer's visits that had to move")
+    changes: list[RoundChangeOut]

@@ -18,6 +18,8 @@ from devices.errors import DevicesError
 from kernel.embedded import EmbeddedError
 from kernel.logs import configure_logging
 from kernel.settings import Settings, SettingsError, load_settings
+from rostering.errors import RosteringError
+from telecare import roster_cmd
 from telecare.cli_registry import add_commands, run_command
 
 log = logging.getLogger("telecare")
@@ -60,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--data", type=Path, help="with --through-ingest: keep those servers here (reusable)")
     sub.add_parser("migrate", help="apply database migrations and exit")
     add_commands(sub)
+    roster_cmd.add_command(sub)  # rostering (issue 18)
     return parser
 
 
@@ -267,7 +270,9 @@ def main(argv: list[str] | None = None) -> int:
             run_command(args, settings)
         elif args.command == "simulate":
             _simulate(args, settings)
-    except (SettingsError, EmbeddedError, DevicesError, AccountsError) as exc:
+        elif args.command == "roster":
+            return roster_cmd.run(args, settings)
+    except (SettingsError, EmbeddedError, DevicesError, AccountsError, RosteringError) as exc:
         print(f"telecare: {exc}", file=sys.stderr)
         return 2
     return 0

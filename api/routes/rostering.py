@@ -14,9 +14,18 @@ from fastapi import APIRouter, Depends, Query, Request
 from api.deps import CallerDep, PoolDep
 from api.errors import problems
 from homes.service import require_organisation
-from rostering import queries, service
+from rostering import queries, replanning, service
 from rostering.jobs import RosterJobs, RosterRequest
-from rostering.schemas import CarerProfileIn, CarerProfileOut, CompareOut, RosterIn, RosterOut
+from rostering.schemas import (
+    CarerProfileIn,
+    CarerProfileOut,
+    CompareOut,
+    ReplanIn,
+    ReplanOut,
+    RosterIn,
+    RosterOut,
+    RoundChangeOut,
+)
 from rostering.visits_source import VisitsSource
 
 router = APIRouter(prefix="/v1", tags=["rostering"], responses=problems(401, 403, 404, 422))
@@ -144,6 +153,47 @@ async def accept_roster(roster_id: UUID, pool: PoolDep, caller: CallerDep, reque
             detail={"visits_assigned": made},
         )
     return _out(row, [], [], [])
+
+
+@router.post(
+    "/rosters/{roster_id}/replan", response_model=ReplanOut, status_code=201, responses=problems(409)
+)
+async def replan_roster(
+    roster_id: UUID, body: ReplanIn, pool: PoolDep, caller: CallerDep, jobs: JobsDep, request: Request
+) -> ReplanOut:
+    """A carer away from `at` on (called in sick): the rest of that day re-planned as a new roster based on
+    this one; visits already started stay, other rounds change only where they must, and what changed is
+    listed."""
+    settings = request.app.state.resources.settings
+    source = VisitsSource(window_s=settings.rostering_window_minutes * 60)
+    limit = min(body.time_limit_s, settings.rostering_time_limit_s)
+    new_id, result = await replanning.replan(
+        pool, caller, source, jobs.travel, roster_id=roster_id, carer_id=body.carer_id,
+        at=body.at, time_limit_s=limit,
+    )  # fmt: skip
+    async with pool.acquire() as conn, conn.transaction():
+        row = await queries.get_roster(conn, roster_id=new_id)
+        assert row is not None
+        await caller.audit(
+            conn,
+            action="roster.replan",
+            target_type="roster",
+            target_id=new_id,
+            organisation_id=row["organisation_id"],
+            detail={"based_on": str(roster_id), **body.model_dump(mode="json"), "summary": result.summary},
+        )
+        parts = (
+            await queries.roster_assignments(conn, roster_id=new_id),
+            await queries.roster_rounds(conn, roster_id=new_id),
+            await queries.roster_uncovered(conn, roster_id=new_id),
+        )
+    return ReplanOut(
+        roster=_out(row, *parts),
+        based_on=roster_id,
+        summary=result.summary,
+        moved=list(result.orphaned),
+        changes=[RoundChangeOut.model_validate(c, from_attributes=True) for c in result.changes],
+    )
 
 
 @router.get("/rosters/{roster_id}/compare", response_model=CompareOut)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import statistics
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -41,6 +42,7 @@ def _row(result: Plan, seconds: float) -> dict[str, Any]:
             "stdev": round(statistics.pstdev(hours), 2) if hours else 0.0,
         },
         "travel_h_per_covered_visit": round(f.travel_h / f.covered, 4) if f.covered else None,
+        "uncovered_reasons": dict(Counter(u.reason for u in result.uncovered).most_common()),
     }
 
 
@@ -56,9 +58,10 @@ def run(limit_s: float = 55.0) -> dict[str, Any]:
         "simulator_rota": lambda: provider_rota(workforce, problem, travel),
         "pyvrp": lambda: plan(problem, travel, time_limit_s=limit_s),
     }
+    plans: dict[str, Plan] = {}
     for name, solve in ways.items():
         began = time.monotonic()
-        result = solve()
+        result = plans[name] = solve()
         rows[name] = _row(result, time.monotonic() - began)
         print(f"  {name}: {rows[name]['covered']} covered, {rows[name]['travel_h']} h travel", flush=True)
     g, p = rows["greedy_nearest"], rows["pyvrp"]
@@ -81,4 +84,10 @@ def run(limit_s: float = 55.0) -> dict[str, Any]:
             and p["seconds"] <= 60
         ),
         "load_1m_before": round(load, 2),
+        "covered_by_greedy_not_by_pyvrp": len(_covered(plans["greedy_nearest"]) - _covered(plans["pyvrp"])),
+        "covered_by_pyvrp_not_by_greedy": len(_covered(plans["pyvrp"]) - _covered(plans["greedy_nearest"])),
     }
+
+
+def _covered(result: Plan) -> set[str]:
+    return {a.visit_id for a in result.assignments}

@@ -286,6 +286,9 @@ WRITES: dict[tuple[str, str], Write] = {
         {"start": "2026-12-07", "end": "2026-12-07", "time_limit_s": 0.5}
     ),
     ("POST", "/v1/rosters/{roster_id}/accept"): Write(),
+    ("POST", "/v1/rosters/{roster_id}/replan"): Write(
+        {"carer_id": "{carer}", "at": "2026-11-02T07:00:00Z", "time_limit_s": 0.5}
+    ),
     # Carer visits (issue 14)
     ("POST", "/v1/homes/{home_id}/care-plans"): Write(
         {

@@ -88,9 +88,13 @@ async def test_rosters_are_the_coordinators_of_their_organisation_only(api: Api)
             ("GET", f"/v1/rosters/{roster['id']}"),
             ("POST", f"/v1/rosters/{roster['id']}/accept"),
             ("GET", f"/v1/rosters/{roster['id']}/compare?other={roster['id']}"),
+            ("POST", f"/v1/rosters/{roster['id']}/replan"),
         ):
-            theirs = await api.client.request(method, path, headers=headers)
-            nothing = await api.client.request(method, path.replace(roster["id"], missing), headers=headers)
+            body = {"carer_id": str(a.carer), "at": "2026-11-02T07:00:00Z"} if "replan" in path else None
+            theirs = await api.client.request(method, path, headers=headers, json=body)
+            nothing = await api.client.request(
+                method, path.replace(roster["id"], missing), headers=headers, json=body
+            )
             assert theirs.status_code == nothing.status_code == 404, (method, path, theirs.text)
     # Comparing one's own roster with another tenant's answers as comparing with a missing one.
     own = ctx["coord"]
@@ -106,3 +110,36 @@ async def test_rosters_are_the_coordinators_of_their_organisation_only(api: Api)
         f"/v1/organisations/{a.org}/rosters", json={"start": "2026-11-03", "end": "2026-11-02"}, headers=own
     )
     assert bad.status_code == 422 and "before start" in bad.text
+
+
+async def test_a_carer_off_sick_is_replanned_as_a_new_roster_saying_what_changed(api: Api) -> None:
+    ctx = await _setup(api)
+    a, coord = api.world.a, ctx["coord"]
+    roster = await _propose(api, coord)
+    assert roster["status"] == "ready", roster
+    held = {x["visit_id"] for x in roster["assignments"] if str(a.carer) in x["carer_ids"]}
+    assert held, roster["assignments"]
+    body = {"carer_id": str(a.carer), "at": T0.replace(hour=7).isoformat(), "time_limit_s": 1}
+    response = await api.client.post(f"/v1/rosters/{roster['id']}/replan", json=body, headers=coord)
+    assert response.status_code == 201, response.text
+    out = response.json()
+    assert out["based_on"] == roster["id"] and out["roster"]["id"] != roster["id"]
+    assert set(out["moved"]) == held
+    assert out["summary"].startswith(f"{len(held)} visit(s) moved")
+    new = out["roster"]
+    assert new["status"] == "ready"
+    # The absent carer has nothing left after 07:00; the visits went to the other carer, and the change
+    # lists exactly those visits: removed from the absent carer's round, added to the other's.
+    assert all(str(a.carer) not in x["carer_ids"] for x in new["assignments"])
+    assert {x["visit_id"] for x in new["assignments"]} == {x["visit_id"] for x in roster["assignments"]}
+    changes = {c["carer_id"]: c for c in out["changes"]}
+    assert set(changes[str(a.carer)]["removed"]) == held
+    assert set(changes[str(ctx["second"])]["added"]) == held
+    stored = (await api.client.get(f"/v1/rosters/{new['id']}", headers=coord)).json()
+    assert stored["figures"]["covered"] == new["figures"]["covered"]
+    async with api.pool.acquire() as conn:
+        actions = {r["action"] for r in await conn.fetch("SELECT action FROM audit_log")}
+    assert "roster.replan" in actions
+    late = {"carer_id": str(a.carer), "at": "2026-11-09T07:00:00Z"}
+    outside = await api.client.post(f"/v1/rosters/{roster['id']}/replan", json=late, headers=coord)
+    assert outside.status_code == 422 and "outside" in outside.text
