@@ -243,7 +243,7 @@ and at home (09:30 to 15:00), the front door at night while in bed, 70 to 150 mi
 staying in bed 2 to 4 h past the day's getting-up time."""
 
 MD_LIMITS = """What limits these figures: 14 to 27 days per home (the first week, on the cautious
-defaults, is not scored; a home learns from its own days after 7, its day model after 14); few injected
+defaults, is not scored; a home learns from its own days, and trains its day model, after 7); few injected
 incidents per kind, so each recall is a handful of cases; every sensor is event-only (the logs carry no
 heartbeats), so `device_offline` cannot arise from quiet (the JSON's
 `device_offline_per_day_if_every_sensor_sent_heartbeats` shows what the old registry would have raised);

@@ -78,7 +78,7 @@ def test_opening_the_shut_bathroom_door_is_leaving_however_soon() -> None:
 
 
 def test_the_day_model_waits_for_enough_days_to_call_a_day_unusual() -> None:
-    home = Home(DetectorConfig(min_history_days=7))
+    home = Home(DetectorConfig(min_history_days=7, day_model_min_days=14))
     _days(home, n=10)
     home.detector.training_due.add(home.home_id)
     assert home.detector.train_due(5) == []
