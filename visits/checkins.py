@@ -131,7 +131,7 @@ async def record(
 ) -> asyncpg.Record | None:
     """Store the event; None if its tag reading was stored already (a redelivery)."""
     fix = check.fix
-    return await queries.insert_event(
+    return await event_queries.insert_event(
         conn,
         visit_id=visit["id"] if visit is not None else None,
         home_id=home["id"],

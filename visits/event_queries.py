@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -129,3 +130,25 @@ async def home_of(conn: asyncpg.Connection, *, home_id: UUID) -> asyncpg.Record 
         "WHERE id = $1",
         home_id,
     )
+
+
+async def insert_event(conn: asyncpg.Connection, **columns: Any) -> asyncpg.Record | None:
+    """Record a check-in or check-out (columns of visit_events); None if its tag reading was recorded."""
+    names = list(columns)
+    placeholders = ", ".join(f"${i}" for i in range(1, len(names) + 1))
+    return await conn.fetchrow(
+        f"""
+        INSERT INTO visit_events ({", ".join(names)}) VALUES ({placeholders})
+        ON CONFLICT (device_id, reading_seq) WHERE device_id IS NOT NULL DO NOTHING
+        RETURNING *
+        """,
+        *columns.values(),
+    )
+
+
+async def visit_events(conn: asyncpg.Connection, *, visit_id: UUID) -> list[asyncpg.Record]:
+    """A visit's check-ins and check-outs, by event time."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        "SELECT * FROM visit_events WHERE visit_id = $1 ORDER BY event_time, created_at", visit_id
+    )
+    return rows

@@ -25,6 +25,9 @@ async def report_rows(
         WITH picked AS (
             SELECT v.* FROM visits v
             WHERE v.organisation_id = $1 AND v.local_date >= $2 AND v.local_date < $3
+              -- a local date is within a day of its UTC instants: the range of the organisation's index
+              AND v.planned_start >= ($2::date - 2)::timestamptz
+              AND v.planned_start < ($3::date + 2)::timestamptz
               AND v.status <> 'cancelled'
               AND ($4::uuid IS NULL OR v.home_id = $4)
               AND ($5::uuid IS NULL OR EXISTS (

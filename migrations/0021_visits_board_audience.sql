@@ -1,0 +1,16 @@
+-- Today's board in pages (issue 14): an organisation's visits of one local date in planned order, read a
+-- page at a time from this index (the keyset is planned_start, id) and counted by live status from it
+-- alone (status, planned_end and plan_id included), instead of sorting a window of planned starts.
+-- It also gives the reports their range of local dates.
+CREATE INDEX visits_organisation_day_idx ON visits (organisation_id, local_date, planned_start, id)
+    INCLUDE (status, planned_end, plan_id);
+
+-- Who each alert kind is for (issue 14: "coordinators get them; families get missed visits"): the
+-- provider's people see every kind of their homes; a resident's family sees the kinds for everyone, which
+-- of the visit alerts is only the missed visit (late, short, no check-out, wrong home, geofence, two
+-- homes and unverified are the provider's working alerts about its carers).
+ALTER TABLE alert_kinds ADD COLUMN audience text NOT NULL DEFAULT 'everyone'
+    CHECK (audience IN ('everyone', 'provider'));
+UPDATE alert_kinds SET audience = 'provider'
+WHERE kind IN ('visit_late', 'visit_short', 'visit_no_checkout', 'visit_wrong_home', 'visit_outside_geofence',
+               'carer_two_homes', 'visit_unverified');
