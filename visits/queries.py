@@ -44,7 +44,7 @@ from visits.log_queries import select_log as select_log
 from visits.log_queries import upsert_verification as upsert_verification
 from visits.tag_queries import load_cursor as load_cursor
 from visits.tag_queries import save_cursor as save_cursor
-from visits.visit_columns import ASSIGNED, VISIT_COLUMNS
+from visits.visit_columns import ASSIGNED, VISIT_COLUMNS, VISIT_COLUMNS_TEXT
 
 
 async def get_visit(
@@ -216,9 +216,11 @@ async def board(
     day: date | None,
     after: tuple[datetime, UUID] | None = None,
     limit: int | None = None,
+    json_text: bool = False,
 ) -> list[asyncpg.Record]:
     """The organisation's visits of one local day (each home's own today at `anchor` when day is None)
-    by planned start; a page of `limit` after the (planned start, id) `after`, if given."""
+    by planned start; a page of `limit` after the (planned start, id) `after`, if given; carers and
+    tasks as JSON text when json_text (VISIT_COLUMNS_TEXT)."""
     dates = await board_dates(conn, organisation_id=organisation_id, anchor=anchor, day=day)
     on_day, args = _board_day(dates, anchor)
     args = [organisation_id, *args]
@@ -231,7 +233,7 @@ async def board(
         page = f"LIMIT ${len(args)}"
     rows: list[asyncpg.Record] = await conn.fetch(
         f"""
-        SELECT {VISIT_COLUMNS},
+        SELECT {VISIT_COLUMNS_TEXT if json_text else VISIT_COLUMNS},
                COALESCE((SELECT p.late_after_minutes FROM care_plans p WHERE p.id = v.plan_id), 15)
                    AS late_after_minutes
         FROM visits v WHERE v.organisation_id = $1 AND {on_day} {keyset}

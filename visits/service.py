@@ -206,12 +206,20 @@ async def board(
     now: datetime,
     after: tuple[datetime, UUID] | None = None,
     limit: int | None = None,
+    json_text: bool = False,
 ) -> list[asyncpg.Record]:
     """The organisation's visits of a day (each home's today by default), for its coordinators; a page
-    of `limit` after the (planned start, id) `after` when given, the whole day otherwise."""
+    of `limit` after the (planned start, id) `after` when given, the whole day otherwise (carers and
+    tasks as JSON text when json_text)."""
     await board_access(conn, caller, organisation_id=organisation_id)
     return await queries.board(
-        conn, organisation_id=organisation_id, anchor=_anchor(day, now), day=day, after=after, limit=limit
+        conn,
+        organisation_id=organisation_id,
+        anchor=_anchor(day, now),
+        day=day,
+        after=after,
+        limit=limit,
+        json_text=json_text,
     )
 
 

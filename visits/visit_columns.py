@@ -20,3 +20,11 @@ VISIT_COLUMNS = """
 """
 
 ASSIGNED = "EXISTS (SELECT 1 FROM visit_assignments a WHERE a.visit_id = v.id AND a.carer_id = ${})"
+
+# The same as JSON text (carers, tasks) for a route that writes them into its response as they are,
+# instead of decoding jsonb into Python and encoding it again (the board, asked for every few seconds).
+VISIT_COLUMNS_TEXT = (
+    VISIT_COLUMNS.replace("jsonb_agg", "json_agg")
+    .replace("jsonb_build_object", "json_build_object")
+    .replace("'[]')", "'[]'::json)::text")
+)

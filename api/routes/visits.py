@@ -224,7 +224,14 @@ async def board(
     limit, day = query.limit, query.day
     async with pool.acquire() as conn:
         rows = await visits.board(
-            conn, caller, organisation_id=organisation_id, day=day, now=now, after=after, limit=limit + 1
+            conn,
+            caller,
+            organisation_id=organisation_id,
+            day=day,
+            now=now,
+            after=after,
+            limit=limit + 1,
+            json_text=True,
         )
         counts = (
             await visits.board_counts(conn, caller, organisation_id=organisation_id, day=day, now=now)
@@ -238,6 +245,7 @@ async def board(
     items = []
     for row in rows[:limit]:
         view = visit_view(row, now)
+        view["carers"], view["tasks"] = orjson.Fragment(row["carers"]), orjson.Fragment(row["tasks"])
         items.append({name: view[name] for name in _VISIT_FIELDS})
     shown = day or (items[0]["local_date"] if items else now.date())
     page = {"organisation_id": organisation_id, "date": shown, "counts": counts, "visits": items}

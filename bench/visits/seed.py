@@ -1,7 +1,8 @@
 """The visits benchmark's organisation: homes with four visits a day each for a year and the two weeks
 ahead, their carers, tasks, check-ins and check-outs and verdicts, inserted by SQL (generate_series) in a
-few statements; the outcomes (late, short, missed, cancelled, phone or tag) come from a hash of each
-visit, so a run is the same every time for the same day."""
+few statements, in time order as a live system writes them (visits materialised day by day, events as
+they happen: a month's rows lie together on disk, as they would); the outcomes (late, short, missed,
+cancelled, phone or tag) come from a hash of each visit, so a run is the same for the same day."""
 
 from __future__ import annotations
 
@@ -55,7 +56,8 @@ CROSS JOIN LATERAL (
     SELECT q.r, q.phase,
            t.ps + ((q.r / 7) % 25 - 6) * interval '1 minute' AS check_in,
            CASE WHEN q.r % 10 = 0 THEN 'phone' ELSE 'tag' END AS method) o
-WHERE o.phase <> 'now' OR t.ps + ((q.r / 7) % 25 - 6) * interval '1 minute' <= now() OR o.r < 400;
+WHERE o.phase <> 'now' OR t.ps + ((q.r / 7) % 25 - 6) * interval '1 minute' <= now() OR o.r < 400
+ORDER BY t.ps;
 """
 
 _REST = """
@@ -63,13 +65,14 @@ INSERT INTO visit_assignments (visit_id, carer_id, assigned_at)
 SELECT v.id, c.id, v.planned_start - interval '14 days'
 FROM visits v JOIN bench_homes h ON h.id = v.home_id
 JOIN bench_carers c ON c.n = (h.n / 2 + extract(hour FROM v.planned_start)::int
-                              + (extract(dow FROM v.local_date)::int % 2) * 3) % {carers};
+                              + (extract(dow FROM v.local_date)::int % 2) * 3) % {carers}
+ORDER BY v.planned_start;
 INSERT INTO visit_tasks (visit_id, position, task, status, recorded_at)
 SELECT v.id, t.position, t.task,
        CASE WHEN v.status = 'completed' THEN 'done' ELSE 'pending' END,
        CASE WHEN v.status = 'completed' THEN v.checked_out_at END
 FROM visits v CROSS JOIN (VALUES (0, 'medication'), (1, 'personal care')) AS t(position, task)
-WHERE v.organisation_id = '{org}';
+WHERE v.organisation_id = '{org}' ORDER BY v.planned_start;
 INSERT INTO visit_events (visit_id, home_id, organisation_id, carer_id, kind, method, event_time,
                           arrival_time, accepted, actor_kind, actor_name, latitude, longitude, accuracy_m,
                           distance_m)
@@ -80,7 +83,7 @@ SELECT v.id, v.home_id, v.organisation_id, a.carer_id, k.kind, v.check_in_method
        CASE WHEN v.check_in_method = 'phone' THEN 12 END, CASE WHEN v.check_in_method = 'phone' THEN 8 END
 FROM visits v JOIN homes h ON h.id = v.home_id JOIN visit_assignments a ON a.visit_id = v.id
 CROSS JOIN LATERAL (VALUES ('check_in', v.checked_in_at), ('check_out', v.checked_out_at)) AS k(kind, at)
-WHERE v.organisation_id = '{org}' AND k.at IS NOT NULL;
+WHERE v.organisation_id = '{org}' AND k.at IS NOT NULL ORDER BY k.at;
 INSERT INTO visit_verifications (visit_id, verdict, reasons, evidence, computed_at)
 SELECT v.id,
        CASE WHEN v.status = 'missed' THEN 'missed'
@@ -92,7 +95,7 @@ SELECT v.id,
        jsonb_build_object('corroborated', v.status = 'completed' AND r < 9600),
        COALESCE(v.checked_out_at, v.planned_end) + interval '10 minutes'
 FROM visits v CROSS JOIN LATERAL (SELECT abs(hashtext(v.id::text)) % 10000 AS r) q
-WHERE v.organisation_id = '{org}' AND v.status IN ('completed', 'missed');
+WHERE v.organisation_id = '{org}' AND v.status IN ('completed', 'missed') ORDER BY v.planned_start;
 """
 
 
