@@ -23,7 +23,7 @@ from visits import verification_queries as vq
 from visits.corroboration import SensorEvent
 from visits.kit import Kit, KitDevice
 from visits.recurrence import local_hhmm
-from visits.verification import Check, Rules, Task, Verification, VisitFacts, verify
+from visits.verification import Check, Rules, Task, Verification, VisitFacts, assumed_end, verify
 
 log = logging.getLogger(__name__)
 _TASK_DONE = {"done": True, "not_done": False}
@@ -76,7 +76,7 @@ async def judge(
     offsets: dict[UUID, float] = {}
     if facts.check_in is not None:
         since = facts.check_in.at - timedelta(seconds=rules.window.empty_before_s + rules.window.door_s)
-        end = facts.check_out.at if facts.check_out else max(facts.planned_end, facts.check_in.at)
+        end = facts.check_out.at if facts.check_out else assumed_end(facts, facts.check_in.at)
         until = end + timedelta(seconds=rules.window.door_s + CLOCK_PAD_S)
         readings = await vq.home_readings(conn, home_id=row["home_id"], since=since, until=until)
         offsets = await _offsets(conn, row["home_id"], since, until)

@@ -73,7 +73,7 @@ class Tally:
             "as_raised": {
                 "caught": self.raised_caught,
                 "alerted": self.raised,
-                "withdrawn": self.raised - self.flagged,
+                "withdrawn": abs(self.raised - self.flagged),  # on time: visits whose alerts all went
                 "precision": _share(self.raised_caught, self.raised),
                 "recall": _share(self.raised_caught, self.labels),
             },
@@ -106,6 +106,8 @@ def score(world: World, raised: list[Raised], withdrawn: frozenset[str] = frozen
                 continue
             _visit(home.stream, visit, visit_id, by_key, withdrawn, tallies, (causes, gone))
     _strays(world, raised, tallies["wrong_home"])
+    tallies["wrong_home"].raised = tallies["wrong_home"].flagged  # a tap is never withdrawn
+    tallies["wrong_home"].raised_caught = tallies["wrong_home"].caught
     return {
         "outcomes": {k: tallies[k].as_json() for k in OUTCOMES},
         "false_alarm_causes": {k: dict(v) for k, v in causes.items() if v},
@@ -147,6 +149,8 @@ def _visit(
     quiet.labels += not truth
     quiet.flagged += not alerted
     quiet.caught += not truth and not alerted
+    quiet.raised += not ever
+    quiet.raised_caught += not truth and not ever
 
 
 _TAPS: dict[int, list[SimEvent]] = {}
