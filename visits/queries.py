@@ -30,6 +30,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
@@ -189,13 +190,10 @@ async def board_dates(
     """The local dates the board shows: the day given, or each of the organisation's homes' today."""
     if day is not None:
         return [day]
-    rows = await conn.fetch(
-        "SELECT DISTINCT ($2::timestamptz AT TIME ZONE timezone)::date AS d FROM homes "
-        "WHERE organisation_id = $1",
-        organisation_id,
-        anchor,
+    zones = await conn.fetch(
+        "SELECT DISTINCT timezone FROM homes WHERE organisation_id = $1", organisation_id
     )
-    return sorted(r["d"] for r in rows)
+    return sorted({anchor.astimezone(ZoneInfo(z["timezone"])).date() for z in zones})
 
 
 def _board_day(dates: list[date], anchor: datetime) -> tuple[str, list[Any]]:
