@@ -14,3 +14,19 @@ ALTER TABLE alert_kinds ADD COLUMN audience text NOT NULL DEFAULT 'everyone'
 UPDATE alert_kinds SET audience = 'provider'
 WHERE kind IN ('visit_late', 'visit_short', 'visit_no_checkout', 'visit_wrong_home', 'visit_outside_geofence',
                'carer_two_homes', 'visit_unverified');
+
+-- What the reports read of a visit's accepted check-ins and check-outs, kept on the visit when its events
+-- settle (visits.checkins.settle) so that a month's report is one pass over its visits instead of a
+-- lookup of each visit's events: every flag they carry, and who checked in.
+ALTER TABLE visits ADD COLUMN event_flags text[] NOT NULL DEFAULT '{}',
+                   ADD COLUMN checked_in_by uuid[] NOT NULL DEFAULT '{}';
+UPDATE visits v SET event_flags = COALESCE(e.flags, '{}'), checked_in_by = COALESCE(e.carers, '{}')
+FROM (
+    SELECT e.visit_id,
+           array_agg(DISTINCT f) FILTER (WHERE f IS NOT NULL) AS flags,
+           array_agg(DISTINCT e.carer_id) FILTER (WHERE e.kind = 'check_in' AND e.carer_id IS NOT NULL) AS carers
+    FROM visit_events e LEFT JOIN LATERAL unnest(e.flags) f ON true
+    WHERE e.accepted AND e.visit_id IS NOT NULL
+    GROUP BY e.visit_id
+) e
+WHERE e.visit_id = v.id;

@@ -86,7 +86,7 @@ async def accepted_events(conn: asyncpg.Connection, *, visit_id: UUID) -> list[a
     """A visit's accepted check-ins and check-outs, by event time."""
     rows: list[asyncpg.Record] = await conn.fetch(
         """
-        SELECT carer_id, kind, method, event_time FROM visit_events
+        SELECT carer_id, kind, method, event_time, flags FROM visit_events
         WHERE visit_id = $1 AND accepted ORDER BY event_time, created_at
         """,
         visit_id,
@@ -103,13 +103,18 @@ async def settle_visit(
     checked_out_at: datetime | None,
     check_out_method: str | None,
     status: str,
+    event_flags: list[str] | None = None,
+    checked_in_by: list[UUID] | None = None,
 ) -> asyncpg.Record:
-    """Store what a visit's accepted events add up to; returns the row."""
+    """Store what a visit's accepted events add up to (with their flags and who checked in, for the
+    reports, when given); returns the row."""
     row: asyncpg.Record = await conn.fetchrow(
         """
         UPDATE visits SET checked_in_at = $2, check_in_method = $3, checked_out_at = $4,
                           check_out_method = $5, status = $6,
                           status_reason = CASE WHEN $6 = status THEN status_reason ELSE '' END,
+                          event_flags = COALESCE($7::text[], event_flags),
+                          checked_in_by = COALESCE($8::uuid[], checked_in_by),
                           updated_at = now()
         WHERE id = $1 RETURNING *
         """,
@@ -119,6 +124,8 @@ async def settle_visit(
         checked_out_at,
         check_out_method,
         status,
+        event_flags,
+        checked_in_by,
     )
     return row
 

@@ -24,7 +24,7 @@ CREATE TEMP TABLE bench_carers AS
     WHERE role = 'carer' AND organisation_id = '{org}';
 INSERT INTO visits (organisation_id, home_id, plan_id, occurrence_date, service_type, local_date,
                     planned_start, planned_end, status, status_reason, checked_in_at, checked_out_at,
-                    check_in_method, check_out_method)
+                    check_in_method, check_out_method, checked_in_by)
 SELECT h.organisation_id, h.id, h.plan_id, d, 'personal_care', d, t.ps,
        t.ps + s.minutes * interval '1 minute',
        CASE WHEN o.phase = 'future' THEN 'planned'
@@ -40,7 +40,8 @@ SELECT h.organisation_id, h.id, h.plan_id, d, 'personal_care', d, t.ps,
        CASE WHEN o.phase <> 'future' AND o.r >= 400 THEN o.method END,
        CASE WHEN o.phase <> 'future' AND o.r >= 400
                  AND (o.phase = 'past' OR o.check_in + s.minutes * interval '1 minute' <= now())
-            THEN o.method END
+            THEN o.method END,
+       CASE WHEN o.phase <> 'future' AND o.r >= 400 THEN ARRAY[c.id] ELSE '{{}}'::uuid[] END
 FROM bench_homes h
 CROSS JOIN generate_series('{first}'::date, '{last}'::date, interval '1 day') AS g(day)
 CROSS JOIN LATERAL (SELECT g.day::date AS d) dd
@@ -56,6 +57,8 @@ CROSS JOIN LATERAL (
     SELECT q.r, q.phase,
            t.ps + ((q.r / 7) % 25 - 6) * interval '1 minute' AS check_in,
            CASE WHEN q.r % 10 = 0 THEN 'phone' ELSE 'tag' END AS method) o
+JOIN bench_carers c ON c.n = (h.n / 2 + extract(hour FROM t.ps)::int + (extract(dow FROM d)::int % 2) * 3)
+                             % {carers}
 WHERE o.phase <> 'now' OR t.ps + ((q.r / 7) % 25 - 6) * interval '1 minute' <= now() OR o.r < 400
 ORDER BY t.ps;
 """
