@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 # The columns of a visit as every listing returns them: the row, its planned minutes, its carers (as
-# id/name objects), its tasks and the flags of its events, so one query serves the board and the API.
+# id/name objects), its tasks and the flags of its events (from the few flagged ones, migration 0021's
+# partial index), so one query serves the board and the API.
 VISIT_COLUMNS = """
     v.id, v.home_id, v.organisation_id, v.plan_id, v.plan_visit_id, v.service_type, v.local_date,
     v.planned_start, v.planned_end, v.carers_required, v.required_skills, v.status, v.status_reason,
@@ -16,7 +17,7 @@ VISIT_COLUMNS = """
                                                   'recorded_at', t.recorded_at) ORDER BY t.position)
               FROM visit_tasks t WHERE t.visit_id = v.id), '[]') AS tasks,
     COALESCE((SELECT array_agg(DISTINCT f) FROM visit_events e, unnest(e.flags) f
-              WHERE e.visit_id = v.id), '{}') AS flags
+              WHERE e.visit_id = v.id AND e.flags <> '{}'), '{}') AS flags
 """
 
 ASSIGNED = "EXISTS (SELECT 1 FROM visit_assignments a WHERE a.visit_id = v.id AND a.carer_id = ${})"
