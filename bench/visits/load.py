@@ -3,8 +3,8 @@ year of history (`make bench`, `python -m bench.visits`).
 
 A durable embedded PostgreSQL gets the organisation (bench/visits/seed.py: 500 homes, four visits a day
 each, a year back and two weeks ahead, with carers, tasks, check-ins, check-outs and verdicts, and a small
-second organisation); `telecare api` serves it from `--workers` uvicorn processes. wrk (bench/visits/
-board.lua, one connection per thread, each a coordinator's token) asks for today's board in pages of 50,
+second organisation); `telecare api` serves it from `--workers` uvicorn processes. wrk (bench/api/
+listing.lua, one connection per thread, each a coordinator's token) asks for today's board in pages of 50,
 every other request following the previous page's cursor; the same wrk against /health, in the same run,
 is the ceiling of this machine at that moment. Then a month's report for the organisation (JSON, by
 organisation, by home and by carer) is timed one request at a time. Writes docs/bench/visits.json.
@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import shutil
 import statistics
 import sys
 import tempfile
@@ -32,7 +31,7 @@ import orjson
 
 from accounts import service as accounts
 from accounts.tenancy import Role
-from bench.api.__main__ import PASSWORD, login_all, machine, run_wrk, start_api
+from bench.api.__main__ import PASSWORD, WRK_SCRIPT, login_all, machine, run_wrk, start_api, stop_all
 from bench.visits.seed import ZONE, seed_organisation
 from kernel.embedded import EmbeddedMosquitto, EmbeddedPostgres
 from kernel.embedded.process import free_port
@@ -40,7 +39,6 @@ from kernel.migrate import migrate
 from kernel.settings import StorageMode
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "bench" / "visits.json"
-WRK_SCRIPT = Path(__file__).with_name("board.lua")
 PAGE = 50
 TARGET = {"board_rps_at_least": 500, "board_p99_ms_at_most": 100, "report_s_at_most": 2.0}
 
@@ -71,8 +69,9 @@ async def seed(dsn: str, args: argparse.Namespace, today: date) -> tuple[UUID, i
 
 
 def wrk(url: str, path: str, tokens: Path, args: argparse.Namespace) -> dict[str, Any]:
-    """Warm up, then one measured wrk run of board.lua against `path`; requests/s and latencies (ms)."""
-    os.environ["BENCH_PATH"] = path  # board.lua reads it in setup(); wrk inherits the environment
+    """Warm up, then one measured wrk run of the listing script against `path`; requests/s and
+    latencies (ms)."""
+    os.environ["BENCH_PATH"] = path  # listing.lua reads it in setup(); wrk inherits the environment
     if args.warmup > 0:
         run_wrk(url, tokens, clients=args.clients, seconds=args.warmup, script=WRK_SCRIPT)
     run = run_wrk(url, tokens, clients=args.clients, seconds=args.seconds, script=WRK_SCRIPT)
@@ -184,7 +183,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
                 "seed_seconds": round(seed_s, 1),
             },
             "clients": args.clients,
-            "client": "wrk, one connection per thread (bench/visits/board.lua)",
+            "client": "wrk, one connection per thread (bench/api/listing.lua)",
             "workers": args.workers,
             "seconds": args.seconds,
             "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -201,12 +200,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
             ),
         }
     finally:
-        if api is not None:
-            api.terminate()
-            api.wait(timeout=30)
-        broker.stop()
-        pg.stop()
-        shutil.rmtree(root, ignore_errors=True)
+        stop_all(api, broker, pg, root)
 
 
 def main(argv: list[str] | None = None) -> int:
