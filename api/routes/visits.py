@@ -4,6 +4,7 @@ verification log (JSON and CSV) and a home's visits for its family. The rules ar
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -11,7 +12,7 @@ from uuid import UUID
 import orjson
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from api import pagination
 from api.deps import CallerDep, PoolDep, SettingsDep, request_caller, request_pool
@@ -187,9 +188,8 @@ async def reassign(visit_id: UUID, body: VisitCarersIn, pool: PoolDep, caller: C
 class BoardQuery(BaseModel):
     """The board's query: the day, then the page (`cursor`, `limit`)."""
 
-    model_config = ConfigDict(populate_by_name=True)
-
-    day: date | None = Field(None, alias="date", description="a local date; default: each home's today")
+    # Named as the query parameter is (api.hotpath.query_model reads fields by name).
+    date: dt.date | None = Field(None, description="a local date; default: each home's today")
     cursor: pagination.Cursor = None
     limit: pagination.Limit = 100
 
@@ -221,7 +221,7 @@ async def board(
     live status; the first page also counts the whole day's visits by live status (coordinators)."""
     now = _now()
     after = pagination.time_and_id(query.cursor)
-    limit, day = query.limit, query.day
+    limit, day = query.limit, query.date
     async with pool.acquire() as conn:
         rows = await visits.board(
             conn,

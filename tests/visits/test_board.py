@@ -58,6 +58,11 @@ async def test_the_board_pages_through_the_day_in_planned_order(vapi: VisitsApi)
     bad = await vapi.client.get(url, params={"cursor": "nonsense"}, headers=headers)
     assert bad.status_code == 422
     assert (await vapi.client.get(url, params={"limit": "0"}, headers=headers)).status_code == 422
+    yesterday = await vapi.client.get(
+        url, params={"date": (today - timedelta(days=1)).isoformat()}, headers=headers
+    )
+    assert [v["local_date"] for v in yesterday.json()["visits"]] == [(today - timedelta(days=1)).isoformat()]
+    assert (await vapi.client.get(url, params={"date": "soon"}, headers=headers)).status_code == 422
     path = "/v1/organisations/not-a-uuid/visits/board"
     assert (await vapi.client.get(path, headers=headers)).status_code == 422
 
