@@ -50,16 +50,18 @@ CROSS JOIN (VALUES (0, time '07:30', 45), (1, time '12:00', 30), (2, time '17:00
 CROSS JOIN LATERAL (
     SELECT ((d + s.at + (h.n % 40) * interval '1 minute') AT TIME ZONE '{zone}') AS ps) t
 CROSS JOIN LATERAL (
-    SELECT abs(hashtext(h.id::text || d::text || s.slot)) % 10000 AS r,
-           CASE WHEN t.ps > now() THEN 'future'
-                WHEN t.ps + interval '3 hours' > now() THEN 'now' ELSE 'past' END AS phase) q
+    SELECT abs(hashtext(h.id::text || d::text || s.slot)) % 10000 AS r) q
 CROSS JOIN LATERAL (
-    SELECT q.r, q.phase,
-           t.ps + ((q.r / 7) % 25 - 6) * interval '1 minute' AS check_in,
+    SELECT t.ps + ((q.r / 7) % 25 - 6) * interval '1 minute' AS check_in) ci
+CROSS JOIN LATERAL (
+    -- future: nobody has come yet (a visit due now whose carer is still on the way is planned too)
+    SELECT q.r, ci.check_in,
+           CASE WHEN t.ps > now() OR (t.ps + interval '3 hours' > now() AND ci.check_in > now())
+                THEN 'future'
+                WHEN t.ps + interval '3 hours' > now() THEN 'now' ELSE 'past' END AS phase,
            CASE WHEN q.r % 10 = 0 THEN 'phone' ELSE 'tag' END AS method) o
 JOIN bench_carers c ON c.n = (h.n / 2 + extract(hour FROM t.ps)::int + (extract(dow FROM d)::int % 2) * 3)
                              % {carers}
-WHERE o.phase <> 'now' OR t.ps + ((q.r / 7) % 25 - 6) * interval '1 minute' <= now() OR o.r < 400
 ORDER BY t.ps;
 """
 
