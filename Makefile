@@ -23,7 +23,7 @@ check: $(STAMP)  ## lint (ruff), type-check (mypy --strict), and the layering (i
 	$(BIN)/lint-imports
 
 bench: system-deps console-assets $(STAMP)  ## benchmarks; each writes its JSON under docs/bench/
-	@set -e; for b in bench.ingest bench.detector bench.api bench.fleet bench.rostering bench.console bench.notifications; do \
+	@set -e; for b in bench.ingest bench.detector bench.api bench.fleet bench.rostering bench.console bench.notifications bench.visits; do \
 	  if $(BIN)/python -c "import importlib.util,sys; sys.exit(importlib.util.find_spec('$$b') is None)"; then \
 	    echo "== $$b"; $(BIN)/python -m $$b; \
 	  else echo "== $$b: not built yet"; fi; \

@@ -182,6 +182,11 @@ _LIST_COLUMNS = """id, home_id, organisation_id, kind, severity, status, dedupe_
     updated_at"""
 
 
+# A family member's alerts: the kinds for everyone (the provider's working alerts about its carers, such
+# as a late visit, are for its coordinators; a missed visit is for the family too).
+FOR_FAMILY = "kind IN (SELECT k.kind FROM alert_kinds k WHERE k.audience = 'everyone')"
+
+
 async def select_page(
     conn: asyncpg.Connection,
     *,
@@ -194,14 +199,16 @@ async def select_page(
     until: datetime | None = None,
     before: tuple[datetime, UUID] | None = None,
     limit: int = 50,
+    family: bool = False,
 ) -> list[asyncpg.Record]:
-    """Alerts the scope sees, newest triggered first, strictly after the keyset position `before`.
+    """Alerts the scope sees, newest triggered first, strictly after the keyset position `before`
+    (family: only the kinds whose audience is everyone, migration 0021).
 
     Only the filters given become conditions, so each combination gets its own plan; a provider's
     listing is a range of the (organisation_id, triggered_at DESC, id DESC) index.
     """
     where, args = scope.where(org_column="organisation_id", home_column="home_id", param=1)
-    conditions = [where]
+    conditions = [where, FOR_FAMILY] if family else [where]
     for column, value, op in (
         ("home_id", home_id, "= ${}"),
         ("status", statuses, "= ANY(${}::text[])"),
@@ -227,9 +234,13 @@ async def select_page(
     return rows
 
 
-async def get_scoped(conn: asyncpg.Connection, *, alert_id: UUID, scope: Scope) -> asyncpg.Record | None:
-    """One alert if the scope sees it, else None."""
+async def get_scoped(
+    conn: asyncpg.Connection, *, alert_id: UUID, scope: Scope, family: bool = False
+) -> asyncpg.Record | None:
+    """One alert if the scope sees it (and, for a family member, its kind is for everyone), else None."""
     where, args = scope.where(org_column="organisation_id", home_column="home_id", param=2)
+    if family:
+        where += f" AND {FOR_FAMILY}"
     return await conn.fetchrow(
         f"SELECT {_LIST_COLUMNS} FROM alerts WHERE id = $1 AND {where}", alert_id, *args
     )

@@ -208,9 +208,12 @@ async def assign(conn: asyncpg.Connection, *, alert_id: UUID, actor: Actor, assi
         return alert
 
 
-async def visible_alert(conn: asyncpg.Connection, *, scope: Scope, alert_id: UUID) -> asyncpg.Record:
-    """The alert (as the listing shows it) if the scope sees it; AlertNotFound otherwise."""
-    row = await queries.get_scoped(conn, alert_id=alert_id, scope=scope)
+async def visible_alert(
+    conn: asyncpg.Connection, *, scope: Scope, alert_id: UUID, role: Role | None = None
+) -> asyncpg.Record:
+    """The alert (as the listing shows it) if the scope sees it, and its kind is for the caller's role
+    (a family member sees only the kinds for everyone); AlertNotFound otherwise."""
+    row = await queries.get_scoped(conn, alert_id=alert_id, scope=scope, family=role is Role.FAMILY)
     if row is None:
         raise AlertNotFound(f"alert {alert_id} not found")
     return row

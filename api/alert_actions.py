@@ -16,7 +16,9 @@ from api.security import Caller
 async def acknowledge(pool: asyncpg.Pool, caller: Caller, alert_id: UUID, *, note: str | None) -> Alert:
     """Acknowledge an alert the caller sees (twice changes nothing), audited."""
     async with pool.acquire() as conn, conn.transaction():
-        row = await alerts.visible_alert(conn, scope=caller.scope, alert_id=alert_id)
+        row = await alerts.visible_alert(
+            conn, scope=caller.scope, alert_id=alert_id, role=caller.principal.role
+        )
         alert = await alerts.acknowledge(conn, alert_id=alert_id, actor=caller.actor, note=note)
         await caller.audit(
             conn,
@@ -34,7 +36,9 @@ async def resolve(
 ) -> Alert:
     """Resolve an alert the caller sees with a note, perhaps as a false alarm, audited."""
     async with pool.acquire() as conn, conn.transaction():
-        row = await alerts.visible_alert(conn, scope=caller.scope, alert_id=alert_id)
+        row = await alerts.visible_alert(
+            conn, scope=caller.scope, alert_id=alert_id, role=caller.principal.role
+        )
         alert = await alerts.resolve(
             conn, alert_id=alert_id, actor=caller.actor, note=note, false_alarm=false_alarm
         )
@@ -52,7 +56,9 @@ async def resolve(
 async def assign(pool: asyncpg.Pool, caller: Caller, alert_id: UUID, *, assignee: UUID | None) -> Alert:
     """Give an alert to a coordinator or carer of its organisation, or to nobody (coordinators), audited."""
     async with pool.acquire() as conn, conn.transaction():
-        row = await alerts.visible_alert(conn, scope=caller.scope, alert_id=alert_id)
+        row = await alerts.visible_alert(
+            conn, scope=caller.scope, alert_id=alert_id, role=caller.principal.role
+        )
         caller.require_role(Role.PLATFORM_ADMIN, Role.COORDINATOR, Role.INTEGRATION)
         if assignee is not None:
             org = row["organisation_id"]

@@ -5,10 +5,17 @@ follow."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
+from uuid import UUID
 
-from simulators.profiles import CarerSlot, Profile
+import asyncpg
+
+from accounts.tenancy import EVERYTHING, Principal, Role, Scope
+from simulators.profiles import PROFILES, CarerSlot, Profile
+from visits import plans
+from visits.plan_schemas import PlanIn
 
 # The care tasks a slot's rooms stand for, and back: what a carer does in each room.
 ROOM_TASKS = {
@@ -64,3 +71,41 @@ def slots_from_plan(rows: Iterable[Any], profile: Profile) -> tuple[CarerSlot, .
             )
         )
     return tuple(sorted(out, key=lambda s: s.start))
+
+
+_SIMULATOR = Principal("api_key", UUID(int=0), "simulator", Role.PLATFORM_ADMIN, None)
+
+
+@dataclass(frozen=True, slots=True)
+class _Simulator:
+    """The simulator as the visits service sees a caller: the platform, setting up its own homes."""
+
+    principal: Principal = _SIMULATOR
+    scope: Scope = EVERYTHING
+
+    def require_manager(self, organisation_id: UUID) -> None:
+        """The simulator manages the simulated organisation's homes."""
+
+
+async def create_plans(
+    conn: asyncpg.Connection,
+    homes: Iterable[tuple[UUID, str]],
+    *,
+    starts_on: date,
+    now: datetime,
+    horizon_days: int,
+) -> int:
+    """A care plan for each (home, profile) of the simulation that has none yet (`telecare simulate
+    --care-plans`): the profile's carer slots as recurring visits, materialised over the horizon."""
+    made = 0
+    for home_id, profile in homes:
+        if profile not in PROFILES or not PROFILES[profile].carers:
+            continue  # a replayed home has no profile: nothing to plan from
+        if await conn.fetchval("SELECT 1 FROM care_plans WHERE home_id = $1 AND active", home_id):
+            continue
+        body = PlanIn.model_validate(plan_body(PROFILES[profile], starts_on=starts_on))
+        await plans.create_plan(
+            conn, _Simulator(), home_id=home_id, body=body, now=now, horizon_days=horizon_days
+        )
+        made += 1
+    return made

@@ -19,6 +19,7 @@ from homes import queries as home_queries
 from simulators.home import simulate_home
 from simulators.layouts import DeviceSpec
 from simulators.model import HomeStream, ScenarioItem
+from simulators.plans import create_plans
 from simulators.publisher import Sent, SimulatedHome, provision_home, publish_homes
 from simulators.replay import Mapping, Sensor, load_replay, replay_home_name
 
@@ -45,6 +46,8 @@ class SimOptions:
     replay_format: str = "lines"
     labels: Path | None = None
     live: bool = False
+    care_plans: bool = False  # a care plan per home from its profile's carer slots (visits)
+    horizon_days: int = 14
 
 
 @dataclass
@@ -145,6 +148,17 @@ async def simulate(
         await provision(pool, admin, org, stream, specs, topic_root, sensors) for stream, specs in streams
     ]
     summary = Summary(homes=[h.stream.home_name for h in homes])
+    if options.care_plans:
+        async with pool.acquire() as conn, conn.transaction():
+            start = min(h.stream.start for h in homes) if homes else datetime.now(UTC).date()
+            made = await create_plans(
+                conn,
+                [(h.home_id, h.stream.profile) for h in homes],
+                starts_on=start,
+                now=datetime.now(UTC),
+                horizon_days=options.horizon_days,
+            )
+        log.info("care plans created for %d simulated homes", made)
     for home in homes:
         summary.incidents.update(i.kind for i in home.stream.incidents)
     if options.labels:

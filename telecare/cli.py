@@ -42,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
         "--speed", type=float, default=0, help="virtual seconds per real second; 0: as fast as acked"
     )
     sim.add_argument("--seed", type=int, default=1)
+    sim.add_argument("--care-plans", action="store_true", help="a care plan per home (carer visits)")
     sim.add_argument("--incident-rate", type=float, default=0.0, help="random incidents per home-day")
     sim.add_argument("--scenario", type=Path, help="JSON lines of incidents to inject: kind, day, at (HH:MM)")
     sim.add_argument("--replay", type=Path, help="an event log: 'date time sensor value' a line")
@@ -185,6 +186,8 @@ def _simulate(args: argparse.Namespace, settings: Settings) -> None:
         replay_format=args.replay_format,
         labels=args.labels,
         live=args.live,
+        care_plans=args.care_plans,
+        horizon_days=settings.visits_horizon_days,
     )
 
     async def go() -> None:

@@ -11,7 +11,7 @@ from uuid import UUID
 import asyncpg
 
 from alerts import service as alerts
-from alerts.service import Actor, Severity, Signal
+from alerts.service import Actor, Resolution, Severity, Signal
 
 SOURCE = "visits"
 RULES = Actor("system", name="visit rules")
@@ -73,9 +73,30 @@ async def raise_once(
 
 
 async def clear(
-    conn: asyncpg.Connection, *, home_id: UUID, kind: str, subject: UUID, at: datetime, note: str
+    conn: asyncpg.Connection,
+    *,
+    home_id: UUID,
+    kind: str,
+    subject: UUID,
+    at: datetime,
+    note: str,
+    resolution: Resolution = "cleared",
 ) -> None:
-    """Resolve the condition's open alert (if any) because the condition ended."""
+    """Resolve the condition's open alert (if any) because the condition ended ("cleared"), or because
+    an event that arrived late showed it never held ("cancelled", see withdrawn)."""
     await alerts.clear(
-        conn, home_id=home_id, dedupe_key=dedupe_key(kind, subject), at=at, note=note, actor=RULES
+        conn,
+        home_id=home_id,
+        dedupe_key=dedupe_key(kind, subject),
+        at=at,
+        note=note,
+        actor=RULES,
+        resolution=resolution,
     )
+
+
+def withdrawn(what: str, at: str, arrived: str, never: str) -> tuple[str, Resolution]:
+    """The note and resolution of an alert the facts that arrived later showed to be unfounded: the
+    event happened in time but reached the backend late (an offline phone, a reader's link down)."""
+    note = f"withdrawn: the {what} made at {at} reached the system at {arrived} (sent late); {never}"
+    return note, "cancelled"

@@ -131,7 +131,7 @@ async def record(
 ) -> asyncpg.Record | None:
     """Store the event; None if its tag reading was stored already (a redelivery)."""
     fix = check.fix
-    return await queries.insert_event(
+    return await event_queries.insert_event(
         conn,
         visit_id=visit["id"] if visit is not None else None,
         home_id=home["id"],
@@ -180,6 +180,8 @@ async def settle(conn: asyncpg.Connection, visit: asyncpg.Record) -> asyncpg.Rec
         checked_out_at=last_out["event_time"] if last_out else None,
         check_out_method=last_out["method"] if last_out else None,
         status="completed" if last_out else "in_progress",
+        event_flags=sorted({f for e in events for f in e["flags"]}),
+        checked_in_by=[c for c in first_in if c is not None],
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -85,7 +86,7 @@ async def accepted_events(conn: asyncpg.Connection, *, visit_id: UUID) -> list[a
     """A visit's accepted check-ins and check-outs, by event time."""
     rows: list[asyncpg.Record] = await conn.fetch(
         """
-        SELECT carer_id, kind, method, event_time FROM visit_events
+        SELECT carer_id, kind, method, event_time, flags FROM visit_events
         WHERE visit_id = $1 AND accepted ORDER BY event_time, created_at
         """,
         visit_id,
@@ -102,13 +103,18 @@ async def settle_visit(
     checked_out_at: datetime | None,
     check_out_method: str | None,
     status: str,
+    event_flags: list[str] | None = None,
+    checked_in_by: list[UUID] | None = None,
 ) -> asyncpg.Record:
-    """Store what a visit's accepted events add up to; returns the row."""
+    """Store what a visit's accepted events add up to (with their flags and who checked in, for the
+    reports, when given); returns the row."""
     row: asyncpg.Record = await conn.fetchrow(
         """
         UPDATE visits SET checked_in_at = $2, check_in_method = $3, checked_out_at = $4,
                           check_out_method = $5, status = $6,
                           status_reason = CASE WHEN $6 = status THEN status_reason ELSE '' END,
+                          event_flags = COALESCE($7::text[], event_flags),
+                          checked_in_by = COALESCE($8::uuid[], checked_in_by),
                           updated_at = now()
         WHERE id = $1 RETURNING *
         """,
@@ -118,6 +124,8 @@ async def settle_visit(
         checked_out_at,
         check_out_method,
         status,
+        event_flags,
+        checked_in_by,
     )
     return row
 
@@ -129,3 +137,25 @@ async def home_of(conn: asyncpg.Connection, *, home_id: UUID) -> asyncpg.Record 
         "WHERE id = $1",
         home_id,
     )
+
+
+async def insert_event(conn: asyncpg.Connection, **columns: Any) -> asyncpg.Record | None:
+    """Record a check-in or check-out (columns of visit_events); None if its tag reading was recorded."""
+    names = list(columns)
+    placeholders = ", ".join(f"${i}" for i in range(1, len(names) + 1))
+    return await conn.fetchrow(
+        f"""
+        INSERT INTO visit_events ({", ".join(names)}) VALUES ({placeholders})
+        ON CONFLICT (device_id, reading_seq) WHERE device_id IS NOT NULL DO NOTHING
+        RETURNING *
+        """,
+        *columns.values(),
+    )
+
+
+async def visit_events(conn: asyncpg.Connection, *, visit_id: UUID) -> list[asyncpg.Record]:
+    """A visit's check-ins and check-outs, by event time."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        "SELECT * FROM visit_events WHERE visit_id = $1 ORDER BY event_time, created_at", visit_id
+    )
+    return rows

@@ -64,6 +64,7 @@ BOARD: dict[str, Any] = {
     "date": "2026-12-02",
     "counts": {"in_progress": 1},
     "visits": [VISIT],
+    "next_cursor": None,
 }
 
 VERIFICATION: dict[str, Any] = {

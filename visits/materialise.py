@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from visits import plan_queries, queries
+from visits import assignment_queries, plan_queries, queries
 from visits.recurrence import Recurrence, local_today, occurrences, span
 
 Key = tuple[str, UUID, date | None]
@@ -209,7 +209,9 @@ async def _create(conn: asyncpg.Connection, plan: asyncpg.Record, want: Wanted) 
         await queries.set_status(conn, visit_id=visit_id, status=want.status, reason=want.reason)
     for carer in slot["carer_ids"] if slot else []:
         reason = "the care plan's standing assignment"
-        await queries.assign(conn, visit_id=visit_id, carer_id=carer, by=None, actor=SYSTEM, reason=reason)
+        await assignment_queries.assign(
+            conn, visit_id=visit_id, carer_id=carer, by=None, actor=SYSTEM, reason=reason
+        )
     return 1
 
 

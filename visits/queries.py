@@ -20,7 +20,9 @@ What the verification job, reports and detector (h14b's side) may rely on, from 
 - `care_plans` rule columns (late_after_minutes, missed_after_minutes, short_below_percent,
   no_checkout_after_minutes, alerts_off) and `alert_kinds` 'visit_unverified' for the sensors' verdict:
   raise it with `visits.alerting.raise_once(kind="visit_unverified", ...)` unless the plan switched it off.
-Functions here take the connection and keyword-only arguments, and return records.
+Functions here (the visits themselves) take the connection and keyword-only arguments, and return
+records; assignments, events, the log and the tags job's cursor are in their own modules (re-exported
+here for the callers written before the split).
 """
 
 from __future__ import annotations
@@ -28,29 +30,22 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
 from accounts.tenancy import Scope
-
-# The columns of a visit as every listing returns them: the row, its planned minutes, its carers (as
-# id/name objects), its tasks and the flags of its events, so one query serves the board and the API.
-VISIT_COLUMNS = """
-    v.id, v.home_id, v.organisation_id, v.plan_id, v.plan_visit_id, v.service_type, v.local_date,
-    v.planned_start, v.planned_end, v.carers_required, v.required_skills, v.status, v.status_reason,
-    v.checked_in_at, v.checked_out_at, v.check_in_method, v.check_out_method,
-    (extract(epoch FROM v.planned_end - v.planned_start) / 60)::int AS planned_minutes,
-    COALESCE((SELECT jsonb_agg(jsonb_build_object('id', u.id, 'name', u.name) ORDER BY u.name)
-              FROM visit_assignments a JOIN users u ON u.id = a.carer_id WHERE a.visit_id = v.id),
-             '[]') AS carers,
-    COALESCE((SELECT jsonb_agg(jsonb_build_object('task', t.task, 'status', t.status, 'note', t.note,
-                                                  'recorded_at', t.recorded_at) ORDER BY t.position)
-              FROM visit_tasks t WHERE t.visit_id = v.id), '[]') AS tasks,
-    COALESCE((SELECT array_agg(DISTINCT f) FROM visit_events e, unnest(e.flags) f
-              WHERE e.visit_id = v.id), '{}') AS flags
-"""
-
-_ASSIGNED = "EXISTS (SELECT 1 FROM visit_assignments a WHERE a.visit_id = v.id AND a.carer_id = ${})"
+from visits.assignment_queries import assign as assign
+from visits.assignment_queries import assigned_carers as assigned_carers
+from visits.assignment_queries import assignment_history as assignment_history
+from visits.assignment_queries import unassign as unassign
+from visits.event_queries import insert_event as insert_event
+from visits.event_queries import visit_events as visit_events
+from visits.log_queries import select_log as select_log
+from visits.log_queries import upsert_verification as upsert_verification
+from visits.tag_queries import load_cursor as load_cursor
+from visits.tag_queries import save_cursor as save_cursor
+from visits.visit_columns import ASSIGNED, VISIT_COLUMNS, VISIT_COLUMNS_TEXT
 
 
 async def get_visit(
@@ -86,7 +81,7 @@ async def visits_between(
         conditions.append(f"v.home_id = ${len(args) + 2}")
     if carer_id is not None:
         args.append(carer_id)
-        conditions.append(_ASSIGNED.format(len(args) + 2))
+        conditions.append(ASSIGNED.format(len(args) + 2))
     rows: list[asyncpg.Record] = await conn.fetch(
         f"""
         SELECT {VISIT_COLUMNS} FROM visits v
@@ -96,109 +91,6 @@ async def visits_between(
         since,
         until,
         *args,
-    )
-    return rows
-
-
-async def assigned_carers(conn: asyncpg.Connection, *, visit_id: UUID) -> list[UUID]:
-    """The carers assigned to a visit now."""
-    rows = await conn.fetch("SELECT carer_id FROM visit_assignments WHERE visit_id = $1", visit_id)
-    return [r["carer_id"] for r in rows]
-
-
-async def assign(
-    conn: asyncpg.Connection,
-    *,
-    visit_id: UUID,
-    carer_id: UUID,
-    by: UUID | None,
-    actor: tuple[str, str],
-    reason: str,
-) -> bool:
-    """Assign a carer to a visit and record it; False if they already were."""
-    done = await conn.fetchval(
-        "INSERT INTO visit_assignments (visit_id, carer_id, assigned_by) VALUES ($1, $2, $3) "
-        "ON CONFLICT DO NOTHING RETURNING true",
-        visit_id,
-        carer_id,
-        by,
-    )
-    if done:
-        await _assignment_change(conn, visit_id, "assigned", carer_id, by, actor, reason)
-    return bool(done)
-
-
-async def unassign(
-    conn: asyncpg.Connection,
-    *,
-    visit_id: UUID,
-    carer_id: UUID,
-    by: UUID | None,
-    actor: tuple[str, str],
-    reason: str,
-) -> bool:
-    """Take a carer off a visit and record it; False if they were not on it."""
-    done = await conn.fetchval(
-        "DELETE FROM visit_assignments WHERE visit_id = $1 AND carer_id = $2 RETURNING true",
-        visit_id,
-        carer_id,
-    )
-    if done:
-        await _assignment_change(conn, visit_id, "unassigned", carer_id, by, actor, reason)
-    return bool(done)
-
-
-async def _assignment_change(
-    conn: asyncpg.Connection,
-    visit_id: UUID,
-    action: str,
-    carer_id: UUID,
-    by: UUID | None,
-    actor: tuple[str, str],
-    reason: str,
-) -> None:
-    await conn.execute(
-        """
-        INSERT INTO visit_assignment_changes
-            (visit_id, action, carer_id, actor_kind, actor_id, actor_name, reason)
-        VALUES ($1, $2, $3, $4, $5, $6, $7)
-        """,
-        visit_id,
-        action,
-        carer_id,
-        actor[0],
-        by,
-        actor[1],
-        reason,
-    )
-
-
-async def assignment_history(conn: asyncpg.Connection, *, visit_id: UUID) -> list[asyncpg.Record]:
-    """Every change to a visit's carers, oldest first."""
-    rows: list[asyncpg.Record] = await conn.fetch(
-        "SELECT * FROM visit_assignment_changes WHERE visit_id = $1 ORDER BY id", visit_id
-    )
-    return rows
-
-
-async def insert_event(conn: asyncpg.Connection, **columns: Any) -> asyncpg.Record | None:
-    """Record a check-in or check-out (columns of visit_events); None if its tag reading was recorded."""
-    names = list(columns)
-    placeholders = ", ".join(f"${i}" for i in range(1, len(names) + 1))
-    return await conn.fetchrow(
-        f"""
-        INSERT INTO visit_events ({", ".join(names)}) VALUES ({placeholders})
-        ON CONFLICT (device_id, reading_seq) WHERE device_id IS NOT NULL DO NOTHING
-        RETURNING *
-        """,
-        *columns.values(),
-    )
-
-
-async def visit_events(conn: asyncpg.Connection, *, visit_id: UUID) -> list[asyncpg.Record]:
-    """A visit's check-ins and check-outs, by event time."""
-    rows: list[asyncpg.Record] = await conn.fetch(
-        "SELECT * FROM visit_events WHERE visit_id = $1 ORDER BY event_time, created_at", visit_id
     )
     return rows
 
@@ -243,101 +135,6 @@ async def set_task(
         by,
     )
     return bool(done)
-
-
-async def upsert_verification(
-    conn: asyncpg.Connection,
-    *,
-    visit_id: UUID,
-    verdict: str,
-    reasons: list[str],
-    evidence: dict[str, Any],
-    computed_at: datetime,
-) -> None:
-    """Store (or replace) a visit's verdict with its reasons and evidence."""
-    await conn.execute(
-        """
-        INSERT INTO visit_verifications (visit_id, verdict, reasons, evidence, computed_at)
-        VALUES ($1, $2, $3, $4, $5)
-        ON CONFLICT (visit_id) DO UPDATE SET verdict = EXCLUDED.verdict, reasons = EXCLUDED.reasons,
-            evidence = EXCLUDED.evidence, computed_at = EXCLUDED.computed_at
-        """,
-        visit_id,
-        verdict,
-        reasons,
-        evidence,
-        computed_at,
-    )
-
-
-async def select_log(
-    conn: asyncpg.Connection,
-    *,
-    scope: Scope,
-    organisation_id: UUID | None = None,
-    since: date | None = None,
-    until: date | None = None,
-    home_id: UUID | None = None,
-    carer_id: UUID | None = None,
-    verdicts: list[str] | None = None,
-    before: tuple[datetime, UUID] | None = None,
-    limit: int = 100,
-) -> list[asyncpg.Record]:
-    """The verification log the scope sees: visits (not cancelled) with their verdict, newest first.
-
-    since / until are the homes' local dates (inclusive / exclusive); a verdict filter leaves out visits
-    not yet judged.
-    """
-    where, args = scope.where(org_column="v.organisation_id", home_column="v.home_id", param=1)
-    conditions = [where, "v.status <> 'cancelled'"]
-    for sql, value in (
-        ("v.organisation_id = ${}", organisation_id),
-        ("v.local_date >= ${}", since),
-        ("v.local_date < ${}", until),
-        ("v.home_id = ${}", home_id),
-        (_ASSIGNED, carer_id),
-        ("vv.verdict = ANY(${}::text[])", verdicts),
-    ):
-        if value:
-            args.append(value)
-            conditions.append(sql.format(len(args)))
-    if before is not None:
-        args.extend(before)
-        conditions.append(f"(v.planned_start, v.id) < (${len(args) - 1}, ${len(args)})")
-    args.append(limit)
-    rows: list[asyncpg.Record] = await conn.fetch(
-        f"""
-        SELECT {VISIT_COLUMNS}, h.name AS home_name, h.latitude, h.longitude,
-               vv.verdict, COALESCE(vv.reasons, '[]') AS reasons, COALESCE(vv.evidence, '{{}}') AS evidence,
-               vv.computed_at
-        FROM visits v JOIN homes h ON h.id = v.home_id
-        LEFT JOIN visit_verifications vv ON vv.visit_id = v.id
-        WHERE {" AND ".join(conditions)}
-        ORDER BY v.planned_start DESC, v.id DESC LIMIT ${len(args)}
-        """,
-        *args,
-    )
-    return rows
-
-
-async def load_cursor(conn: asyncpg.Connection, *, name: str) -> tuple[int, list[int]]:
-    """A visits job's place in the ingest batch log: (low, seen); (0, []) the first time."""
-    row = await conn.fetchrow("SELECT batch_low, batch_seen FROM visit_cursors WHERE name = $1", name)
-    return (0, []) if row is None else (int(row["batch_low"]), list(row["batch_seen"]))
-
-
-async def save_cursor(conn: asyncpg.Connection, *, name: str, low: int, seen: list[int]) -> None:
-    """Persist a visits job's place in the ingest batch log."""
-    await conn.execute(
-        """
-        INSERT INTO visit_cursors (name, batch_low, batch_seen) VALUES ($1, $2, $3)
-        ON CONFLICT (name) DO UPDATE SET batch_low = EXCLUDED.batch_low, batch_seen = EXCLUDED.batch_seen,
-            updated_at = now()
-        """,
-        name,
-        low,
-        seen,
-    )
 
 
 async def insert_visit(
@@ -387,22 +184,88 @@ async def insert_visit(
     return visit_id
 
 
-async def board(
+async def board_dates(
     conn: asyncpg.Connection, *, organisation_id: UUID, anchor: datetime, day: date | None
+) -> list[date]:
+    """The local dates the board shows: the day given, or each of the organisation's homes' today."""
+    if day is not None:
+        return [day]
+    zones = await conn.fetch(
+        "SELECT DISTINCT timezone FROM homes WHERE organisation_id = $1", organisation_id
+    )
+    return sorted({anchor.astimezone(ZoneInfo(z["timezone"])).date() for z in zones})
+
+
+def _board_day(dates: list[date], anchor: datetime) -> tuple[str, list[Any]]:
+    # One date (a day asked for, or homes all on one today): a range of visits_organisation_day_idx in
+    # board order. Homes on different todays (zones far apart): each visit on its own home's today.
+    if len(dates) <= 1:
+        return "v.local_date = $2", [dates[0] if dates else date.min]
+    zone = "(SELECT h.timezone FROM homes h WHERE h.id = v.home_id)"
+    zone = f"v.local_date = ($3::timestamptz AT TIME ZONE {zone})::date"
+    return f"v.local_date = ANY($2::date[]) AND {zone}", [dates, anchor]
+
+
+async def board(
+    conn: asyncpg.Connection,
+    *,
+    organisation_id: UUID,
+    anchor: datetime,
+    day: date | None,
+    after: tuple[datetime, UUID] | None = None,
+    limit: int | None = None,
+    json_text: bool = False,
 ) -> list[asyncpg.Record]:
-    """The organisation's visits of one local day (each home's own today at `anchor` when day is None)."""
+    """The organisation's visits of one local day (each home's own today at `anchor` when day is None)
+    by planned start; a page of `limit` after the (planned start, id) `after`, if given; carers and
+    tasks as JSON text when json_text (VISIT_COLUMNS_TEXT)."""
+    dates = await board_dates(conn, organisation_id=organisation_id, anchor=anchor, day=day)
+    on_day, args = _board_day(dates, anchor)
+    args = [organisation_id, *args]
+    keyset = page = ""
+    if after is not None:
+        args.extend(after)
+        keyset = f"AND (v.planned_start, v.id) > (${len(args) - 1}, ${len(args)})"
+    if limit is not None:
+        args.append(limit)
+        page = f"LIMIT ${len(args)}"
     rows: list[asyncpg.Record] = await conn.fetch(
         f"""
-        SELECT {VISIT_COLUMNS}, COALESCE(p.late_after_minutes, 15) AS late_after_minutes
-        FROM visits v JOIN homes h ON h.id = v.home_id LEFT JOIN care_plans p ON p.id = v.plan_id
-        WHERE v.organisation_id = $1
-          AND v.planned_start >= $2::timestamptz - interval '40 hours'
-          AND v.planned_start < $2::timestamptz + interval '40 hours'
-          AND v.local_date = COALESCE($3::date, ($2 AT TIME ZONE h.timezone)::date)
-        ORDER BY v.planned_start, v.id
+        SELECT {VISIT_COLUMNS_TEXT if json_text else VISIT_COLUMNS},
+               COALESCE((SELECT p.late_after_minutes FROM care_plans p WHERE p.id = v.plan_id), 15)
+                   AS late_after_minutes
+        FROM visits v WHERE v.organisation_id = $1 AND {on_day} {keyset}
+        ORDER BY v.planned_start, v.id {page}
         """,
-        organisation_id,
-        anchor,
-        day,
+        *args,
     )
     return rows
+
+
+async def board_counts(
+    conn: asyncpg.Connection, *, organisation_id: UUID, anchor: datetime, day: date | None, now: datetime
+) -> dict[str, int]:
+    """How many of the day's visits are in each live status at `now` (views.live_status, in SQL)."""
+    dates = await board_dates(conn, organisation_id=organisation_id, anchor=anchor, day=day)
+    on_day, args = _board_day(dates, anchor)
+    # The plan's lateness is looked up only for the visits past their start and not checked in.
+    rows = await conn.fetch(
+        f"""
+        SELECT CASE
+                 WHEN v.status IN ('completed', 'missed', 'cancelled') THEN v.status
+                 WHEN v.status = 'in_progress' THEN
+                   CASE WHEN $NOW > v.planned_end THEN 'overrunning' ELSE 'in_progress' END
+                 WHEN $NOW < v.planned_start THEN 'upcoming'
+                 WHEN $NOW < v.planned_start + make_interval(mins => COALESCE(
+                        (SELECT p.late_after_minutes FROM care_plans p WHERE p.id = v.plan_id), 15))
+                   THEN 'due'
+                 ELSE 'late'
+               END AS live_status, count(*) AS n
+        FROM visits v WHERE v.organisation_id = $1 AND {on_day}
+        GROUP BY 1
+        """.replace("$NOW", f"${len(args) + 2}::timestamptz"),
+        organisation_id,
+        *args,
+        now,
+    )
+    return {r["live_status"]: int(r["n"]) for r in rows}

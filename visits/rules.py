@@ -130,8 +130,20 @@ async def _checked_in(conn: asyncpg.Connection, visit: asyncpg.Record, rules: Ru
     checked_in: datetime = visit["checked_in_at"]
     late_by = round((checked_in - visit["planned_start"]).total_seconds() / 60)
     note = f"checked in at {_hhmm(checked_in, visit)} ({late_by} min after the planned start)"
-    await alerting.clear(conn, home_id=home, kind="visit_late", subject=vid, at=now, note=note)
-    await alerting.clear(conn, home_id=home, kind="visit_missed", subject=vid, at=now, note=note)
+    for kind, due, never in (
+        ("visit_late", visit["planned_start"] + rules.late_after, "the visit was not late"),
+        ("visit_missed", rules.missed_at(visit), "the visit was not missed"),
+    ):
+        # Raised on what was known at the time, right then; an offline phone's check-in made before
+        # the moment shows it was unfounded: withdrawn, with the reason, rather than merely cleared.
+        why, resolution = (
+            alerting.withdrawn("check-in", _hhmm(checked_in, visit), _hhmm(now, visit), never)
+            if checked_in < due
+            else (note, "cleared")
+        )
+        await alerting.clear(
+            conn, home_id=home, kind=kind, subject=vid, at=now, note=why, resolution=resolution
+        )
     out: datetime | None = visit["checked_out_at"]
     due_out = visit["planned_end"] + rules.no_checkout_after
     if out is None:
@@ -148,13 +160,19 @@ async def _checked_in(conn: asyncpg.Connection, visit: asyncpg.Record, rules: Ru
                 evidence=[_evidence(visit)],
             )
         return
+    why, resolution = (
+        alerting.withdrawn("check-out", _hhmm(out, visit), _hhmm(now, visit), "it was made in time")
+        if out < due_out
+        else (f"checked out at {_hhmm(out, visit)}", "cleared")
+    )
     await alerting.clear(
         conn,
         home_id=home,
         kind="visit_no_checkout",
         subject=vid,
-        at=out,
-        note=f"checked out at {_hhmm(out, visit)}",
+        at=max(out, now) if resolution == "cancelled" else out,
+        note=why,
+        resolution=resolution,
     )
     planned_s = (visit["planned_end"] - visit["planned_start"]).total_seconds()
     delivered_s = (out - checked_in).total_seconds()

@@ -206,14 +206,17 @@ class VisitEventOut(BaseModel):
 
 
 class BoardOut(BaseModel):
-    """Today's board: every visit of the organisation's local day with its live status."""
+    """Today's board: a page of the organisation's visits of a local day with their live status."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [examples.BOARD]})
 
     organisation_id: UUID
     date: date
-    counts: dict[str, int]
+    counts: dict[str, int] | None = Field(
+        description="the whole day's visits by live status, on the first page; null on the pages after"
+    )
     visits: list[VisitOut]
+    next_cursor: str | None = Field(None, description="pass as `cursor` for the next page; null at the end")
 
 
 class VerificationOut(BaseModel):

@@ -15,7 +15,7 @@ import asyncpg
 from accounts.members import member_of, visible_user
 from accounts.tenancy import Role, Viewer
 from homes.service import visible_home
-from visits import event_queries, plan_queries, plans, queries, tag_queries
+from visits import assignment_queries, event_queries, log_queries, plan_queries, plans, queries, tag_queries
 from visits.checkins import Check, CheckConfig, Fix, Who, apply_check, location_flags, timing_flags
 from visits.errors import Conflict, Forbidden, InvalidInput, InvalidState, NotFound
 from visits.schemas import ManualEntryIn, PhoneCheckIn, TagIn, TaskIn, VisitCarersIn
@@ -120,7 +120,7 @@ async def manual_entry(
     carer = await member_of(
         conn, caller, body.carer_id, organisation_id=row["organisation_id"], roles=(Role.CARER,)
     )
-    if body.carer_id not in await queries.assigned_carers(conn, visit_id=visit_id):
+    if body.carer_id not in await assignment_queries.assigned_carers(conn, visit_id=visit_id):
         raise InvalidInput(f"carer {body.carer_id} is not assigned to this visit; assign them first")
     if body.event_time > now + _SKEW:
         raise InvalidInput("event_time is in the future")
@@ -181,31 +181,63 @@ async def reassign(
         carer_ids=wanted,
         skills=list(visit["required_skills"]),
     )
-    current = await queries.assigned_carers(conn, visit_id=visit_id)
+    current = await assignment_queries.assigned_carers(conn, visit_id=visit_id)
     who = caller.principal
     actor = ("user" if who.kind == "user" else "api_key", who.name)
     removed = [c for c in current if c not in wanted]
     added = [c for c in wanted if c not in current]
     for carer in removed:
-        await queries.unassign(
+        await assignment_queries.unassign(
             conn, visit_id=visit_id, carer_id=carer, by=who.id, actor=actor, reason=body.reason
         )
     for carer in added:
-        await queries.assign(
+        await assignment_queries.assign(
             conn, visit_id=visit_id, carer_id=carer, by=who.id, actor=actor, reason=body.reason
         )
     return {"added": [str(c) for c in added], "removed": [str(c) for c in removed]}
 
 
 async def board(
-    conn: asyncpg.Connection, caller: Viewer, *, organisation_id: UUID, day: date | None, now: datetime
+    conn: asyncpg.Connection,
+    caller: Viewer,
+    *,
+    organisation_id: UUID,
+    day: date | None,
+    now: datetime,
+    after: tuple[datetime, UUID] | None = None,
+    limit: int | None = None,
+    json_text: bool = False,
 ) -> list[asyncpg.Record]:
-    """The organisation's visits of a day (each home's today by default), for its coordinators."""
+    """The organisation's visits of a day (each home's today by default), for its coordinators; a page
+    of `limit` after the (planned start, id) `after` when given, the whole day otherwise (carers and
+    tasks as JSON text when json_text)."""
     await board_access(conn, caller, organisation_id=organisation_id)
-    anchor = (
+    return await queries.board(
+        conn,
+        organisation_id=organisation_id,
+        anchor=_anchor(day, now),
+        day=day,
+        after=after,
+        limit=limit,
+        json_text=json_text,
+    )
+
+
+async def board_counts(
+    conn: asyncpg.Connection, caller: Viewer, *, organisation_id: UUID, day: date | None, now: datetime
+) -> dict[str, int]:
+    """How many of the board's visits are in each live status now (the whole day, not a page)."""
+    await board_access(conn, caller, organisation_id=organisation_id)
+    return await queries.board_counts(
+        conn, organisation_id=organisation_id, anchor=_anchor(day, now), day=day, now=now
+    )
+
+
+def _anchor(day: date | None, now: datetime) -> datetime:
+    # The instant whose local date, in each home's zone, is the board's day: now, or the day's UTC noon.
+    return (
         now if day is None else datetime.combine(day, datetime.min.time(), now.tzinfo) + timedelta(hours=12)
     )
-    return await queries.board(conn, organisation_id=organisation_id, anchor=anchor, day=day)
 
 
 async def board_access(conn: asyncpg.Connection, caller: Viewer, *, organisation_id: UUID) -> None:
@@ -241,7 +273,7 @@ async def home_visits(
     await visible_home(conn, caller, home_id)
     if caller.principal.role is Role.CARER:
         raise Forbidden("carers see their own visits (GET /v1/visits/mine)")
-    return await queries.select_log(
+    return await log_queries.select_log(
         conn, scope=caller.scope, home_id=home_id, since=since, until=until, limit=1000
     )
 

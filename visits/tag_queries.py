@@ -53,3 +53,23 @@ async def organisation_tags(conn: asyncpg.Connection, *, organisation_id: UUID) 
         "SELECT * FROM carer_tags WHERE organisation_id = $1 ORDER BY issued_at DESC, id", organisation_id
     )
     return rows
+
+
+async def load_cursor(conn: asyncpg.Connection, *, name: str) -> tuple[int, list[int]]:
+    """A visits job's place in the ingest batch log: (low, seen); (0, []) the first time."""
+    row = await conn.fetchrow("SELECT batch_low, batch_seen FROM visit_cursors WHERE name = $1", name)
+    return (0, []) if row is None else (int(row["batch_low"]), list(row["batch_seen"]))
+
+
+async def save_cursor(conn: asyncpg.Connection, *, name: str, low: int, seen: list[int]) -> None:
+    """Persist a visits job's place in the ingest batch log."""
+    await conn.execute(
+        """
+        INSERT INTO visit_cursors (name, batch_low, batch_seen) VALUES ($1, $2, $3)
+        ON CONFLICT (name) DO UPDATE SET batch_low = EXCLUDED.batch_low, batch_seen = EXCLUDED.batch_seen,
+            updated_at = now()
+        """,
+        name,
+        low,
+        seen,
+    )

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from ingest.handoff import BatchCursor, read_committed
-from visits import event_queries, queries, tag_queries
+from visits import event_queries, tag_queries
 from visits.checkins import Check, CheckConfig, Who, apply_check, tag_window, timing_flags
 from visits.rules import Clock, system_clock
 
@@ -43,13 +43,13 @@ async def consume(pool: asyncpg.Pool, *, config: CheckConfig, now: datetime, max
         if not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", _LOCK):
             return 0
         try:
-            low, seen = await queries.load_cursor(conn, name=CURSOR)
+            low, seen = await tag_queries.load_cursor(conn, name=CURSOR)
             cursor = BatchCursor(low, set(seen))
             readings = await read_committed(conn, cursor, max_batches=max_batches, kinds=["tag"])
             async with conn.transaction():
                 for reading in readings:
                     await _one(conn, reading, config=config, now=now)
-                await queries.save_cursor(conn, name=CURSOR, low=cursor.low, seen=sorted(cursor.seen))
+                await tag_queries.save_cursor(conn, name=CURSOR, low=cursor.low, seen=sorted(cursor.seen))
             return len(readings)
         finally:
             await conn.execute("SELECT pg_advisory_unlock(hashtext($1))", _LOCK)

@@ -134,7 +134,7 @@ def _findings(
     shift_in, shift_out = (timedelta(seconds=s) for s in facts.clock_offsets_s)
     arrival = facts.check_in.at + shift_in
     departure = facts.check_out.at + shift_out if facts.check_out else None
-    until = departure or facts.planned_end
+    until = departure or assumed_end(facts, arrival)
     win = rules.window
     names = [t.name for t in facts.tasks]
     return [
@@ -145,6 +145,13 @@ def _findings(
         see.empty_before(events, kit, arrival, win),
         see.empty_after(events, kit, departure, win),
     ]
+
+
+def assumed_end(facts: VisitFacts, arrival: datetime) -> datetime:
+    """Where a visit with no check-out is looked at until: its planned end, or, for a carer who came
+    after that, the check-in plus the planned length (the planned end alone would leave no time at all
+    to see them in, and call a late visit with a forgotten check-out unverified)."""
+    return max(facts.planned_end, arrival + (facts.planned_end - facts.planned_start))
 
 
 def _contradictions(findings: list[Finding]) -> list[str]:

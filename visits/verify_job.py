@@ -18,12 +18,12 @@ import asyncpg
 
 from alerts import service as alerts
 from alerts.errors import AlertNotFound
-from visits import queries
+from visits import log_queries
 from visits import verification_queries as vq
 from visits.corroboration import SensorEvent
 from visits.kit import Kit, KitDevice
 from visits.recurrence import local_hhmm
-from visits.verification import Check, Rules, Task, Verification, VisitFacts, verify
+from visits.verification import Check, Rules, Task, Verification, VisitFacts, assumed_end, verify
 
 log = logging.getLogger(__name__)
 _TASK_DONE = {"done": True, "not_done": False}
@@ -40,6 +40,9 @@ class JobOptions:
     settle_s: float = 300.0
     batch: int = 200
     rules: Rules = field(default_factory=Rules)
+
+
+_ACTOR = alerts.Actor("system", name="visits")
 
 
 async def run_once(
@@ -73,7 +76,7 @@ async def judge(
     offsets: dict[UUID, float] = {}
     if facts.check_in is not None:
         since = facts.check_in.at - timedelta(seconds=rules.window.empty_before_s + rules.window.door_s)
-        end = facts.check_out.at if facts.check_out else max(facts.planned_end, facts.check_in.at)
+        end = facts.check_out.at if facts.check_out else assumed_end(facts, facts.check_in.at)
         until = end + timedelta(seconds=rules.window.door_s + CLOCK_PAD_S)
         readings = await vq.home_readings(conn, home_id=row["home_id"], since=since, until=until)
         offsets = await _offsets(conn, row["home_id"], since, until)
@@ -93,7 +96,7 @@ async def judge(
     if offsets:
         evidence["clock_offsets_s"] = {str(k): round(v) for k, v in offsets.items()}
     async with conn.transaction():
-        await queries.upsert_verification(
+        await log_queries.upsert_verification(
             conn,
             visit_id=visit_id,
             verdict=result.verdict,
@@ -104,6 +107,19 @@ async def judge(
         )
         if result.verdict == "unverified":
             await _raise_unverified(conn, row, result, _knowable(facts, options, now))
+        else:
+            # Judged again on what arrived since (an offline phone's check-out, the home's readings
+            # sent late): an earlier unverified alert is withdrawn with the new verdict as the reason.
+            await alerts.clear(
+                conn,
+                home_id=row["home_id"],
+                dedupe_key=f"visit_unverified:{row['id']}",
+                at=now,
+                note=f"withdrawn: judged again on what arrived since, the visit is {result.verdict}: "
+                + " ".join(result.reasons),
+                resolution="cancelled",
+                actor=_ACTOR,
+            )
     return result
 
 
@@ -150,7 +166,7 @@ async def _raise_unverified(
         source="visits",
     )
     try:
-        await alerts.raise_or_update(conn, signal, actor=alerts.Actor("system", name="visits"))
+        await alerts.raise_or_update(conn, signal, actor=_ACTOR)
     except AlertNotFound:
         log.warning("home of visit %s no longer exists", row["id"])
 

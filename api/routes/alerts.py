@@ -16,6 +16,7 @@ from fastapi import APIRouter, Body, HTTPException, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
+from accounts.tenancy import Role
 from alerts import queries
 from alerts import service as alerts
 from alerts.schemas import (
@@ -60,7 +61,7 @@ _STREAM_DOC: dict[int | str, dict[str, Any]] = {
 
 
 async def _visible(conn: asyncpg.Connection, caller: Caller, alert_id: UUID) -> asyncpg.Record:
-    return await alerts.visible_alert(conn, scope=caller.scope, alert_id=alert_id)
+    return await alerts.visible_alert(conn, scope=caller.scope, alert_id=alert_id, role=caller.principal.role)
 
 
 @router.get("/stream", response_class=StreamingResponse, responses=_STREAM_DOC)
@@ -124,6 +125,7 @@ async def list_alerts(
             until=until,
             before=pagination.time_and_id(filters.cursor),
             limit=filters.limit + 1,
+            family=caller.principal.role is Role.FAMILY,
         )
     more = len(rows) > filters.limit
     rows = rows[: filters.limit]

@@ -245,12 +245,19 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
             ),
         }
     finally:
-        if api is not None:
-            api.terminate()
-            api.wait(timeout=30)
-        broker.stop()
-        pg.stop()
-        shutil.rmtree(root, ignore_errors=True)
+        stop_all(api, broker, pg, root)
+
+
+def stop_all(
+    api: subprocess.Popen[bytes] | None, broker: EmbeddedMosquitto, pg: EmbeddedPostgres, root: Path
+) -> None:
+    """Stop what a benchmark started (the API if it got that far) and remove its files."""
+    if api is not None:
+        api.terminate()
+        api.wait(timeout=30)
+    broker.stop()
+    pg.stop()
+    shutil.rmtree(root, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,6 +1,8 @@
 -- wrk script of the API benchmark (bench/api/__main__.py): GET /v1/alerts pages of 50, every other request
 -- following the previous page's cursor. wrk runs one thread per connection here, so each thread's Lua
--- state is one client: its own coordinator token (a line of $BENCH_TOKENS) and its own cursor.
+-- state is one client: its own coordinator token (a line of $BENCH_TOKENS) and its own cursor. The visits
+-- benchmark (bench/visits/load.py) drives its board with it too, through $BENCH_PATH (a listing's path
+-- and query; default the alerts'), and the ceiling (/health, which has no cursor).
 
 local tokens = {}
 local started = 0
@@ -12,6 +14,7 @@ function setup(thread)
     end
   end
   thread:set("token", tokens[started % #tokens + 1])
+  thread:set("path", os.getenv("BENCH_PATH") or "/v1/alerts?limit=50")
   started = started + 1
 end
 
@@ -23,9 +26,9 @@ function init(args)
 end
 
 function request()
-  local path = "/v1/alerts?limit=50"
-  if cursor then path = path .. "&cursor=" .. cursor end
-  return wrk.format("GET", path, headers)
+  local url = path
+  if cursor then url = url .. "&cursor=" .. cursor end
+  return wrk.format("GET", url, headers)
 end
 
 function response(status, _, body)

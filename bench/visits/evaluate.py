@@ -49,9 +49,14 @@ async def evaluate(dsn: str, *, homes: int, days: int, start: date, seed: int) -
         began = time.monotonic()
         raised = await drive.run(pool, built, config=CheckConfig())
         run_s = time.monotonic() - began
-        result = score.score(built, raised)
         async with pool.acquire() as conn:
             rows = await conn.fetch("SELECT visit_id, verdict FROM visit_verifications")
+            # Alerts withdrawn because an event sent late showed them unfounded (visits.alerting.withdrawn).
+            withdrawn = await conn.fetch(
+                "SELECT dedupe_key FROM alerts WHERE source = 'visits' AND resolution = 'cancelled' "
+                "AND resolution_note LIKE 'withdrawn:%'"
+            )
+        result = score.score(built, raised, frozenset(r["dedupe_key"] for r in withdrawn))
         result["verdicts_by_outcome"] = score.verdicts(rows, built)
         result["targets_met"] = score.targets(result)
         result["run"] = {

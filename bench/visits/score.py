@@ -51,12 +51,15 @@ def outcomes(visit: VisitRecord) -> set[str]:
 
 @dataclass(slots=True)
 class Tally:
-    """One outcome's figures."""
+    """One outcome's figures: standing (after the events that arrived late are in: an alert they showed
+    to be unfounded is withdrawn, resolution 'cancelled') and as raised (every alert, withdrawn or not)."""
 
     labels: int = 0
     caught: int = 0
-    flagged: int = 0  # visits (or taps) the outcome's alert was raised for
+    flagged: int = 0  # visits (or taps) the outcome's alert stands for
     delays: list[float] | None = None
+    raised_caught: int = 0
+    raised: int = 0  # visits the outcome's alert was raised for, withdrawn later or not
 
     def as_json(self) -> dict[str, Any]:
         """The figures, with precision, recall and delay quantiles."""
@@ -65,8 +68,15 @@ class Tally:
             "labels": self.labels,
             "caught": self.caught,
             "alerted": self.flagged,
-            "precision": round(self.caught / self.flagged, 4) if self.flagged else None,
-            "recall": round(self.caught / self.labels, 4) if self.labels else None,
+            "precision": _share(self.caught, self.flagged),
+            "recall": _share(self.caught, self.labels),
+            "as_raised": {
+                "caught": self.raised_caught,
+                "alerted": self.raised,
+                "withdrawn": abs(self.raised - self.flagged),  # on time: visits whose alerts all went
+                "precision": _share(self.raised_caught, self.raised),
+                "recall": _share(self.raised_caught, self.labels),
+            },
         }
         if delays:
             cuts = quantiles(delays, n=100, method="inclusive") if len(delays) > 1 else [delays[0]] * 99
@@ -78,21 +88,30 @@ class Tally:
         return out
 
 
-def score(world: World, raised: list[Raised]) -> dict[str, Any]:
-    """Per outcome: labels, caught, alerted, precision, recall and delays; the false alarms' causes."""
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def score(world: World, raised: list[Raised], withdrawn: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """Per outcome: labels, caught, alerted, precision, recall and delays, standing and as raised
+    (`withdrawn`: the dedupe keys of alerts withdrawn when a late event arrived); false alarms' causes."""
     by_key = {r.dedupe_key: r for r in raised}
     tallies = {k: Tally(delays=[]) for k in OUTCOMES}
     causes: dict[str, Counter[str]] = {k: Counter() for k in ALERT_OF}
+    gone: dict[str, Counter[str]] = {k: Counter() for k in ALERT_OF}
     for home in world.homes:
         for visit in home.stream.visits:
             visit_id = home.visits.get(visit.planned_start)
             if visit_id is None:
                 continue
-            _visit(home.stream, visit, visit_id, by_key, tallies, causes)
+            _visit(home.stream, visit, visit_id, by_key, withdrawn, tallies, (causes, gone))
     _strays(world, raised, tallies["wrong_home"])
+    tallies["wrong_home"].raised = tallies["wrong_home"].flagged  # a tap is never withdrawn
+    tallies["wrong_home"].raised_caught = tallies["wrong_home"].caught
     return {
         "outcomes": {k: tallies[k].as_json() for k in OUTCOMES},
         "false_alarm_causes": {k: dict(v) for k, v in causes.items() if v},
+        "withdrawn_by_cause": {k: dict(v) for k, v in gone.items() if v},
         "alerts_raised": dict(Counter(r.kind for r in raised)),
     }
 
@@ -102,28 +121,36 @@ def _visit(
     visit: VisitRecord,
     visit_id: UUID,
     by_key: dict[str, Raised],
+    withdrawn: frozenset[str],
     tallies: dict[str, Tally],
-    causes: dict[str, Counter[str]],
+    causes: tuple[dict[str, Counter[str]], dict[str, Counter[str]]],
 ) -> None:
     truth = outcomes(visit)
-    alerted = {k for k, kind in ALERT_OF.items() if k != "wrong_home" and f"{kind}:{visit_id}" in by_key}
+    ever = {k for k, kind in ALERT_OF.items() if k != "wrong_home" and f"{kind}:{visit_id}" in by_key}
+    alerted = {k for k in ever if f"{ALERT_OF[k]}:{visit_id}" not in withdrawn}
     for k in ALERT_OF:
         if k == "wrong_home":
             continue
         t = tallies[k]
         t.labels += k in truth
         t.flagged += k in alerted
-        if k in truth and k in alerted:
-            t.caught += 1
+        t.raised += k in ever
+        t.raised_caught += k in truth and k in ever
+        if k in truth and k in ever:
             hit = by_key[f"{ALERT_OF[k]}:{visit_id}"]
             assert t.delays is not None
             t.delays.append((hit.raised_at - _knowable(k, visit, hit, stream)).total_seconds())
-        elif k in alerted:
-            causes[k][_cause(visit)] += 1
+        t.caught += k in truth and k in alerted
+        if k in ever and k not in truth:
+            (causes[0] if k in alerted else causes[1])[k][_cause(visit)] += 1
+        elif k in truth and k in ever and k not in alerted:
+            causes[1][k]["withdrawn though it had happened: " + _cause(visit)] += 1
     quiet = tallies["on_time"]
     quiet.labels += not truth
     quiet.flagged += not alerted
     quiet.caught += not truth and not alerted
+    quiet.raised += not ever
+    quiet.raised_caught += not truth and not ever
 
 
 _TAPS: dict[int, list[SimEvent]] = {}

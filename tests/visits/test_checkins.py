@@ -147,7 +147,13 @@ async def test_a_late_arriving_offline_check_in_counts_from_when_it_happened(
         T0 + timedelta(minutes=3),
     )
     assert alerts["visit_missed"] == "resolved"
-    assert "checked in at 08:03" in missed["resolution_note"]
+    # Raised rightly at the end of the window on what was known; withdrawn (not merely cleared) once the
+    # check-in made at 08:03 arrived, with the reason.
+    assert missed["resolution"] == "cancelled"
+    assert missed["resolution_note"] == (
+        "withdrawn: the check-in made at 08:03 reached the system at 08:40 (sent late); "
+        "the visit was not missed"
+    )
 
 
 async def test_event_times_the_phone_could_not_have(pool: asyncpg.Pool, provider: Provider) -> None:

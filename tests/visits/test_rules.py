@@ -40,11 +40,25 @@ async def _alerts(pool: asyncpg.Pool, home: UUID) -> dict[str, asyncpg.Record]:
     return {r["kind"]: r for r in rows}
 
 
-async def _check(pool: asyncpg.Pool, provider: Provider, visit: UUID, kind: str, at: datetime) -> None:
+async def _check(
+    pool: asyncpg.Pool,
+    provider: Provider,
+    visit: UUID,
+    kind: str,
+    at: datetime,
+    arrived: datetime | None = None,
+) -> None:
+    """A phone check-in or check-out made at `at`, heard of then (or `arrived`, when it was offline)."""
     async with pool.acquire() as conn, conn.transaction():
         body = PhoneCheckIn.model_validate({**HERE.model_dump(), "event_time": at})
         await visits.phone_check(
-            conn, provider.viewer("carer"), visit_id=visit, kind=kind, body=body, config=CONFIG, now=at
+            conn,
+            provider.viewer("carer"),
+            visit_id=visit,
+            kind=kind,
+            body=body,
+            config=CONFIG,
+            now=arrived or at,
         )
 
 
@@ -135,6 +149,44 @@ async def test_no_check_out_an_hour_after_the_planned_end(pool: asyncpg.Pool, pr
     await _check(pool, provider, visit, "check_out", T0 + timedelta(minutes=95))
     alert = (await _alerts(pool, provider.home))["visit_no_checkout"]
     assert (alert["status"], alert["resolution_note"]) == ("resolved", "checked out at 09:35")
+
+
+async def test_alerts_an_offline_phone_shows_unfounded_are_withdrawn(
+    pool: asyncpg.Pool, provider: Provider
+) -> None:
+    async with pool.acquire() as conn:
+        visit = await make_visit(conn, provider, start=T0, minutes=30, carers=(provider.carer,))
+    # Nothing heard by 08:15: late, rightly on what was known then.
+    await rules.sweep(pool, now=T0 + timedelta(minutes=15))
+    assert (await _alerts(pool, provider.home))["visit_late"]["status"] == "open"
+    # The phone checked in at 08:05 while offline; its check-in arrives at 08:20.
+    await _check(pool, provider, visit, "check_in", T0 + timedelta(minutes=5), T0 + timedelta(minutes=20))
+    late = (await _alerts(pool, provider.home))["visit_late"]
+    assert (late["status"], late["resolution"]) == ("resolved", "cancelled")
+    assert late["resolution_note"] == (
+        "withdrawn: the check-in made at 08:05 reached the system at 08:20 (sent late); "
+        "the visit was not late"
+    )
+    # Still checked in an hour after the end (09:30): no check-out; the check-out made at 08:40 arrives
+    # at 09:50 and withdraws it.
+    await rules.sweep(pool, now=T0 + timedelta(minutes=90))
+    assert (await _alerts(pool, provider.home))["visit_no_checkout"]["status"] == "open"
+    await _check(pool, provider, visit, "check_out", T0 + timedelta(minutes=40), T0 + timedelta(minutes=110))
+    gone = (await _alerts(pool, provider.home))["visit_no_checkout"]
+    assert (gone["status"], gone["resolution"]) == ("resolved", "cancelled")
+    assert "the check-out made at 08:40 reached the system at 09:50" in gone["resolution_note"]
+
+
+async def test_a_check_in_that_was_late_clears_late_without_withdrawing_it(
+    pool: asyncpg.Pool, provider: Provider
+) -> None:
+    async with pool.acquire() as conn:
+        visit = await make_visit(conn, provider, start=T0, minutes=30, carers=(provider.carer,))
+    await rules.sweep(pool, now=T0 + timedelta(minutes=15))
+    await _check(pool, provider, visit, "check_in", T0 + timedelta(minutes=22))
+    late = (await _alerts(pool, provider.home))["visit_late"]
+    assert (late["status"], late["resolution"]) == ("resolved", "cleared")
+    assert late["resolution_note"] == "checked in at 08:22 (22 min after the planned start)"
 
 
 async def test_a_resolved_alert_is_not_raised_again(pool: asyncpg.Pool, provider: Provider) -> None:

@@ -99,6 +99,16 @@ def test_no_check_out_is_an_exception() -> None:
     assert "No check-out was recorded: the end of the visit is not known." in result.reasons
 
 
+def test_a_carer_who_came_after_the_planned_end_and_forgot_to_check_out_is_seen_in() -> None:
+    # Planned 08:00-08:30; the carer taps in at 08:40 and never taps out: the visit is looked at for its
+    # planned length from the check-in, where the kitchen shows them, not for no time at all.
+    stream = [*door("08:40"), *motion(KITCHEN, "08:45", "09:00")]
+    result = verify(visit(tag("08:40"), None), kit(), stream)
+    assert result.verdict == "verified_with_exceptions"
+    assert "No check-out was recorded: the end of the visit is not known." in result.reasons
+    assert not any(r.startswith("Nobody") for r in result.reasons)
+
+
 def test_phone_outside_the_geofence_and_manual_entries_are_exceptions() -> None:
     away = phone("08:01", distance_m=640.0, flags=("outside_geofence",))
     manual = Check(at("08:31"), "manual", flags=("manual",))

@@ -95,3 +95,30 @@ async def test_a_door_sensor_whose_clock_is_slow_is_read_on_the_homes_clock(pool
         row = await conn.fetchrow("SELECT * FROM visit_verifications WHERE visit_id = $1", visit)
     assert row["verdict"] == "verified", row["reasons"]
     assert row["evidence"]["clock_offsets_s"] == {str(home.door): 420}
+
+
+async def test_an_unverified_alert_is_withdrawn_when_what_arrived_later_verifies_the_visit(
+    pool: asyncpg.Pool,
+) -> None:
+    async with pool.acquire() as conn:
+        home = await make_home(conn)
+        visit = await make_visit(conn, home, START)
+        await check(conn, home, visit, "check_in", _at(1), "tag")
+        await reading(conn, home, home.door, "contact", _at(1.2), 1.0)
+        await reading(conn, home, home.kitchen, "motion", _at(40), 1.0)
+    # Still checked in past the limit, and nothing moved in the visit's planned half hour: unverified.
+    assert await run_once(pool, clock=lambda: _at(95)) == 1
+    async with pool.acquire() as conn:
+        assert await conn.fetchval("SELECT verdict FROM visit_verifications") == "unverified"
+        assert await conn.fetchval("SELECT status FROM alerts WHERE kind = 'visit_unverified'") == "open"
+        # The phone that was offline sends its check-out of 08:50: the carer was there until then.
+        await check(conn, home, visit, "check_out", _at(50), "tag")
+        await reading(conn, home, home.door, "contact", _at(50.3), 1.0)
+    assert await run_once(pool, clock=lambda: _at(100)) == 1
+    async with pool.acquire() as conn:
+        assert await conn.fetchval("SELECT verdict FROM visit_verifications") == "verified"
+        alert = await conn.fetchrow("SELECT * FROM alerts WHERE kind = 'visit_unverified'")
+    assert (alert["status"], alert["resolution"]) == ("resolved", "cancelled")
+    assert alert["resolution_note"].startswith(
+        "withdrawn: judged again on what arrived since, the visit is verified:"
+    )
