@@ -16,20 +16,11 @@ import asyncpg
 
 from accounts.tenancy import Role
 from console import queries, timeline
+from console.render import LIVE_WORDS
 from console.session import Viewer
 from visits import service as visits
 from visits.views import visit_view
 
-LIVE_WORDS = {
-    "upcoming": "Upcoming",
-    "due": "Due now",
-    "late": "Late",
-    "in_progress": "In progress",
-    "overrunning": "Overrunning",
-    "completed": "Completed",
-    "missed": "Missed",
-    "cancelled": "Cancelled",
-}
 VERDICT_WORDS = {
     "verified": "Verified",
     "verified_with_exceptions": "Verified, with exceptions",
