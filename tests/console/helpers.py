@@ -83,7 +83,10 @@ async def visit_now(
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=minutes_from_now)
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute(
-            "UPDATE homes SET latitude = $2, longitude = $3, geofence_m = 150, timezone = 'UTC' WHERE id = $1",
+            """
+            UPDATE homes SET latitude = $2, longitude = $3, geofence_m = 150, timezone = 'UTC'
+            WHERE id = $1
+            """,
             home_id,
             *HOME_AT,
         )
