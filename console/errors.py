@@ -15,3 +15,7 @@ class LoginRequired(ConsoleError):
 
 class CsrfRefused(ConsoleError):
     """A form or action without its CSRF token (or an unreadable form): refused with 403."""
+
+
+class InvalidForm(ConsoleError):
+    """A form whose fields do not fit (the message says which): the page says so, with 422."""

@@ -14,6 +14,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from markupsafe import Markup, escape
+
 from console.timeline import DAY_START
 
 DAYS = 28
@@ -39,6 +41,7 @@ class Row:
     day: date
     label: str
     cells: list[Cell]
+    html: Markup  # the cells as the table's <td>s
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,34 +69,55 @@ def hour_labels() -> list[str]:
 
 
 def build(buckets: Iterable[Any], tz: str, today: date, *, now: datetime) -> Heatmap:
-    """The heatmap of the DAYS home days up to `today` from hourly buckets (bucket, active); hours after
-    `now` are not judged against the normal range."""
+    """The heatmap of the DAYS home days up to `today` from hourly buckets (bucket in UTC, active)."""
     zone = ZoneInfo(tz)
-    first = today - timedelta(days=DAYS - 1)
-    grid = [[0] * 24 for _ in range(DAYS)]
     shift = timedelta(hours=DAY_START.hour, minutes=DAY_START.minute)
     hourly: dict[datetime, int] = {}
     for b in buckets:  # one row per room and hour: summed first, so each hour is converted once
         hourly[b["bucket"]] = hourly.get(b["bucket"], 0) + int(b["active"] or 0)
-    for at, count in hourly.items():
-        local: datetime = at.astimezone(zone) - shift
-        row = (local.date() - first).days
-        if 0 <= row < DAYS:
-            grid[row][local.hour] += count
+    local = ((at.astimezone(zone) - shift, count) for at, count in hourly.items())
+    return from_hours(((at.date(), at.hour, count) for at, count in local), tz, today, now=now)
+
+
+def from_hours(hours: Iterable[tuple[date, int, int]], tz: str, today: date, *, now: datetime) -> Heatmap:
+    """The heatmap from (home day, hour of that day from its start, activity) triples, as the console's
+    query sums them; hours after `now` are not judged against the normal range."""
+    first = today - timedelta(days=DAYS - 1)
+    grid = [[0] * 24 for _ in range(DAYS)]
+    for day, hour, count in hours:
+        row = (day - first).days
+        if 0 <= row < DAYS and 0 <= hour < 24:
+            grid[row][hour] += int(count or 0)
     ranges = _normal(grid[:-1])
     peak = max((max(r) for r in grid), default=0)
-    hours = hour_labels()
+    hours_shown = hour_labels()
     rows = []
-    local_now = now.astimezone(zone) - shift
+    shift = timedelta(hours=DAY_START.hour, minutes=DAY_START.minute)
+    local_now = now.astimezone(ZoneInfo(tz)) - shift
     for i, counts in enumerate(grid):
         day = first + timedelta(days=i)
+        label = day.strftime("%a %d %b")
         cells = []
         for h, count in enumerate(counts):
             judged = ranges and (day < local_now.date() or h < local_now.hour)
-            cells.append(_cell(day, hours[h], count, peak, ranges[h] if judged else None))
-        rows.append(Row(day, day.strftime("%a %d %b"), cells))
-    normal = [Normal(hours[h], lo, hi) for h, (lo, hi) in enumerate(ranges)] if ranges else []
-    return Heatmap(rows, hours, normal, peak)
+            cells.append(_cell(label, hours_shown[h], count, peak, ranges[h] if judged else None))
+        rows.append(Row(day, label, cells, _cells_html(cells)))
+    normal = [Normal(hours_shown[h], lo, hi) for h, (lo, hi) in enumerate(ranges)] if ranges else []
+    return Heatmap(rows, hours_shown, normal, peak)
+
+
+def _cells_html(cells: list[Cell]) -> Markup:
+    """A row's cells as HTML, built once here: 672 cells through the template were most of the page's
+    rendering time. Every piece is a number or a label made above from dates (nothing a person typed)."""
+    parts = []
+    for c in cells:
+        flag = f" {c.flag}" if c.flag else ""
+        words = f" ({c.flag})" if c.flag else ""
+        parts.append(
+            f'<td class="l{c.level}{flag}" title="{escape(c.label)}"><span class="sr-only">{c.count}{words}'
+            "</span></td>"
+        )
+    return Markup("".join(parts))
 
 
 def _normal(history: list[list[int]]) -> list[tuple[int, int]]:
@@ -110,7 +134,7 @@ def _quantile(values: list[int], q: float) -> int:
     return ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1) + 0.5))]
 
 
-def _cell(day: date, hour: str, count: int, peak: int, normal: tuple[int, int] | None) -> Cell:
+def _cell(day: str, hour: str, count: int, peak: int, normal: tuple[int, int] | None) -> Cell:
     level = 0 if count == 0 or peak == 0 else min(LEVELS - 1, 1 + (count * (LEVELS - 1) - 1) // peak)
     flag = ""
     if normal is not None:
@@ -119,5 +143,5 @@ def _cell(day: date, hour: str, count: int, peak: int, normal: tuple[int, int] |
         elif count > normal[1]:
             flag = "high"
     words = {"low": ", quieter than usual", "high": ", busier than usual", "": ""}[flag]
-    label = f"{day.strftime('%a %d %b')} {hour}:00: {count} activity readings{words}"
+    label = f"{day} {hour}:00: {count} activity readings{words}"
     return Cell(count, level, flag, label)

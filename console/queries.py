@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import asyncpg
@@ -106,5 +107,60 @@ async def staff(conn: asyncpg.Connection, *, organisation_id: UUID) -> list[asyn
         ORDER BY role, name, id LIMIT 500
         """,
         organisation_id,
+    )
+    return rows
+
+
+async def verdicts(conn: asyncpg.Connection, *, visit_ids: list[UUID]) -> dict[UUID, asyncpg.Record]:
+    """The verification job's verdict and reasons of each of these visits that has one."""
+    rows = await conn.fetch(
+        """
+        SELECT visit_id, verdict, COALESCE(reasons, '[]') AS reasons FROM visit_verifications
+        WHERE visit_id = ANY($1::uuid[])
+        """,
+        visit_ids,
+    )
+    return {r["visit_id"]: r for r in rows}
+
+
+async def homes_by_id(conn: asyncpg.Connection, *, home_ids: list[UUID]) -> dict[UUID, asyncpg.Record]:
+    """Name, clock and address of these homes (the caller's visits have already been scoped)."""
+    rows = await conn.fetch(
+        """
+        SELECT h.id, h.name, h.timezone, h.address,
+               (SELECT r.display_name FROM residents r WHERE r.home_id = h.id
+                 ORDER BY r.created_at LIMIT 1) AS resident
+        FROM homes h WHERE h.id = ANY($1::uuid[])
+        """,
+        home_ids,
+    )
+    return {r["id"]: r for r in rows}
+
+
+async def hourly_activity(
+    conn: asyncpg.Connection,
+    *,
+    home_id: UUID,
+    tz: str,
+    day_start: timedelta,
+    since: datetime,
+    until: datetime,
+) -> list[asyncpg.Record]:
+    """A home's motion activity summed per home day and hour of it (the heatmap's cells), from the hourly
+    aggregate: summed and put on the home's clock here, a few hundred rows instead of one per room-hour."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        """
+        SELECT ((r.bucket AT TIME ZONE $2) - $3::interval)::date AS day,
+               extract(hour FROM (r.bucket AT TIME ZONE $2) - $3::interval)::int AS hour,
+               sum(r.active)::bigint AS active
+        FROM readings_hourly r
+        WHERE r.home_id = $1 AND r.bucket >= $4 AND r.bucket < $5 AND r.kind = 'motion'
+        GROUP BY 1, 2
+        """,
+        home_id,
+        tz,
+        day_start,
+        since,
+        until,
     )
     return rows

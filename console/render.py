@@ -15,6 +15,16 @@ from fastapi.responses import HTMLResponse
 TEMPLATES = Path(__file__).parent / "templates"
 
 SEVERITY_WORDS = {"critical": "Critical", "high": "High", "medium": "Medium", "low": "Low"}
+LIVE_WORDS = {
+    "upcoming": "Upcoming",
+    "due": "Due now",
+    "late": "Late",
+    "in_progress": "In progress",
+    "overrunning": "Overrunning",
+    "completed": "Completed",
+    "missed": "Missed",
+    "cancelled": "Cancelled",
+}
 RESOLUTION_WORDS = {
     "cleared": "cleared by itself",
     "cancelled": "cancelled by the resident",
@@ -37,6 +47,7 @@ def environment() -> jinja2.Environment:
     env.filters["ago"] = ago
     env.globals["severity_words"] = SEVERITY_WORDS
     env.globals["resolution_words"] = RESOLUTION_WORDS
+    env.globals["live_words"] = LIVE_WORDS
     return env
 
 

@@ -15,11 +15,13 @@ from fastapi.routing import APIRoute
 
 from accounts import errors as accounts
 from alerts import errors as alerts
-from console.errors import CsrfRefused, LoginRequired
+from console.errors import CsrfRefused, InvalidForm, LoginRequired
 from console.render import page
 from console.session import login_url
 from devices import errors as devices
 from homes import errors as homes
+from notifications import errors as notifications
+from visits import errors as visits
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +34,24 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
 }
-_NOT_FOUND = (homes.NotFound, alerts.AlertNotFound, accounts.NotFound, devices.NotFound)
+_NOT_FOUND = (
+    homes.NotFound,
+    alerts.AlertNotFound,
+    accounts.NotFound,
+    devices.NotFound,
+    visits.NotFound,
+    notifications.NotFound,
+)
+# What a person can put right (the page says what): 422; a state that does not allow it: 409.
+_NOT_DONE = (
+    accounts.RateLimited,
+    accounts.InvalidInput,
+    accounts.Conflict,
+    visits.InvalidInput,
+    notifications.InvalidInput,
+    notifications.CodeInvalid,
+    InvalidForm,
+)
 
 
 def not_found(request: Request) -> Response:
@@ -51,11 +70,11 @@ async def handle(request: Request, exc: Exception) -> Response:
         return not_found(request)
     if isinstance(exc, CsrfRefused):
         return page(request, "error.html", status=403, title="Refused", message=str(exc))
-    if isinstance(exc, accounts.Forbidden):
+    if isinstance(exc, accounts.Forbidden | visits.Forbidden):
         return page(request, "error.html", status=403, title="Not allowed", message=str(exc))
-    if isinstance(exc, alerts.AlertStateError):
+    if isinstance(exc, alerts.AlertStateError | visits.InvalidState | visits.Conflict):
         return page(request, "error.html", status=409, title="Already done", message=str(exc))
-    if isinstance(exc, accounts.RateLimited | accounts.InvalidInput | accounts.Conflict):
+    if isinstance(exc, (*_NOT_DONE, visits.VisitsError, notifications.NotificationsError)):
         return page(request, "error.html", status=422, title="Not done", message=str(exc))
     raise exc
 
@@ -79,6 +98,9 @@ class ConsoleRoute(APIRoute):
                 alerts.AlertsError,
                 homes.HomesError,
                 devices.DevicesError,
+                visits.VisitsError,
+                notifications.NotificationsError,
+                InvalidForm,
             ) as exc:
                 response = await handle(request, exc)
             for key, value in SECURITY_HEADERS.items():

@@ -14,15 +14,13 @@ from alerts import service as alerts
 from alerts.service import AlertEvent
 from anomaly import queries as detector_queries
 from anomaly.state import HomeState, load_state
-from console import heatmap, queries, timeline
+from console import heatmap, queries, timeline, visit_views
 from console.session import Viewer
 from console.summary import Summary, summarise
 from devices import queries as device_queries
 from homes import queries as home_queries
 from homes.service import visible_home
 from ingest import queries as readings
-
-_NO_VISITS: list[timeline.Visit] = []  # the visits work (issue 14) fills these in
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +48,7 @@ class HomeDay:
     alerts: list[asyncpg.Record]  # the day's, and any still unresolved
     earlier: list[asyncpg.Record]  # the rest of the last 28 days
     summary: Summary
+    visits: list[visit_views.VisitCard]  # the visits that happened around the day, newest first
 
 
 async def board(conn: asyncpg.Connection, viewer: Viewer) -> tuple[list[asyncpg.Record], dict[UUID, Any]]:
@@ -98,12 +97,15 @@ async def home_day(
     picture = await _picture(conn, home_id)
     name = await _resident_name(conn, home)
     temps = await _temperatures(conn, home_id, tz, now)
+    cards = await visit_views.home_visits(conn, viewer, home, day=day, today=today, now=now)
     return HomeDay(
         home=home,
         name=name,
         day=day,
         today=today,
-        line=timeline.build(day, tz, rows, day_alerts, visits=_NO_VISITS, now=now),
+        line=timeline.build(
+            day, tz, rows, day_alerts, visits=visit_views.on_timeline(cards, start, end, now), now=now
+        ),
         month=await _heatmap(conn, home_id, tz, today, now),
         temperatures=temps,
         latest_temps=latest_temperatures(temps),
@@ -116,8 +118,9 @@ async def home_day(
             [a for a in alert_rows if a["status"] != "resolved"],
             tz=tz,
             now=now,
-            next_visit=None,
+            next_visit=visit_views.next_visit(cards, tz, now),
         ),
+        visits=visit_views.happened(cards, now),
     )
 
 
@@ -143,19 +146,11 @@ async def _heatmap(
     conn: asyncpg.Connection, home_id: UUID, tz: str, today: date, now: datetime
 ) -> heatmap.Heatmap:
     start = timeline.day_bounds(today - timedelta(days=heatmap.DAYS - 1), tz)[0]
-    buckets = await readings.select_buckets(
-        conn,
-        home_id=home_id,
-        start=start,
-        end=now + timedelta(hours=1),
-        bucket="hour",
-        group="room",
-        kind="motion",
-        device_id=None,
-        room=None,
-        limit=50_000,
+    shift = timedelta(hours=timeline.DAY_START.hour, minutes=timeline.DAY_START.minute)
+    rows = await queries.hourly_activity(
+        conn, home_id=home_id, tz=tz, day_start=shift, since=start, until=now + timedelta(hours=1)
     )
-    return heatmap.build(buckets, tz, today, now=now)
+    return heatmap.from_hours(((r["day"], r["hour"], r["active"]) for r in rows), tz, today, now=now)
 
 
 async def _temperatures(conn: asyncpg.Connection, home_id: UUID, tz: str, now: datetime) -> str:

@@ -67,14 +67,18 @@ def csrf_for(secret: str, session_id: object) -> str:
 
 async def read_form(request: Request) -> dict[str, str]:
     """The request's urlencoded form fields (first value of each); a form too large is refused."""
+    return {key: values[0] for key, values in (await read_form_lists(request)).items()}
+
+
+async def read_form_lists(request: Request) -> dict[str, list[str]]:
+    """The request's urlencoded form fields with every value (checkboxes of one name)."""
     body = await request.body()
     if len(body) > MAX_FORM_BYTES:
         raise CsrfRefused("the form is too large")
     try:
-        fields = parse_qs(body.decode(), keep_blank_values=True)
+        return parse_qs(body.decode(), keep_blank_values=True)
     except (UnicodeDecodeError, ValueError) as exc:
         raise CsrfRefused("the form could not be read") from exc
-    return {key: values[0] for key, values in fields.items()}
 
 
 async def viewer(request: Request) -> Viewer:

@@ -47,7 +47,7 @@ def summarise(
         Fact("Last movement", _last_movement(state, tz, now)),
         Fact("Up today", _up_today(state)),
         Fact("In or out", _in_or_out(state, tz)),
-        Fact("Next carer visit", next_visit or "not shown yet"),
+        Fact("Next carer visit", next_visit or "none planned"),
     ]
     urgent = [a for a in open_alerts if a["severity"] in _URGENT]
     if urgent:

@@ -24,7 +24,8 @@ router = APIRouter(prefix="/console", route_class=ConsoleRoute, include_in_schem
 _NOTE_MAX = 2000
 
 
-def _staff_only(viewer: Viewer) -> None:
+def staff_only(viewer: Viewer) -> None:
+    """Forbidden unless a coordinator or platform admin."""
     if not viewer.staff:
         raise Forbidden("the board is for the care provider's coordinators")
 
@@ -32,7 +33,7 @@ def _staff_only(viewer: Viewer) -> None:
 @router.get("/board")
 async def board(request: Request, resources: ResourcesDep, viewer: ViewerDep) -> Response:
     """Open alerts of the coordinator's organisation, updated live."""
-    _staff_only(viewer)
+    staff_only(viewer)
     async with resources.pool.acquire() as conn:
         alerts, staff = await service.board(conn, viewer)
         lines = await service.home_lines(conn, viewer)
@@ -42,7 +43,7 @@ async def board(request: Request, resources: ResourcesDep, viewer: ViewerDep) ->
 @router.get("/board/alerts")
 async def board_alerts(request: Request, resources: ResourcesDep, viewer: ViewerDep) -> Response:
     """The board's list of open alerts alone (what the live page swaps in)."""
-    _staff_only(viewer)
+    staff_only(viewer)
     async with resources.pool.acquire() as conn:
         alerts, staff = await service.board(conn, viewer)
         lines = await service.home_lines(conn, viewer)

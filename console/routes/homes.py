@@ -1,4 +1,4 @@
-"""Homes: the coordinator's list with each home's state, a home's page, the family's view, the carer's."""
+"""Homes: the coordinator's list with each home's state, a home's page, the family's view."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from accounts.errors import Forbidden
 from api.deps import ResourcesDep
 from console import service, timeline
 from console.render import page
@@ -78,13 +77,3 @@ async def family(home_id: UUID, request: Request, resources: ResourcesDep, viewe
     async with resources.pool.acquire() as conn:
         view = await service.home_day(conn, viewer, home_id, day=None, now=service.now_utc())
     return page(request, "family.html", viewer=viewer, view=view, active="family")
-
-
-@router.get("/carer")
-async def carer(request: Request, resources: ResourcesDep, viewer: ViewerDep) -> Response:
-    """The carer's view: the homes they visit (visits, check-in and tasks come with the visits work)."""
-    if viewer.role.value not in ("carer", "coordinator", "platform_admin"):
-        raise Forbidden("the carer view is for carers")
-    async with resources.pool.acquire() as conn:
-        lines = await service.home_lines(conn, viewer)
-    return page(request, "carer.html", viewer=viewer, lines=lines, active="carer")

@@ -30,6 +30,8 @@
     source.addEventListener("alert", soon);
     source.addEventListener("resync", soon);
     source.addEventListener("end", function () { source.close(); window.location.reload(); });
+    // Sections that change with the clock too (a visit becomes late with no event): refresh now and then.
+    if (section.dataset.every) { setInterval(soon, Number(section.dataset.every) * 1000); }
   }
 
   function temperatures(el) {
@@ -54,7 +56,33 @@
     window.addEventListener("resize", function () { plot.setSize({ width: el.clientWidth, height: 220 }); });
   }
 
+  // Check-in and check-out: the browser's location at that moment (never a trail) goes with the form.
+  // Without a fix (refused, no GPS, no script) the form still posts, and the visit is flagged no_fix.
+  function locate(form) {
+    var status = document.getElementById("locate-status");
+    var say = function (text) { if (status) { status.textContent = text; } };
+    form.addEventListener("submit", function (event) {
+      if (form.dataset.located === "1" || !navigator.geolocation) { return; }
+      event.preventDefault();
+      var button = form.querySelector("button");
+      if (button) { button.disabled = true; }
+      say("Finding your location…");
+      var send = function () { form.dataset.located = "1"; form.submit(); };
+      navigator.geolocation.getCurrentPosition(function (position) {
+        form.elements.latitude.value = position.coords.latitude;
+        form.elements.longitude.value = position.coords.longitude;
+        form.elements.accuracy_m.value = Math.round(position.coords.accuracy);
+        say("Location found; sending.");
+        send();
+      }, function () {
+        say("No location from this phone: sending without it (the office will see that).");
+        send();
+      }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+    });
+  }
+
   function start() {
+    document.querySelectorAll("form[data-locate]").forEach(locate);
     document.querySelectorAll("[data-stream]").forEach(follow);
     document.querySelectorAll(".chart[data-source]").forEach(temperatures);
   }

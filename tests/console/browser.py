@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
@@ -56,9 +57,12 @@ async def chromium() -> AsyncIterator[Browser]:
             await browser.close()
 
 
-async def logged_in(browser: Browser, base: str, email: str, *, viewport: dict[str, int]) -> Page:
-    """A new browser context logged in through the console's form; its page."""
-    context: BrowserContext = await browser.new_context(base_url=base, viewport=viewport)  # type: ignore[arg-type]
+async def logged_in(
+    browser: Browser, base: str, email: str, *, viewport: dict[str, int], **options: Any
+) -> Page:
+    """A new browser context (with these options: a geolocation, permissions) logged in through the
+    console's form; its page."""
+    context: BrowserContext = await browser.new_context(base_url=base, viewport=viewport, **options)  # type: ignore[arg-type]
     page = await context.new_page()
     await page.goto("/console/login")
     await page.get_by_label("Email").fill(email)

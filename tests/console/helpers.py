@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import asyncpg
@@ -15,6 +16,7 @@ from accounts import queries as account_queries
 from accounts.passwords import hash_password
 from kernel.settings import Settings
 from telecare.services import build_app
+from visits import queries as visit_queries
 
 PASSWORD = "correct horse battery staple console"
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -61,3 +63,45 @@ async def console_app(
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             yield app, client
+
+
+# Where the test world's first homes are (a street in Richmond): the carer's phone is put here.
+HOME_AT = (51.4613, -0.3037)
+
+
+async def visit_now(
+    pool: asyncpg.Pool,
+    *,
+    organisation_id: UUID,
+    home_id: UUID,
+    carer_id: UUID | None,
+    minutes_from_now: int = -5,
+    tasks: tuple[str, ...] = ("medication", "meal"),
+) -> UUID:
+    """A visit of the home today, starting so many minutes from now, for the carer; the home placed at
+    HOME_AT with a 150 m geofence."""
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=minutes_from_now)
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(
+            """
+            UPDATE homes SET latitude = $2, longitude = $3, geofence_m = 150, timezone = 'UTC'
+            WHERE id = $1
+            """,
+            home_id,
+            *HOME_AT,
+        )
+        visit = await visit_queries.insert_visit(
+            conn,
+            organisation_id=organisation_id,
+            home_id=home_id,
+            local_date=start.date(),
+            planned_start=start,
+            planned_end=start + timedelta(minutes=30),
+            tasks=list(tasks),
+        )
+        assert visit is not None
+        if carer_id is not None:
+            await visit_queries.assign(
+                conn, visit_id=visit, carer_id=carer_id, by=None, actor=("system", ""), reason=""
+            )
+    return visit

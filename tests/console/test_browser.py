@@ -1,6 +1,7 @@
 """The console in a real browser (Debian's chromium through Playwright) against the live system: a pendant
 press over MQTT reaches the coordinator's board without a reload, its acknowledgement reaches the family's
-view, another home's address is a plain 404 page, and a form without its CSRF token is refused."""
+view, another home's address is a plain 404 page, a form without its CSRF token is refused, and a carer
+checks in from the carer view with the phone's location."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from tests.console.browser import (
     publisher,
     register_pendant,
 )
+from tests.console.helpers import HOME_AT, visit_now
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -100,3 +102,47 @@ async def test_a_form_posted_without_its_csrf_token_is_refused(
         async with live.server.pool.acquire() as conn:
             status = await conn.fetchval("SELECT status FROM alerts WHERE id = $1", world.a.alert)
         assert status == "open"
+
+
+async def test_a_carer_checks_in_from_the_carer_view_with_the_phones_location(
+    settings: Settings, broker: EmbeddedMosquitto
+) -> None:
+    async with live_system(settings, broker) as live, chromium() as browser:
+        base, a = live.server.url, live.server.world.a
+        visit = await visit_now(live.server.pool, organisation_id=a.org, home_id=a.home, carer_id=a.carer)
+        # The phone is on the doorstep: about 15 m from the home, its fix good to 10 m.
+        at = {"latitude": HOME_AT[0] + 0.00013, "longitude": HOME_AT[1], "accuracy": 10}
+        carer = await logged_in(
+            browser, base, "carer@alder.example", viewport=PHONE, geolocation=at, permissions=["geolocation"]
+        )
+        assert carer.url.endswith("/console/carer")
+        await expect(carer.get_by_role("heading", name="My visits today")).to_be_visible()
+        width = await carer.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"the carer view is {width} px wide at a 360 px screen"
+
+        await carer.get_by_role("button", name="Check in at Alder home 1").click()
+        await carer.wait_for_url(f"**/console/carer/visits/{visit}?done=check_in")
+        await expect(carer.get_by_role("status").first).to_have_text("Checked in.")
+        await expect(carer.get_by_role("button", name="Check out of Alder home 1")).to_be_visible()
+        async with live.server.pool.acquire() as conn:
+            event = await conn.fetchrow("SELECT * FROM visit_events WHERE visit_id = $1", visit)
+            status = await conn.fetchval("SELECT status FROM visits WHERE id = $1", visit)
+        assert event["kind"] == "check_in" and event["method"] == "phone" and event["accepted"]
+        assert (
+            abs(event["latitude"] - at["latitude"]) < 1e-6
+            and abs(event["longitude"] - at["longitude"]) < 1e-6
+        )
+        assert event["accuracy_m"] == 10 and event["distance_m"] < 30
+        assert "outside_geofence" not in event["flags"] and "no_fix" not in event["flags"]
+        assert status == "in_progress"
+
+        # A task, by keyboard alone: not done, with a note.
+        await carer.get_by_role("radio", name="Not done").first.check()
+        await carer.get_by_label("Note").first.fill("refused her tablets")
+        await carer.get_by_role("button", name="Save medication").press("Enter")
+        await carer.wait_for_url("**?done=task")
+        async with live.server.pool.acquire() as conn:
+            task = await conn.fetchrow(
+                "SELECT status, note FROM visit_tasks WHERE visit_id = $1 AND task = 'medication'", visit
+            )
+        assert (task["status"], task["note"]) == ("not_done", "refused her tablets")

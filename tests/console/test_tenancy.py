@@ -60,7 +60,7 @@ async def test_a_carer_sees_the_homes_they_are_assigned_to(console: Console) -> 
     a = console.world.a
     await log_in(console.client, "carer@alder.example")
     carer = await console.client.get("/console/carer")
-    assert carer.status_code == 200 and "Alder home 1" in carer.text and "Alder home 2" not in carer.text
+    assert carer.status_code == 200 and "My visits today" in carer.text and "Alder home 2" not in carer.text
     assert (await console.client.get(f"/console/homes/{a.home}")).status_code == 200
     assert _is_plain_404(await console.client.get(f"/console/homes/{a.other_home}"))
 
