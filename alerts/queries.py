@@ -184,7 +184,18 @@ _LIST_COLUMNS = """id, home_id, organisation_id, kind, severity, status, dedupe_
 
 # A family member's alerts: the kinds for everyone (the provider's working alerts about its carers, such
 # as a late visit, are for its coordinators; a missed visit is for the family too).
-FOR_FAMILY = "kind IN (SELECT k.kind FROM alert_kinds k WHERE k.audience = 'everyone')"
+def for_family(kind_column: str = "kind") -> str:
+    """The condition that keeps a family member to the kinds for everyone (the column named as given)."""
+    return f"{kind_column} IN (SELECT k.kind FROM alert_kinds k WHERE k.audience = 'everyone')"
+
+
+FOR_FAMILY = for_family()
+
+
+async def for_everyone(conn: asyncpg.Connection, *, kind: str) -> bool:
+    """Whether alerts of this kind are for the family too (audience everyone), not the provider's alone."""
+    audience = await conn.fetchval("SELECT audience FROM alert_kinds WHERE kind = $1", kind)
+    return bool(audience == "everyone")
 
 
 async def select_page(

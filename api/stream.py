@@ -41,6 +41,7 @@ class Change:
     frame: bytes
     organisation_id: UUID
     home_id: UUID
+    for_everyone: bool = True  # False: a provider's working alert, never sent to a family member
 
 
 # What a subscriber's queue holds: a change, a frame for everyone (resync), or None to end the stream.
@@ -66,6 +67,7 @@ class Subscriber:
 
     scope: Scope
     home_id: UUID | None
+    family: bool = False  # a family member's stream: only the kinds for everyone (migration 0021)
     queue: asyncio.Queue[Item] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
 
     def offer(self, item: Item) -> None:
@@ -81,6 +83,8 @@ class Subscriber:
         """Whether the change is for this stream's home (if it has one) and within its scope now."""
         if self.home_id is not None and self.home_id != change.home_id:
             return False
+        if self.family and not change.for_everyone:
+            return False
         return self.scope.sees(organisation_id=change.organisation_id, home_id=change.home_id)
 
 
@@ -95,6 +99,7 @@ class Broadcaster:
         self._tasks: list[asyncio.Task[None]] = []
         self._listening = asyncio.Event()
         self._channels: dict[str, tuple[Callable[[str], None], Callable[[], None]]] = {}
+        self._audiences: dict[str, bool] = {}
 
     def listen(self, channel: str, heard: Callable[[str], None], *, missed: Callable[[], None]) -> None:
         """Also hear `channel` (before start): `heard` gets each payload, `missed` runs after a reconnect."""
@@ -128,9 +133,11 @@ class Broadcaster:
         return len(self._subscribers)
 
     @contextlib.contextmanager
-    def subscribe(self, scope: Scope, *, home_id: UUID | None = None) -> Iterator[Subscriber]:
-        """A subscription for the duration of the with block."""
-        subscriber = Subscriber(scope, home_id)
+    def subscribe(
+        self, scope: Scope, *, home_id: UUID | None = None, family: bool = False
+    ) -> Iterator[Subscriber]:
+        """A subscription for the duration of the with block (a family member's sees fewer kinds)."""
+        subscriber = Subscriber(scope, home_id, family)
         self._subscribers.add(subscriber)
         try:
             yield subscriber
@@ -196,11 +203,19 @@ class Broadcaster:
         organisation_id, home_id = UUID(change["organisation_id"]), UUID(change["home_id"])
         async with self._pool.acquire() as conn:
             row = await queries.get(conn, alert_id=alert_id)
-        if row is None:
-            return None
+            if row is None:
+                return None
+            everyone = await self._for_everyone(conn, row["kind"])
         data = orjson.dumps({"action": change.get("action", "updated"), "alert": dict(row)}, default=str)
         frame = b"event: alert\nid: %s:%d\ndata: %s\n\n" % (str(alert_id).encode(), row["version"], data)
-        return Change(frame, organisation_id, home_id)
+        return Change(frame, organisation_id, home_id, everyone)
+
+    async def _for_everyone(self, conn: asyncpg.Connection, kind: str) -> bool:
+        # A kind's audience is fixed by the migrations: read once per kind and process.
+        known = self._audiences.get(kind)
+        if known is None:
+            known = self._audiences[kind] = await queries.for_everyone(conn, kind=kind)
+        return known
 
 
 def _relay(heard: Callable[[str], None]) -> Any:
@@ -218,13 +233,14 @@ async def sse_frames(
     *,
     home_id: UUID | None,
     heartbeat_s: float,
+    family: bool = False,
 ) -> AsyncIterator[bytes]:
     """The body of one SSE response: a greeting, then alert frames, with a comment as heartbeat.
 
     Nothing is sent on a grant that is due for a check until it has been checked; the stream ends with
     an `end` event when the check fails or the stream's home left the caller's scope.
     """
-    with broadcaster.subscribe(scope, home_id=home_id) as subscriber:
+    with broadcaster.subscribe(scope, home_id=home_id, family=family) as subscriber:
         yield b"retry: 3000\n: connected\n\n"
         while True:
             left = renewal.seconds_left()

@@ -8,6 +8,7 @@ from uuid import UUID
 import asyncpg
 
 from accounts.tenancy import Scope
+from alerts.queries import for_family
 
 _ALERT_COLUMNS = """
     a.id, a.home_id, a.organisation_id, a.kind, a.severity, a.status, a.title, a.explanation, a.room,
@@ -24,13 +25,21 @@ _ALERT_JOINS = """
 _SEVERITY_ORDER = "array_position(ARRAY['critical','high','medium','low'], a.severity)"
 
 
-async def open_alerts(conn: asyncpg.Connection, *, scope: Scope, limit: int = 200) -> list[asyncpg.Record]:
-    """Unresolved alerts the scope sees, most severe then newest first, with home and people's names."""
+def _kinds(family: bool) -> str:
+    # A family member sees the kinds for everyone only, as on every other route (alerts.queries).
+    return f"AND {for_family('a.kind')}" if family else ""
+
+
+async def open_alerts(
+    conn: asyncpg.Connection, *, scope: Scope, family: bool = False, limit: int = 200
+) -> list[asyncpg.Record]:
+    """Unresolved alerts the scope sees (a family member: the kinds for everyone), most severe then
+    newest first, with home and people's names."""
     where, args = scope.where(org_column="a.organisation_id", home_column="a.home_id", param=2)
     rows: list[asyncpg.Record] = await conn.fetch(
         f"""
         SELECT {_ALERT_COLUMNS} FROM alerts a {_ALERT_JOINS}
-        WHERE a.status <> 'resolved' AND {where}
+        WHERE a.status <> 'resolved' AND {where} {_kinds(family)}
         ORDER BY {_SEVERITY_ORDER}, a.triggered_at DESC, a.id DESC LIMIT $1
         """,
         limit,
@@ -40,13 +49,20 @@ async def open_alerts(conn: asyncpg.Connection, *, scope: Scope, limit: int = 20
 
 
 async def home_alerts(
-    conn: asyncpg.Connection, *, home_id: UUID, since: object, until: object, limit: int = 100
+    conn: asyncpg.Connection,
+    *,
+    home_id: UUID,
+    since: object,
+    until: object,
+    family: bool = False,
+    limit: int = 100,
 ) -> list[asyncpg.Record]:
-    """One home's alerts triggered in [since, until), newest first, with people's names."""
+    """One home's alerts triggered in [since, until) (a family member: the kinds for everyone), newest
+    first, with people's names."""
     rows: list[asyncpg.Record] = await conn.fetch(
         f"""
         SELECT {_ALERT_COLUMNS} FROM alerts a {_ALERT_JOINS}
-        WHERE a.home_id = $1 AND a.triggered_at >= $2 AND a.triggered_at < $3
+        WHERE a.home_id = $1 AND a.triggered_at >= $2 AND a.triggered_at < $3 {_kinds(family)}
         ORDER BY a.triggered_at DESC, a.id DESC LIMIT $4
         """,
         home_id,

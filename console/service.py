@@ -53,7 +53,7 @@ class HomeDay:
 
 async def board(conn: asyncpg.Connection, viewer: Viewer) -> tuple[list[asyncpg.Record], dict[UUID, Any]]:
     """The open alerts the viewer sees, and the staff each one may be given to (by organisation)."""
-    rows = await queries.open_alerts(conn, scope=viewer.caller.scope)
+    rows = await queries.open_alerts(conn, scope=viewer.caller.scope, family=viewer.family)
     staff = {}
     for org in {r["organisation_id"] for r in rows}:
         staff[org] = await queries.staff(conn, organisation_id=org)
@@ -208,7 +208,9 @@ async def home_alerts(
     home = await visible_home(conn, viewer.caller, home_id)
     today = timeline.home_day(now, home["timezone"])
     since = timeline.day_bounds(today - timedelta(days=heatmap.DAYS - 1), home["timezone"])[0]
-    rows = await queries.home_alerts(conn, home_id=home_id, since=since, until=now + timedelta(1))
+    rows = await queries.home_alerts(
+        conn, home_id=home_id, since=since, until=now + timedelta(1), family=viewer.family
+    )
     return home, rows
 
 
@@ -216,7 +218,7 @@ async def audit_trail(
     conn: asyncpg.Connection, viewer: Viewer, alert_id: UUID
 ) -> tuple[asyncpg.Record, list[AlertEvent]]:
     """An alert the viewer sees and everything that happened to it; AlertNotFound otherwise."""
-    await alerts.visible_alert(conn, scope=viewer.caller.scope, alert_id=alert_id)
+    await alerts.visible_alert(conn, scope=viewer.caller.scope, alert_id=alert_id, role=viewer.role)
     row = await queries.alert_with_names(conn, alert_id=alert_id)
     assert row is not None
     return row, await alerts.history(conn, alert_id=alert_id)

@@ -55,6 +55,11 @@ class Viewer:
         return self.caller.principal.role
 
     @property
+    def family(self) -> bool:
+        """A family member: sees only the alert kinds for everyone."""
+        return self.role is Role.FAMILY
+
+    @property
     def staff(self) -> bool:
         """A coordinator or platform admin: sees the board and the homes list."""
         return self.role in (Role.COORDINATOR, Role.PLATFORM_ADMIN)

@@ -80,6 +80,7 @@ async def stream(
         caller.scope,
         home_id=home_id,
         heartbeat_s=resources.settings.sse_heartbeat_s,
+        family=caller.principal.role is Role.FAMILY,
     )
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return StreamingResponse(frames, media_type="text/event-stream", headers=headers)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse, StreamingResponse
 
 from accounts.errors import Forbidden
+from accounts.tenancy import Role
 from api import alert_actions
 from api.deps import ResourcesDep
 from api.stream import sse_frames
@@ -66,6 +67,7 @@ async def stream(
         viewer.caller.scope,
         home_id=home_id,
         heartbeat_s=resources.settings.sse_heartbeat_s,
+        family=viewer.caller.principal.role is Role.FAMILY,
     )
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return StreamingResponse(frames, media_type="text/event-stream", headers=headers)

@@ -64,6 +64,27 @@ async def test_a_stream_carries_only_what_its_caller_may_see_and_heartbeats(serv
     assert seen == [str(mine)]
 
 
+async def test_a_family_stream_leaves_out_the_providers_working_alerts(server: Server) -> None:
+    # A late visit is the provider's (GET /v1/alerts hides it from the family too); a missed one is not.
+    a = server.world.a
+    async with (
+        httpx.AsyncClient(base_url=server.url, timeout=10) as client,
+        client.stream("GET", "/v1/alerts/stream", headers=a.tokens["family"]) as family,
+        client.stream("GET", "/v1/alerts/stream", headers=a.tokens["coordinator"]) as coordinator,
+    ):
+        family_events, staff_events = sse_events(family), sse_events(coordinator)
+        assert await anext(family_events) == ("comment", "connected")
+        assert await anext(staff_events) == ("comment", "connected")
+        async with server.pool.acquire() as conn:
+            late = await raise_alert(conn, a.home, key="late", kind="visit_late")
+            missed = await raise_alert(conn, a.home, key="missed", kind="visit_missed")
+        async with asyncio.timeout(20):
+            to_family = (await next_alert(family_events))["alert"]["id"]
+            to_staff = [(await next_alert(staff_events))["alert"]["id"] for _ in range(2)]
+    assert to_family == str(missed)
+    assert to_staff == [str(late), str(missed)]
+
+
 async def test_a_family_member_cannot_stream_another_homes_alerts(server: Server) -> None:
     a, b = server.world.a, server.world.b
     async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:

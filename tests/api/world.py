@@ -76,14 +76,19 @@ async def session_headers(conn: asyncpg.Connection, user: accounts.User) -> dict
 
 
 async def raise_alert(
-    conn: asyncpg.Connection, home: UUID, *, key: str = "inactivity", minutes: int = 0
+    conn: asyncpg.Connection,
+    home: UUID,
+    *,
+    key: str = "inactivity",
+    minutes: int = 0,
+    kind: str = "inactivity",
 ) -> UUID:
-    """Raise an alert in a home through the alert service; returns its id."""
+    """Raise an alert (of `kind`) in a home through the alert service; returns its id."""
     change = await alerts.raise_or_update(
         conn,
         Signal(
             home_id=home,
-            kind="inactivity",
+            kind=kind,
             severity="high",
             dedupe_key=key,
             triggered_at=T0 + timedelta(minutes=minutes),

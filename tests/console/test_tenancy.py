@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from tests.api.world import T0, raise_alert
 from tests.console.conftest import Console
 from tests.console.helpers import csrf_of, log_in
 
@@ -54,6 +57,26 @@ async def test_a_family_member_sees_their_home_only(console: Console) -> None:
     assert (await console.client.get("/console/board")).status_code == 403
     assert (await console.client.get("/console/carer")).status_code == 403
     assert (await console.client.get(f"/console/alerts/{a.alert}")).status_code == 200
+
+
+async def test_a_family_member_sees_a_missed_visit_but_not_the_providers_late_one(
+    console: Console,
+) -> None:
+    a = console.world.a
+    ago = int((datetime.now(UTC) - T0).total_seconds() // 60) - 30  # half an hour ago
+    async with console.pool.acquire() as conn:
+        late = await raise_alert(conn, a.home, key="late", kind="visit_late", minutes=ago)
+        missed = await raise_alert(conn, a.home, key="missed", kind="visit_missed", minutes=ago)
+    await log_in(console.client, "family@alder.example")
+    token = csrf_of((await console.client.get(f"/console/family/{a.home}")).text)
+    for path in (f"/console/family/{a.home}", f"/console/homes/{a.home}", f"/console/homes/{a.home}/alerts"):
+        page = await console.client.get(path)
+        assert page.status_code == 200, path
+        assert f"alert-{missed}" in page.text and f"alert-{late}" not in page.text, path
+    assert _is_plain_404(await console.client.get(f"/console/alerts/{late}"))
+    assert (await console.client.get(f"/console/alerts/{missed}")).status_code == 200
+    refused = await console.client.post(f"/console/alerts/{late}/acknowledge", data={"csrf": token})
+    assert _is_plain_404(refused)
 
 
 async def test_a_carer_sees_the_homes_they_are_assigned_to(console: Console) -> None:
