@@ -234,9 +234,29 @@ class RoundChangeOut(BaseModel):
     retimed: list[str]
 
 
+_OTHER_CARER = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
+
+
 class ReplanOut(BaseModel):
     """The new roster (based on the old one) and what changed."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "roster": _ROSTER_OUT,
+                    "based_on": _ROSTER,
+                    "summary": "1 visit(s) moved off the absent carer's round; 1 other round(s) changed; "
+                    "0 left uncovered",
+                    "moved": [_VISIT],
+                    "changes": [
+                        {"carer_id": _CARER, "removed": [_VISIT], "added": [], "retimed": []},
+                        {"carer_id": _OTHER_CARER, "removed": [], "added": [_VISIT], "retimed": []},
+                    ],
+                }
+            ]
+        }
+    )
     roster: RosterOut
     based_on: UUID
     summary: str

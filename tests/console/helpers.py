@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
@@ -69,6 +70,14 @@ async def console_app(
 HOME_AT = (51.4613, -0.3037)
 
 
+def midday_zone(now: datetime) -> str:
+    """A fixed-offset IANA zone in which `now` falls between 11:30 and 12:30 local time."""
+    offset = 12 - round(now.astimezone(UTC).hour + now.minute / 60)
+    offset = offset + 24 if offset < -11 else offset
+    # The Etc zones' signs are POSIX's: Etc/GMT-5 is five hours ahead of UTC.
+    return "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"
+
+
 async def visit_now(
     pool: asyncpg.Pool,
     *,
@@ -79,22 +88,25 @@ async def visit_now(
     tasks: tuple[str, ...] = ("medication", "meal"),
 ) -> UUID:
     """A visit of the home today, starting so many minutes from now, for the carer; the home placed at
-    HOME_AT with a 150 m geofence."""
+    HOME_AT with a 150 m geofence, in a time zone where it is now about midday (so "today" holds the
+    visits hours either side of now whatever the hour the tests run at)."""
     start = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=minutes_from_now)
+    zone = midday_zone(datetime.now(UTC))
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute(
             """
-            UPDATE homes SET latitude = $2, longitude = $3, geofence_m = 150, timezone = 'UTC'
+            UPDATE homes SET latitude = $2, longitude = $3, geofence_m = 150, timezone = $4
             WHERE id = $1
             """,
             home_id,
             *HOME_AT,
+            zone,
         )
         visit = await visit_queries.insert_visit(
             conn,
             organisation_id=organisation_id,
             home_id=home_id,
-            local_date=start.date(),
+            local_date=start.astimezone(ZoneInfo(zone)).date(),
             planned_start=start,
             planned_end=start + timedelta(minutes=30),
             tasks=list(tasks),
