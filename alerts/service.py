@@ -227,6 +227,11 @@ async def require_assignee(
     await member_of(conn, caller, assignee, organisation_id=organisation_id, roles=staff, active=True)
 
 
+async def for_family(conn: asyncpg.Connection, *, kind: str) -> bool:
+    """Whether a family member may be told of alerts of this kind (not a provider's working alert)."""
+    return await queries.for_everyone(conn, kind=kind)
+
+
 async def history(conn: asyncpg.Connection, *, alert_id: UUID) -> list[AlertEvent]:
     """Everything that happened to an alert, oldest first."""
     rows = await queries.history(conn, alert_id=alert_id)

@@ -10,6 +10,7 @@ from uuid import UUID
 
 import asyncpg
 
+from alerts import service as alerts
 from homes.service import alert_audience
 from notifications import queries
 from notifications.policy import Step
@@ -50,6 +51,9 @@ async def plan_step(
 ) -> list[Planned]:
     """The deliveries of one step. A target who may not see the home gets nothing, whatever the policy."""
     audience = {r["user_id"]: r for r in await alert_audience(conn, home_id)}
+    if not await alerts.for_family(conn, kind=kind):
+        # A provider's working alert (a visit running late) is not the family's, by any route.
+        audience = {uid: r for uid, r in audience.items() if r["role"] != "family"}
     people: list[UUID] = []
     for target in step.targets:
         if target.kind == "user":

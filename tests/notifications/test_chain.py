@@ -247,3 +247,31 @@ async def test_quiet_hours_hold_a_low_alert_until_they_end_but_not_a_critical_on
     await dispatcher.run_once()
     both = await smtp.wait_for(world.emails["daughter"], count=2)
     assert "For information" in both[1]["Subject"]
+
+
+async def test_a_providers_working_alert_is_never_sent_to_the_family(
+    pool: asyncpg.Pool,
+    world: People,
+    sinks: tuple[SmtpSink, HttpReceiver],
+    clock: ManualClock,
+    dispatcher: Dispatcher,
+) -> None:
+    smtp, _ = sinks
+    everyone = {"targets": [{"kind": "circle"}, {"kind": "coordinators"}], "channels": ["email"]}
+    named = {"targets": [{"kind": "user", "id": str(world.family1)}], "channels": ["email"]}
+    policy = {"steps": [{**everyone, "wait_s": 60}, {**named, "wait_s": 60}]}
+    async with pool.acquire() as conn:
+        await set_policy(conn, org=world.org, home=world.home, policy=policy)
+    await _raise(pool, world.home, kind="visit_late", severity="medium")
+    for _ in range(3):
+        await dispatcher.run_once()
+        clock.advance(61)
+    await smtp.wait_for(world.emails["coordinator"])
+    assert smtp.to(world.emails["daughter"]) == [] and smtp.to(world.emails["son"]) == []
+    async with pool.acquire() as conn:
+        told = await conn.fetch("SELECT DISTINCT user_id FROM notification_deliveries")
+    assert {r["user_id"] for r in told} == {world.coordinator}
+
+    await _raise(pool, world.home, kind="visit_missed", severity="high")
+    await dispatcher.run_once()
+    await smtp.wait_for(world.emails["daughter"])  # a missed visit is the family's too
