@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 from uuid import UUID
@@ -16,6 +16,7 @@ import orjson
 from devices import queries as device_queries
 from devices.dynsec import DynsecAdmin
 from homes import queries as home_queries
+from simulators.care_team import staff_homes
 from simulators.home import simulate_home
 from simulators.layouts import DeviceSpec
 from simulators.model import HomeStream, ScenarioItem
@@ -155,10 +156,12 @@ async def simulate(
                 conn,
                 [(h.home_id, h.stream.profile) for h in homes],
                 starts_on=start,
-                now=datetime.now(UTC),
+                # As of the eve of the first simulated day: its visits are made too, not only those to come.
+                now=datetime.combine(start, time.min, UTC) - timedelta(days=1),
                 horizon_days=options.horizon_days,
             )
-        log.info("care plans created for %d simulated homes", made)
+            staffed = await staff_homes(conn, [(h.home_id, h.stream) for h in homes], organisation_id=org)
+        log.info("care plans created for %d simulated homes, %d visits staffed", made, staffed)
     for home in homes:
         summary.incidents.update(i.kind for i in home.stream.incidents)
     if options.labels:

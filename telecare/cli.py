@@ -89,7 +89,7 @@ async def _until_signalled(parts: list[Coroutine[Any, Any, object]]) -> None:
 
 
 def _banner(settings: Settings) -> None:
-    from telecare.demo import COORDINATOR_EMAIL, FAMILY_EMAIL
+    from telecare.demo import CARER_EMAIL, COORDINATOR_EMAIL, FAMILY_EMAIL
 
     base = f"http://{settings.api_host}:{settings.api_port}"
     secret, token = f"{settings.data_dir}/demo.password", '"access_token"'
@@ -101,7 +101,8 @@ def _banner(settings: Settings) -> None:
     Docs:     {base}/docs (Authorize: one of the accounts below)
     Ready:    {base}/ready
     Log in:   {settings.bootstrap_admin_email} (platform admin), {COORDINATOR_EMAIL} (coordinator),
-              {FAMILY_EMAIL} (family of the first simulated home); password in {secret}
+              {FAMILY_EMAIL} (family of the first simulated home), {CARER_EMAIL} (one of its
+              carers: their visits, from a phone); password in {secret}
     Token:    TOKEN=$(curl -s -d username={COORDINATOR_EMAIL} --data-urlencode password=$(cat {secret}) \\
                 {base}/v1/auth/token | python3 -c 'import json,sys; print(json.load(sys.stdin)[{token}])')
     Alerts:   curl -H "Authorization: Bearer $TOKEN" {base}/v1/alerts   (live: {base}/v1/alerts/stream)

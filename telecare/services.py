@@ -32,7 +32,7 @@ from kernel.settings import PriorityLane as LaneMode
 from kernel.settings import Settings, load_settings
 from kernel.storage import StorageInfo, apply_retention
 from simulators.service import SimOptions, Summary, simulate
-from telecare.demo import seed_demo_accounts
+from telecare.demo import seed_demo_accounts, seed_demo_carer
 from visits import materialise, verify_job
 from visits.checkins import CheckConfig
 from visits.rules import RulesJob, system_clock
@@ -115,9 +115,12 @@ async def run_demo_accounts(settings: Settings) -> None:
     try:
         async with pool.acquire() as conn:
             await migrate(conn, storage=settings.storage)
-        while not await seed_demo_accounts(
-            pool, password=settings.bootstrap_admin_password.get_secret_value()
-        ):
+        password = settings.bootstrap_admin_password.get_secret_value()
+        while not await seed_demo_accounts(pool, password=password):
+            await asyncio.sleep(1)
+        for _ in range(300):  # the simulator staffs the homes after provisioning them all
+            if await seed_demo_carer(pool, password=password):
+                break
             await asyncio.sleep(1)
         log.info("demo accounts ready")
     finally:
@@ -256,7 +259,7 @@ async def registry_session(
 async def run_simulator(settings: Settings, options: SimOptions | None = None) -> Summary:
     """Provision simulated homes and publish them (demo: the last day fast, then live until cancelled)."""
     if options is None:
-        options = SimOptions(homes=settings.simulate_homes, live=True)
+        options = SimOptions(homes=settings.simulate_homes, live=True, care_plans=True)
     async with registry_session(settings, client="telecare-sim") as (pool, admin):
         summary = await simulate(
             pool, admin, options, topic_root=settings.mqtt_topic_root, mqtt_url=settings.mqtt_url or ""

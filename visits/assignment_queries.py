@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 import asyncpg
@@ -11,6 +12,23 @@ async def assigned_carers(conn: asyncpg.Connection, *, visit_id: UUID) -> list[U
     """The carers assigned to a visit now."""
     rows = await conn.fetch("SELECT carer_id FROM visit_assignments WHERE visit_id = $1", visit_id)
     return [r["carer_id"] for r in rows]
+
+
+async def unstaffed(
+    conn: asyncpg.Connection, *, home_id: UUID, since: datetime, until: datetime
+) -> list[asyncpg.Record]:
+    """The home's visits planned to start in [since, until] with nobody assigned: (id, planned_start)."""
+    rows: list[asyncpg.Record] = await conn.fetch(
+        """
+        SELECT v.id, v.planned_start FROM visits v
+        WHERE v.home_id = $1 AND v.planned_start BETWEEN $2 AND $3
+          AND NOT EXISTS (SELECT 1 FROM visit_assignments a WHERE a.visit_id = v.id)
+        """,
+        home_id,
+        since,
+        until,
+    )
+    return rows
 
 
 async def assign(

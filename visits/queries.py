@@ -39,6 +39,7 @@ from visits.assignment_queries import assign as assign
 from visits.assignment_queries import assigned_carers as assigned_carers
 from visits.assignment_queries import assignment_history as assignment_history
 from visits.assignment_queries import unassign as unassign
+from visits.assignment_queries import unstaffed as unstaffed
 from visits.event_queries import insert_event as insert_event
 from visits.event_queries import visit_events as visit_events
 from visits.log_queries import select_log as select_log
