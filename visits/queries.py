@@ -216,11 +216,13 @@ async def board(
     after: tuple[datetime, UUID] | None = None,
     limit: int | None = None,
     json_text: bool = False,
+    dates: list[date] | None = None,
 ) -> list[asyncpg.Record]:
     """The organisation's visits of one local day (each home's own today at `anchor` when day is None)
     by planned start; a page of `limit` after the (planned start, id) `after`, if given; carers and
-    tasks as JSON text when json_text (VISIT_COLUMNS_TEXT)."""
-    dates = await board_dates(conn, organisation_id=organisation_id, anchor=anchor, day=day)
+    tasks as JSON text when json_text (VISIT_COLUMNS_TEXT); `dates` is board_dates' answer, if known."""
+    if dates is None:
+        dates = await board_dates(conn, organisation_id=organisation_id, anchor=anchor, day=day)
     on_day, args = _board_day(dates, anchor)
     args = [organisation_id, *args]
     keyset = page = ""
@@ -244,10 +246,17 @@ async def board(
 
 
 async def board_counts(
-    conn: asyncpg.Connection, *, organisation_id: UUID, anchor: datetime, day: date | None, now: datetime
+    conn: asyncpg.Connection,
+    *,
+    organisation_id: UUID,
+    anchor: datetime,
+    day: date | None,
+    now: datetime,
+    dates: list[date] | None = None,
 ) -> dict[str, int]:
     """How many of the day's visits are in each live status at `now` (views.live_status, in SQL)."""
-    dates = await board_dates(conn, organisation_id=organisation_id, anchor=anchor, day=day)
+    if dates is None:
+        dates = await board_dates(conn, organisation_id=organisation_id, anchor=anchor, day=day)
     on_day, args = _board_day(dates, anchor)
     # The plan's lateness is looked up only for the visits past their start and not checked in.
     rows = await conn.fetch(

@@ -233,6 +233,39 @@ async def board_counts(
     )
 
 
+async def board_with_counts(
+    conn: asyncpg.Connection,
+    caller: Viewer,
+    *,
+    organisation_id: UUID,
+    day: date | None,
+    now: datetime,
+    after: tuple[datetime, UUID] | None,
+    limit: int,
+) -> tuple[list[asyncpg.Record], dict[str, int] | None]:
+    """A page of the board (carers and tasks as JSON text) and, on the first page, the day's counts."""
+    await board_access(conn, caller, organisation_id=organisation_id)
+    anchor = _anchor(day, now)
+    # The board's dates once for both queries: the API's board is asked for every few seconds.
+    dates = await queries.board_dates(conn, organisation_id=organisation_id, anchor=anchor, day=day)
+    rows = await queries.board(
+        conn,
+        organisation_id=organisation_id,
+        anchor=anchor,
+        day=day,
+        after=after,
+        limit=limit,
+        json_text=True,
+        dates=dates,
+    )
+    if after is not None:
+        return rows, None
+    counts = await queries.board_counts(
+        conn, organisation_id=organisation_id, anchor=anchor, day=day, now=now, dates=dates
+    )
+    return rows, counts
+
+
 def _anchor(day: date | None, now: datetime) -> datetime:
     # The instant whose local date, in each home's zone, is the board's day: now, or the day's UTC noon.
     return (

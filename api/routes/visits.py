@@ -223,20 +223,8 @@ async def board(
     after = pagination.time_and_id(query.cursor)
     limit, day = query.limit, query.date
     async with pool.acquire() as conn:
-        rows = await visits.board(
-            conn,
-            caller,
-            organisation_id=organisation_id,
-            day=day,
-            now=now,
-            after=after,
-            limit=limit + 1,
-            json_text=True,
-        )
-        counts = (
-            await visits.board_counts(conn, caller, organisation_id=organisation_id, day=day, now=now)
-            if after is None
-            else None
+        rows, counts = await visits.board_with_counts(
+            conn, caller, organisation_id=organisation_id, day=day, now=now, after=after, limit=limit + 1
         )
     more = len(rows) > limit
     following = pagination.encode(rows[limit - 1]["planned_start"], rows[limit - 1]["id"]) if more else None
