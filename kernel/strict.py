@@ -9,10 +9,12 @@ or a boolean.
 
 from __future__ import annotations
 
-from typing import Annotated, TypeVar
+import re
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Strict
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Strict
 
 E = TypeVar("E")
 
@@ -27,3 +29,17 @@ class RequestBody(BaseModel):
 UuidText = Annotated[UUID, Strict(False)]
 # An enum member as JSON carries it: its value.
 EnumValue = Annotated[E, Strict(False)]
+
+
+_NUMBER = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
+
+
+def _iso_only(value: Any) -> Any:
+    """Refuse a number where a time is asked for: pydantic would read it as seconds since 1970."""
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.match(value)):
+        raise ValueError("a time is ISO 8601 text with an offset, for example 2026-01-01T00:00:00Z")
+    return value
+
+
+# A time as a query or JSON carries it: ISO 8601 text, never a number of seconds.
+TimeText = Annotated[datetime, BeforeValidator(_iso_only)]

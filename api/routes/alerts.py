@@ -6,7 +6,6 @@ with the audit entry.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -36,6 +35,7 @@ from api.hotpath import query_model, resolved_by
 from api.security import Caller
 from api.stream import sse_frames
 from homes.service import visible_home
+from kernel.strict import TimeText
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"], responses=problems(401, 403, 404, 422))
 
@@ -93,8 +93,8 @@ class AlertFilters(BaseModel):
     status: list[Status] | None = Field(None, description="any of these (repeat the parameter)")
     severity: list[Severity] | None = None
     kind: Annotated[list[Annotated[str, Field(max_length=32)]], Field(max_length=20)] | None = None
-    since: datetime | None = Field(None, description="triggered at or after")
-    until: datetime | None = Field(None, description="triggered before")
+    since: TimeText | None = Field(None, description="triggered at or after")
+    until: TimeText | None = Field(None, description="triggered before")
     cursor: pagination.Cursor = None
     limit: pagination.Limit = 50
 

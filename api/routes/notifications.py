@@ -19,6 +19,7 @@ from api.deps import CallerDep, PoolDep, SettingsDep, client_address
 from api.errors import problems
 from api.security import Caller
 from homes.service import managed_home, require_organisation
+from kernel.strict import TimeText
 from notifications import report
 from notifications import service as notifications
 from notifications.acklinks import acknowledge_by_link
@@ -253,8 +254,8 @@ async def notification_report(
     organisation_id: UUID,
     pool: PoolDep,
     caller: CallerDep,
-    since: Annotated[datetime, Query(description="alerts whose event is at or after this")],
-    until: Annotated[datetime, Query(description="and before this")],
+    since: Annotated[TimeText, Query(description="alerts whose event is at or after this")],
+    until: Annotated[TimeText, Query(description="and before this")],
     home_id: Annotated[UUID | None, Query(description="one home of the organisation")] = None,
     format: Annotated[Literal["json", "csv"], Query(description="json (default) or csv")] = "json",
 ) -> Any:

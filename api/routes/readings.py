@@ -15,6 +15,7 @@ from api.pagination import aware_time
 from homes.service import visible_home
 from ingest import queries
 from ingest.schemas import ReadingOut, ReadingPage
+from kernel.strict import TimeText
 
 router = APIRouter(prefix="/v1", tags=["readings"], responses=problems(401, 404, 422))
 
@@ -22,8 +23,8 @@ MAX_RANGE = timedelta(days=31)
 MAX_BUCKET_RANGE = {"hour": timedelta(days=31), "day": timedelta(days=366)}
 MAX_BUCKETS = 5000
 
-Start = Annotated[datetime | None, Query(description="from this event time (default: 24 h before end)")]
-End = Annotated[datetime | None, Query(description="until this event time (default: now)")]
+Start = Annotated[TimeText | None, Query(description="from this event time (default: 24 h before end)")]
+End = Annotated[TimeText | None, Query(description="until this event time (default: now)")]
 Kind = Annotated[str | None, Query(max_length=32, pattern=r"^[a-z_]+$")]
 
 _BUCKET: dict[str, Any] = {

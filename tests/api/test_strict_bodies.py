@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -84,3 +85,23 @@ async def test_uuids_and_enums_still_arrive_as_json_text(api: Api) -> None:
         headers=a.tokens["coordinator"],
     )
     assert home.status_code == 201 and home.json()["latitude"] == 51.0
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/alerts?until={n}",
+        "/v1/alerts?since={n}",
+        "/v1/homes/{home}/readings?start={n}",
+        "/v1/homes/{home}/readings?end={n}",
+    ],
+)
+async def test_a_number_is_not_taken_for_a_time(api: Api, path: str) -> None:
+    a = api.world.a
+    for number in ("0.0", "1767225600"):
+        response = await api.client.get(path.format(n=number, home=a.home), headers=a.tokens["coordinator"])
+        assert response.status_code == 422, (path, number, response.text)
+        assert "ISO 8601" in response.text
+    recent = (datetime.now(UTC) - timedelta(hours=1)).isoformat().replace("+00:00", "Z")
+    fine = await api.client.get(path.format(n=recent, home=a.home), headers=a.tokens["coordinator"])
+    assert fine.status_code == 200, fine.text
