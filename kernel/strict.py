@@ -10,7 +10,7 @@ or a boolean.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
@@ -34,12 +34,18 @@ EnumValue = Annotated[E, Strict(False)]
 _NUMBER = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
 
 
-def _iso_only(value: Any) -> Any:
-    """Refuse a number where a time is asked for: pydantic would read it as seconds since 1970."""
-    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.match(value)):
-        raise ValueError("a time is ISO 8601 text with an offset, for example 2026-01-01T00:00:00Z")
-    return value
+def _not_a_number(example: str) -> BeforeValidator:
+    """Refuse a number where a time or date is asked for: pydantic would read it as seconds since 1970."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.match(value)):
+            raise ValueError(f"give ISO 8601 text, for example {example}, not a number")
+        return value
+
+    return BeforeValidator(check)
 
 
 # A time as a query or JSON carries it: ISO 8601 text, never a number of seconds.
-TimeText = Annotated[datetime, BeforeValidator(_iso_only)]
+TimeText = Annotated[datetime, _not_a_number("2026-01-01T00:00:00Z")]
+# A date likewise: 2026-01-01, not 0 (1970-01-01) nor 1767225600.
+DayText = Annotated[date, _not_a_number("2026-01-01")]

@@ -15,6 +15,7 @@ from api.deps import CallerDep, PoolDep
 from api.errors import problems
 from api.security import Caller
 from homes.service import managed_home, require_organisation
+from kernel.strict import DayText
 from visits import report_service
 from visits.errors import NotFound
 from visits.report_schemas import ReportLineOut, VisitReportOut
@@ -23,10 +24,10 @@ from visits.reports import GroupBy, ReportLine, to_csv
 router = APIRouter(prefix="/v1", tags=["visit reports"], responses=problems(401, 403, 404, 422))
 
 Since = Annotated[
-    date | None, Query(description="first local date of the range (default: 30 days before until)")
+    DayText | None, Query(description="first local date of the range (default: 30 days before until)")
 ]
 Until = Annotated[
-    date | None, Query(description="the local date after the range, exclusive (default: tomorrow)")
+    DayText | None, Query(description="the local date after the range, exclusive (default: tomorrow)")
 ]
 _DEFAULT_DAYS = 30
 

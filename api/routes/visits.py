@@ -4,7 +4,6 @@ verification log (JSON and CSV) and a home's visits for its family. The rules ar
 
 from __future__ import annotations
 
-import datetime as dt
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -19,6 +18,7 @@ from api.deps import CallerDep, PoolDep, SettingsDep, request_caller, request_po
 from api.errors import problems
 from api.hotpath import query_model, resolved_by
 from kernel.settings import Settings
+from kernel.strict import DayText
 from visits import event_queries, log_queries
 from visits import service as visits
 from visits.checkins import CheckConfig
@@ -48,7 +48,7 @@ async def my_visits(
     pool: PoolDep,
     caller: CallerDep,
     day: Annotated[
-        date | None, Query(alias="date", description="a local date; default: now -12 h to +24 h")
+        DayText | None, Query(alias="date", description="a local date; default: now -12 h to +24 h")
     ] = None,
 ) -> list[VisitOut]:
     """A carer's own visits of the day, in planned order."""
@@ -189,7 +189,7 @@ class BoardQuery(BaseModel):
     """The board's query: the day, then the page (`cursor`, `limit`)."""
 
     # Named as the query parameter is (api.hotpath.query_model reads fields by name).
-    date: dt.date | None = Field(None, description="a local date; default: each home's today")
+    date: DayText | None = Field(None, description="a local date; default: each home's today")
     cursor: pagination.Cursor = None
     limit: pagination.Limit = 100
 
@@ -270,8 +270,8 @@ async def verification_log(
     home_id: UUID | None = None,
     carer_id: UUID | None = None,
     verdict: Annotated[list[Verdict] | None, Query(description="any of these (repeat the parameter)")] = None,
-    since: Annotated[date | None, Query(description="local date, inclusive")] = None,
-    until: Annotated[date | None, Query(description="local date, exclusive")] = None,
+    since: Annotated[DayText | None, Query(description="local date, inclusive")] = None,
+    until: Annotated[DayText | None, Query(description="local date, exclusive")] = None,
     format: Annotated[Literal["json", "csv"], Query(description="csv: the whole range as one file")] = "json",
     cursor: pagination.Cursor = None,
     limit: pagination.Limit = 100,
@@ -306,8 +306,10 @@ async def home_visits(
     home_id: UUID,
     pool: PoolDep,
     caller: CallerDep,
-    since: Annotated[date | None, Query(description="local date, inclusive; default: 7 days ago")] = None,
-    until: Annotated[date | None, Query(description="local date, exclusive; default: 7 days ahead")] = None,
+    since: Annotated[DayText | None, Query(description="local date, inclusive; default: 7 days ago")] = None,
+    until: Annotated[
+        DayText | None, Query(description="local date, exclusive; default: 7 days ahead")
+    ] = None,
 ) -> list[FamilyVisitOut]:
     """A home's visits: when, who, for how long, and the verdict (the family, the provider)."""
     today = _now().date()

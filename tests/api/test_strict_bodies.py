@@ -105,3 +105,18 @@ async def test_a_number_is_not_taken_for_a_time(api: Api, path: str) -> None:
     recent = (datetime.now(UTC) - timedelta(hours=1)).isoformat().replace("+00:00", "Z")
     fine = await api.client.get(path.format(n=recent, home=a.home), headers=a.tokens["coordinator"])
     assert fine.status_code == 200, fine.text
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/v1/homes/{home}/visits?since={n}", "/v1/homes/{home}/visit-report?since={n}"],
+)
+async def test_a_number_is_not_taken_for_a_date(api: Api, path: str) -> None:
+    a = api.world.a
+    for number in ("0", "1767225600"):
+        response = await api.client.get(path.format(n=number, home=a.home), headers=a.tokens["coordinator"])
+        assert response.status_code == 422, (path, number, response.text)
+        assert "ISO 8601" in response.text
+    recent = (datetime.now(UTC) - timedelta(days=2)).date().isoformat()
+    fine = await api.client.get(path.format(n=recent, home=a.home), headers=a.tokens["coordinator"])
+    assert fine.status_code == 200, fine.text
