@@ -158,7 +158,8 @@ async def simulate(
                 starts_on=start,
                 # As of the eve of the first simulated day: its visits are made too, not only those to come.
                 now=datetime.combine(start, time.min, UTC) - timedelta(days=1),
-                horizon_days=options.horizon_days,
+                # Over every simulated day from that eve, and the plan's horizon beyond today.
+                horizon_days=(datetime.now(UTC).date() - start).days + 1 + options.horizon_days,
             )
             staffed = await staff_homes(conn, [(h.home_id, h.stream) for h in homes], organisation_id=org)
         log.info("care plans created for %d simulated homes, %d visits staffed", made, staffed)

@@ -39,7 +39,9 @@ async def _simulated_month(live: Live) -> AsyncIterator[None]:
     """Three simulated homes (active, frail, dementia) from 28 days ago to now, published as fast as the
     broker takes, then going on live as in the demo (until the block ends)."""
     today = datetime.now(UTC).date()
-    options = SimOptions(homes=3, days=28, start=today - timedelta(days=28), seed=16, live=True)
+    options = SimOptions(
+        homes=3, days=28, start=today - timedelta(days=28), seed=16, live=True, care_plans=True
+    )
     config = mqtt_config(live.settings, client_id=f"sim-{uuid.uuid4().hex[:6]}")
     async with connect_admin(config) as admin:
         task = asyncio.create_task(
@@ -128,7 +130,8 @@ async def test_the_demos_homes_show_in_every_view(
         await asyncio.sleep(5)
         base = live.server.url
         async with live.server.pool.acquire() as conn:
-            home = await conn.fetchval("SELECT id FROM homes WHERE name LIKE 'Sim home 1 %'")
+            # The frail resident's home: carers every day, so the day shows their visits too.
+            home = await conn.fetchval("SELECT id FROM homes WHERE name LIKE 'Sim home 2 %'")
 
         coordinator = await logged_in(browser, base, COORDINATOR, viewport=DESKTOP)
         await coordinator.goto("/console/board")
@@ -143,6 +146,7 @@ async def test_the_demos_homes_show_in_every_view(
         timeline = coordinator.locator("figure.timeline")
         assert await timeline.locator(".seg.act").count() > 0, "no activity drawn for the day"
         assert await timeline.locator(".seg.bed").count() > 0, "no night in bed drawn for the day"
+        assert await timeline.locator(".seg.visit").count() > 0, "no carer visit drawn for the day"
         assert await coordinator.locator(".heatmap td.l4").count() > 0, "no busy hour in 28 days"
         await expect(coordinator.locator("#temps-chart canvas")).to_have_count(1)
         await coordinator.screenshot(path=str(out / "home-day.png"), full_page=True)
