@@ -10,16 +10,17 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from accounts import examples
 from accounts.passwords import MIN_LENGTH
-from kernel.strict import RequestBody, UuidText
+from kernel.strict import RequestBody, UuidText, at_most_as_sent
 
 Email = Annotated[
     str,
     StringConstraints(
         strip_whitespace=True, to_lower=True, min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$"
     ),
+    at_most_as_sent(320),
 ]
 Password = Annotated[str, StringConstraints(min_length=MIN_LENGTH, max_length=1000)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), at_most_as_sent(200)]
 UserRole = Literal["platform_admin", "coordinator", "carer", "family"]
 
 
@@ -154,7 +155,9 @@ class ApiKeyIn(RequestBody):
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"name": "call-centre bridge"}]})
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), at_most_as_sent(200)
+    ]
 
 
 class ApiKeyOut(BaseModel):

@@ -11,3 +11,7 @@ class AlertNotFound(AlertsError):
 
 class AlertStateError(AlertsError):
     """The alert is not in a state that allows this (for example: acknowledging a resolved alert)."""
+
+
+class UnknownKind(AlertsError):
+    """A filter names an alert kind that does not exist (a typo would otherwise list nothing)."""

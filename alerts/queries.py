@@ -255,3 +255,16 @@ async def get_scoped(
     return await conn.fetchrow(
         f"SELECT {_LIST_COLUMNS} FROM alerts WHERE id = $1 AND {where}", alert_id, *args
     )
+
+
+async def unknown_kinds(conn: asyncpg.Connection, *, kinds: list[str]) -> list[str]:
+    """Those of `kinds` that are not alert kinds, in the order given."""
+    rows = await conn.fetch(
+        """
+        SELECT k FROM unnest($1::text[]) WITH ORDINALITY AS given(k, n)
+        WHERE NOT EXISTS (SELECT 1 FROM alert_kinds a WHERE a.kind = given.k)
+        ORDER BY n
+        """,
+        kinds,
+    )
+    return [str(row["k"]) for row in rows]

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from kernel.strict import RequestBody, UuidText
+from kernel.strict import RequestBody, UuidText, at_most_as_sent
 
 Severity = Literal["critical", "high", "medium", "low"]
 Status = Literal["open", "acknowledged", "resolved"]
@@ -118,7 +118,9 @@ class AlertEventOut(BaseModel):
     detail: dict[str, Any]
 
 
-Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Note = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), at_most_as_sent(2000)
+]
 
 
 class AcknowledgeIn(RequestBody):

@@ -17,7 +17,7 @@ import orjson
 from accounts.members import member_of
 from accounts.tenancy import Role, Scope, Viewer
 from alerts import queries
-from alerts.errors import AlertNotFound, AlertStateError
+from alerts.errors import AlertNotFound, AlertStateError, UnknownKind
 
 Severity = Literal["critical", "high", "medium", "low"]
 Status = Literal["open", "acknowledged", "resolved"]
@@ -230,6 +230,13 @@ async def require_assignee(
 async def for_family(conn: asyncpg.Connection, *, kind: str) -> bool:
     """Whether a family member may be told of alerts of this kind (not a provider's working alert)."""
     return await queries.for_everyone(conn, kind=kind)
+
+
+async def require_known_kinds(conn: asyncpg.Connection, *, kinds: list[str]) -> None:
+    """Refuse a filter on a kind that does not exist, naming it (a typo would list nothing)."""
+    unknown = await queries.unknown_kinds(conn, kinds=kinds)
+    if unknown:
+        raise UnknownKind(f"no such alert kind: {', '.join(repr(k) for k in unknown)}")
 
 
 async def history(conn: asyncpg.Connection, *, alert_id: UUID) -> list[AlertEvent]:

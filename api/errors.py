@@ -39,6 +39,7 @@ _DOMAIN_STATUS: list[tuple[type[Exception], int]] = [
     (accounts.AccountsError, 400),
     (alerts.AlertNotFound, 404),
     (alerts.AlertStateError, 409),
+    (alerts.UnknownKind, 422),
     (alerts.AlertsError, 400),
     (homes.NotFound, 404),
     (homes.HomesError, 400),

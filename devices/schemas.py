@@ -10,7 +10,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from kernel.strict import EnumValue, RequestBody
+from kernel.strict import EnumValue, RequestBody, at_most_as_sent
 
 # --- The registry's edge: what the API accepts and returns for devices ---
 
@@ -70,7 +70,7 @@ _OFFLINE_PENDANT: dict[str, Any] = {
     "uptime_s": 86400,
     "low_battery": True,
 }
-Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
+Short = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100), at_most_as_sent(100)]
 
 
 class DeviceIn(RequestBody):

@@ -10,9 +10,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from accounts import examples
-from kernel.strict import RequestBody, UuidText
+from kernel.strict import RequestBody, UuidText, at_most_as_sent
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), at_most_as_sent(200)
+]
 
 # Examples for the OpenAPI document: Riverside Care and Mrs Okafor's home.
 _ORG = "0b7e4c1a-3f2d-4e5b-8a9c-1d2e3f4a5b6c"
@@ -132,7 +134,9 @@ class CircleIn(RequestBody):
     )
 
     user_id: UuidText
-    relationship: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    relationship: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), at_most_as_sent(100)
+    ]
     receives_alerts: bool = True
 
 

@@ -49,3 +49,18 @@ def _not_a_number(example: str) -> BeforeValidator:
 TimeText = Annotated[datetime, _not_a_number("2026-01-01T00:00:00Z")]
 # A date likewise: 2026-01-01, not 0 (1970-01-01) nor 1767225600.
 DayText = Annotated[date, _not_a_number("2026-01-01")]
+
+
+def at_most_as_sent(max_length: int) -> BeforeValidator:
+    """Refuse text longer than `max_length` as it was sent, before surrounding whitespace is trimmed.
+
+    The schema's maxLength is about the text sent; pydantic checks it after trimming, so without this
+    a name of 201 characters with a space in front passed a limit of 200 (Schemathesis found it).
+    """
+
+    def check(value: Any) -> Any:
+        if isinstance(value, str) and len(value) > max_length:
+            raise ValueError(f"at most {max_length} characters, spaces included")
+        return value
+
+    return BeforeValidator(check)

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from kernel.strict import RequestBody, UuidText
+from kernel.strict import RequestBody, UuidText, at_most_as_sent
 
 Channel = Literal["email", "sms", "webpush", "webhook"]
 CHANNELS: tuple[Channel, ...] = ("email", "sms", "webpush", "webhook")
@@ -64,7 +64,9 @@ class ContactPointIn(RequestBody):
 
     model_config = ConfigDict(json_schema_extra={"examples": [_CONTACT_IN]})
     channel: Channel
-    address: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
+    address: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000), at_most_as_sent(2000)
+    ]
     label: Annotated[str, StringConstraints(max_length=200)] = ""
     keys: PushKeys | None = Field(None, description="Web Push only: the subscription's keys")
     organisation_id: UuidText | None = Field(None, description="webhooks of an organisation (coordinators)")
@@ -103,7 +105,9 @@ class VerifyIn(RequestBody):
     """The code that was sent to the contact point."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"code": "482913"}]})
-    code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=12)]
+    code: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=4, max_length=12), at_most_as_sent(12)
+    ]
 
 
 _PREFS: dict[str, Any] = {

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from kernel.strict import RequestBody, UuidText
+from kernel.strict import RequestBody, UuidText, at_most_as_sent
 from visits import examples
 from visits.schemas import DateText, Label, Reason, RuleKind, TimeText, Weekday
 
@@ -41,7 +41,7 @@ class PlanVisitIn(RequestBody):
 
     model_config = ConfigDict(json_schema_extra={"examples": [_PLAN_VISIT_EXAMPLE]})
 
-    label: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
+    label: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100), at_most_as_sent(100)] = ""
     weekdays: Annotated[list[Weekday], Field(min_length=1, max_length=7)]
     interval_weeks: int = Field(1, ge=1, le=8, description="every N weeks (1: every week)")
     start_time: TimeText = Field(description="the home's local wall-clock time")
@@ -79,7 +79,9 @@ class PlanIn(RequestBody):
         }
     )
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), at_most_as_sent(200)
+    ]
     service_type: Label = "personal_care"
     starts_on: DateText
     ends_on: DateText | None = None

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, Strict, StringConstraints, model_validator
 
-from kernel.strict import RequestBody, UuidText
+from kernel.strict import RequestBody, UuidText, at_most_as_sent
 from visits import examples
 
 # Dates and times as JSON carries them: text (strict mode would refuse the string).
@@ -16,9 +16,13 @@ DateText = Annotated[date, Strict(False)]
 TimeText = Annotated[time, Strict(False)]
 InstantText = Annotated[AwareDatetime, Strict(False)]
 
-Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+Label = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), at_most_as_sent(64)
+]
+Reason = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), at_most_as_sent(500)
+]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000), at_most_as_sent(2000)]
 Weekday = Annotated[int, Field(ge=1, le=7, description="ISO weekday: 1 Monday .. 7 Sunday")]
 
 Method = Literal["tag", "phone", "manual"]
@@ -52,7 +56,9 @@ class VisitCarersIn(RequestBody):
     )
 
     carer_ids: Annotated[list[UuidText], Field(max_length=4)]
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), at_most_as_sent(500)] = (
+        ""
+    )
 
 
 class PhoneCheckIn(RequestBody):

@@ -115,6 +115,8 @@ async def list_alerts(
     if since and until and since >= until:
         raise HTTPException(422, "since must be before until")
     async with pool.acquire() as conn:
+        if filters.kind:
+            await alerts.require_known_kinds(conn, kinds=filters.kind)
         rows = await queries.select_page(
             conn,
             scope=caller.scope,

@@ -62,6 +62,19 @@ async def test_the_hot_listing_authenticates_and_validates_as_the_other_routes_d
     assert too_many.status_code == 422
 
 
+async def test_a_filter_on_a_kind_that_does_not_exist_is_refused_by_name(api: Api) -> None:
+    # A typo would otherwise list nothing, which reads as "no alerts" (schemathesis sent kind=false).
+    a = api.world.a
+    headers = a.tokens["coordinator"]
+    for kinds in (["false"], ["inactivity", "inactivty", "fall"]):
+        refused = await api.client.get("/v1/alerts", params={"kind": kinds}, headers=headers)
+        assert refused.status_code == 422, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+    assert "'inactivty'" in refused.json()["detail"] and "'fall'" not in refused.json()["detail"]
+    known = await api.client.get("/v1/alerts", params={"kind": ["inactivity", "fall"]}, headers=headers)
+    assert known.status_code == 200, known.text
+
+
 async def test_acknowledge_assign_resolve_and_the_history_of_who_did_what(api: Api) -> None:
     a = api.world.a
     alert = f"/v1/alerts/{a.alert}"

@@ -120,3 +120,18 @@ async def test_a_number_is_not_taken_for_a_date(api: Api, path: str) -> None:
     recent = (datetime.now(UTC) - timedelta(days=2)).date().isoformat()
     fine = await api.client.get(path.format(n=recent, home=a.home), headers=a.tokens["coordinator"])
     assert fine.status_code == 200, fine.text
+
+
+async def test_a_limit_on_text_counts_the_spaces_sent(api: Api) -> None:
+    """maxLength is about the text as sent: a space in front does not buy one more character."""
+    a = api.world.a
+    path = f"/v1/organisations/{a.org}/homes"
+    headers = a.tokens["coordinator"]
+    for sent in ("\r\u00a5" + "*" * 199, " " + "x" * 200):
+        response = await api.client.post(path, json={"name": sent}, headers=headers)
+        assert response.status_code == 422, response.text
+        assert response.json()["detail"].startswith("body.name: "), response.text
+        assert "at most 200 characters" in response.text
+    kept = await api.client.post(path, json={"name": "  " + "x" * 198}, headers=headers)
+    assert kept.status_code == 201, kept.text
+    assert kept.json()["name"] == "x" * 198
