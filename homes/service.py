@@ -39,3 +39,11 @@ async def require_organisation(conn: asyncpg.Connection, organisation_id: UUID) 
 async def alert_audience(conn: asyncpg.Connection, home_id: UUID) -> list[asyncpg.Record]:
     """Who may be told about the home's alerts (circle with receives_alerts, its carers, its coordinators)."""
     return await queries.alert_audience(conn, home_id=home_id)
+
+
+async def alert_audiences(conn: asyncpg.Connection, home_ids: list[UUID]) -> dict[UUID, list[asyncpg.Record]]:
+    """alert_audience of several homes at once, by home (a home nobody may be told about maps to [])."""
+    found: dict[UUID, list[asyncpg.Record]] = {home_id: [] for home_id in home_ids}
+    for row in await queries.alert_audiences(conn, home_ids=list(found)):
+        found[row["home_id"]].append(row)
+    return found

@@ -6,7 +6,6 @@ driven by a hand-moved clock in tests and every timestamp of a chain comes from 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -97,42 +96,6 @@ async def delete_policy(conn: asyncpg.Connection, *, organisation_id: UUID, home
     return status != "DELETE 0"
 
 
-async def insert_chain(
-    conn: asyncpg.Connection,
-    *,
-    alert_id: UUID,
-    home_id: UUID,
-    policy: dict[str, Any],
-    at: datetime,
-    next_at: datetime,
-) -> bool:
-    """Start an alert's chain (once: a second start changes nothing); whether it was started."""
-    status: str = await conn.execute(
-        """
-        INSERT INTO notification_chains (alert_id, home_id, policy, next_at, started_at)
-        VALUES ($1, $2, $3, $4, $5) ON CONFLICT (alert_id) DO NOTHING
-        """,
-        alert_id,
-        home_id,
-        policy,
-        next_at,
-        at,
-    )
-    return status == "INSERT 0 1"
-
-
-async def hurry_chain(conn: asyncpg.Connection, *, alert_id: UUID, at: datetime) -> None:
-    """Bring a running chain's next step forward to `at` (never later than it was)."""
-    await conn.execute(
-        """
-        UPDATE notification_chains SET next_at = LEAST(next_at, $2), updated_at = $2
-        WHERE alert_id = $1 AND state = 'running'
-        """,
-        alert_id,
-        at,
-    )
-
-
 async def stop_chain(conn: asyncpg.Connection, *, alert_id: UUID, reason: str, at: datetime) -> None:
     """End a chain: nothing more is sent for the alert."""
     await conn.execute(
@@ -180,33 +143,6 @@ async def due_chains(conn: asyncpg.Connection, *, at: datetime, limit: int) -> l
     return rows
 
 
-async def move_chain(
-    conn: asyncpg.Connection,
-    *,
-    alert_id: UUID,
-    round: int,
-    step: int,
-    next_at: datetime | None,
-    reached_last: bool,
-    at: datetime,
-) -> None:
-    """Set where a chain goes next; next_at None: it has sent its last step and is done."""
-    await conn.execute(
-        """
-        UPDATE notification_chains SET round = $2, next_step = $3, next_at = $4,
-            state = CASE WHEN $4::timestamptz IS NULL THEN 'done' ELSE state END,
-            reached_last = reached_last OR $5, updated_at = $6
-        WHERE alert_id = $1
-        """,
-        alert_id,
-        round,
-        step,
-        next_at,
-        reached_last,
-        at,
-    )
-
-
 async def verified_points(conn: asyncpg.Connection, *, user_ids: list[UUID]) -> list[asyncpg.Record]:
     """Verified contact points of these people, the most recently verified first per channel."""
     rows: list[asyncpg.Record] = await conn.fetch(
@@ -218,20 +154,6 @@ async def verified_points(conn: asyncpg.Connection, *, user_ids: list[UUID]) -> 
         user_ids,
     )
     return rows
-
-
-async def org_webhook(
-    conn: asyncpg.Connection, *, organisation_id: UUID, contact_point_id: UUID
-) -> asyncpg.Record | None:
-    """A verified webhook of the organisation, or None."""
-    return await conn.fetchrow(
-        """
-        SELECT * FROM notification_contact_points
-        WHERE id = $1 AND organisation_id = $2 AND channel = 'webhook' AND verified_at IS NOT NULL
-        """,
-        contact_point_id,
-        organisation_id,
-    )
 
 
 async def preferences(conn: asyncpg.Connection, *, user_ids: list[UUID]) -> list[asyncpg.Record]:
@@ -266,23 +188,6 @@ async def log_attempt(
     )
 
 
-async def take_delivery(conn: asyncpg.Connection, *, at: datetime) -> asyncpg.Record | None:
-    """The most overdue queued delivery nobody else is sending, locked (held while it is sent)."""
-    return await conn.fetchrow(
-        """
-        SELECT d.*, a.status AS alert_status, a.home_id, a.organisation_id, p.secret, a.kind, a.severity,
-               a.title, a.explanation, a.room, a.triggered_at, h.name AS home_name,
-               h.address AS home_address, h.timezone
-        FROM notification_deliveries d LEFT JOIN alerts a ON a.id = d.alert_id
-        LEFT JOIN homes h ON h.id = a.home_id
-        LEFT JOIN notification_contact_points p ON p.id = d.contact_point_id
-        WHERE d.status = 'queued' AND d.next_attempt_at <= $1
-        ORDER BY d.next_attempt_at LIMIT 1 FOR UPDATE OF d SKIP LOCKED
-        """,
-        at,
-    )
-
-
 async def next_due(conn: asyncpg.Connection) -> datetime | None:
     """When the next queued delivery or chain step is due."""
     return await conn.fetchval(  # type: ignore[no-any-return]
@@ -290,42 +195,6 @@ async def next_due(conn: asyncpg.Connection) -> datetime | None:
         SELECT LEAST((SELECT min(next_attempt_at) FROM notification_deliveries WHERE status = 'queued'),
                      (SELECT min(next_at) FROM notification_chains WHERE state = 'running'))
         """
-    )
-
-
-async def mark_delivery(
-    conn: asyncpg.Connection,
-    *,
-    delivery_id: UUID,
-    status: str,
-    at: datetime,
-    error: str | None = None,
-    retry_at: datetime | None = None,
-    log: Sequence[tuple[str, str]] = (),
-) -> None:
-    """Record the outcome of an attempt (sent/delivered/cancelled, or failed: retry_at, try again then)
-    and its log entries (event, detail), in one statement."""
-    await conn.execute(
-        """
-        WITH logged AS (
-            INSERT INTO notification_attempts (delivery_id, at, event, detail)
-            SELECT $1, $3, e, d FROM unnest($6::text[], $7::text[]) AS t(e, d)
-        )
-        UPDATE notification_deliveries SET
-            status = CASE WHEN $2 = 'failed' AND $5::timestamptz IS NOT NULL THEN 'queued' ELSE $2 END,
-            attempts = attempts + CASE WHEN $2 IN ('sent', 'delivered', 'failed') THEN 1 ELSE 0 END,
-            sent_at = CASE WHEN $2 IN ('sent', 'delivered') THEN $3 ELSE sent_at END,
-            last_error = coalesce($4, last_error),
-            next_attempt_at = coalesce($5, next_attempt_at)
-        WHERE id = $1
-        """,
-        delivery_id,
-        status,
-        at,
-        error,
-        retry_at,
-        [event for event, _ in log],
-        [detail for _, detail in log],
     )
 
 
@@ -351,31 +220,6 @@ async def chain_position(conn: asyncpg.Connection, *, alert_id: UUID) -> asyncpg
     return await conn.fetchrow(
         "SELECT round, next_step, next_at FROM notification_chains WHERE alert_id = $1 AND state = 'running'",
         alert_id,
-    )
-
-
-async def insert_ack_link(
-    conn: asyncpg.Connection,
-    *,
-    token_hash: bytes,
-    alert_id: UUID,
-    delivery_id: UUID,
-    user_id: UUID | None,
-    sent_to: str,
-    expires_at: datetime,
-) -> None:
-    """Keep a one-time acknowledgement link (its hash)."""
-    await conn.execute(
-        """
-        INSERT INTO notification_ack_links (token_hash, alert_id, delivery_id, user_id, sent_to, expires_at)
-        VALUES ($1, $2, $3, $4, $5, $6)
-        """,
-        token_hash,
-        alert_id,
-        delivery_id,
-        user_id,
-        sent_to,
-        expires_at,
     )
 
 

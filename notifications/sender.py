@@ -1,9 +1,11 @@
-"""Sending one delivery: the row stays locked while it is sent, so no other dispatcher sends it too.
+"""Sending a batch of deliveries: the rows stay locked while they are sent, so no other dispatcher sends
+them too; they are sent at once (each on its own SMTP session or request) and their outcomes recorded in
+one statement with the commit, so a batch costs about one delivery's round trips to the database.
 
-If the process dies during the send, its transaction ends with its connection, the lock goes with it
-and another dispatcher (or this one restarted) sends it at once; only a death between the provider's
-acceptance and our commit, a few milliseconds, can repeat a message (whose id then lets a receiver
-drop it: the email's Message-ID, the webhook's X-Telecare-Delivery).
+If the process dies during the sends, its transaction ends with its connection, the locks go with it
+and another dispatcher (or this one restarted) sends them at once; only a death between a provider's
+acceptance and our commit, a few milliseconds as the batch's messages go out together, can repeat a
+message (whose id then lets a receiver drop it: the email's Message-ID, the webhook's X-Telecare-Delivery).
 """
 
 from __future__ import annotations
@@ -13,15 +15,18 @@ import hashlib
 import logging
 import random
 import secrets
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 
-from homes.service import alert_audience
-from notifications import queries
-from notifications.channels.base import Channel, ChannelError, Outcome, Outgoing
+from homes.service import alert_audiences
+from notifications import batch_queries, queries
+from notifications.batch_queries import AckLink, Result
+from notifications.channels.base import Channel, ChannelError, Outgoing
 from notifications.messages import AlertFacts, Message, alert_message, simple_message
 from notifications.policy import Policy, Position
 
@@ -46,95 +51,112 @@ def backoff(attempts: int, config: SendConfig) -> float:
     return float(delay * random.uniform(0.9, 1.0))
 
 
-async def send_one(
+async def send_batch(
     pool: asyncpg.Pool,
     channels: dict[str, Channel],
     config: SendConfig,
     *,
     at: datetime,
+    limit: int,
     digest: Any = None,
-) -> bool:
-    """Send the most overdue delivery; False when none is due."""
+) -> int:
+    """Send up to `limit` of the most overdue deliveries at once; how many were taken (0: none is due)."""
     async with pool.acquire() as conn, conn.transaction():
-        row = await queries.take_delivery(conn, at=at)
-        if row is None:
-            return False
-        reason = await _why_not(conn, row)
-        if reason is not None:
-            await queries.mark_delivery(
-                conn,
-                delivery_id=row["id"],
-                status="cancelled",
-                at=at,
-                error=reason,
-                log=[("cancelled", reason)],
-            )
-            return True
-        message = await _message(conn, row, config, at=at, digest=digest)
-        outgoing = Outgoing(str(row["id"]), row["address"], row["secret"] or {}, message)
-        try:
-            async with asyncio.timeout(config.timeout_s):
-                outcome = await channels[row["channel"]].send(outgoing)
-        except ChannelError as exc:
-            await _failed(conn, row, config, at=at, reason=str(exc), permanent=exc.permanent)
-        except TimeoutError:
-            await _failed(
-                conn, row, config, at=at, reason=f"no answer in {config.timeout_s:g} s", permanent=False
-            )
-        else:
-            await _succeeded(conn, row, outcome, at=at)
-    return True
+        rows = await batch_queries.take_deliveries(conn, at=at, limit=limit)
+        if not rows:
+            return 0
+        homes = list({r["home_id"] for r in rows if r["purpose"] == "alert" and r["user_id"] is not None})
+        audiences = await alert_audiences(conn, homes) if homes else {}
+        results: list[Result | None] = []
+        sends: list[Awaitable[Result]] = []
+        for row in rows:
+            reason = _why_not(row, audiences)
+            if reason is not None:
+                results.append(Result(row["id"], "cancelled", error=reason, log=[("cancelled", reason)]))
+                continue
+            message, link = await _message(conn, row, config, at=at, digest=digest)
+            outgoing = Outgoing(str(row["id"]), row["address"], row["secret"] or {}, message)
+            results.append(None)
+            sends.append(_attempt(channels[row["channel"]], outgoing, row, config, at=at, link=link))
+        sent = iter(await asyncio.gather(*sends))
+        done = [result if result is not None else next(sent) for result in results]
+        await batch_queries.record_results(conn, results=done, at=at)
+        for row, result in zip(rows, done, strict=True):
+            if result.status == "failed" and row["purpose"] == "alert":
+                await _move_on_if_unreached(conn, row, at=at)
+    return len(rows)
 
 
-async def _why_not(conn: asyncpg.Connection, row: asyncpg.Record) -> str | None:
+def _why_not(row: asyncpg.Record, audiences: dict[UUID, list[asyncpg.Record]]) -> str | None:
     """Why an alert's delivery must not go now (acknowledged, resolved, recipient left), or None."""
     if row["purpose"] != "alert":
         return None
     if row["alert_status"] != "open":
         return f"the alert is {row['alert_status']}"
-    if row["user_id"] is not None:
-        audience = {r["user_id"] for r in await alert_audience(conn, row["home_id"])}
-        if row["user_id"] not in audience:
-            return "the recipient may no longer see the home"
+    if row["user_id"] is not None and row["user_id"] not in {r["user_id"] for r in audiences[row["home_id"]]}:
+        return "the recipient may no longer see the home"
     return None
+
+
+async def _attempt(
+    channel: Channel,
+    outgoing: Outgoing,
+    row: asyncpg.Record,
+    config: SendConfig,
+    *,
+    at: datetime,
+    link: AckLink | None,
+) -> Result:
+    """One send, whatever happens an outcome: an exception here would roll back the whole batch, and with it
+    the record of the messages already accepted (which would then go out again)."""
+    try:
+        async with asyncio.timeout(config.timeout_s):
+            outcome = await channel.send(outgoing)
+    except ChannelError as exc:
+        return _failed(row, config, at=at, reason=str(exc), permanent=exc.permanent, link=link)
+    except TimeoutError:
+        reason = f"no answer in {config.timeout_s:g} s"
+        return _failed(row, config, at=at, reason=reason, permanent=False, link=link)
+    except Exception as exc:  # a channel's bug or an unexpected error: retried like a failure
+        log.exception("delivery %s on %s raised", row["id"], row["channel"])
+        reason = f"{exc.__class__.__name__}: {exc}"
+        return _failed(row, config, at=at, reason=reason, permanent=False, link=link)
+    entries = [("sent", outcome.detail)]
+    if outcome.status == "delivered":
+        entries.append(("delivered", outcome.detail))
+    return Result(row["id"], outcome.status, log=entries, link=link)
 
 
 async def _message(
     conn: asyncpg.Connection, row: asyncpg.Record, config: SendConfig, *, at: datetime, digest: Any
-) -> Message:
+) -> tuple[Message, AckLink | None]:
+    """The delivery's message, and the acknowledgement link it carries (kept with the outcome)."""
     payload = row["payload"] or {}
     if row["purpose"] == "verify":
-        return simple_message(
-            "verify",
-            data={"event": "verify", "code": payload["code"]},
-            code=payload["code"],
-            minutes=payload.get("minutes", 30),
-        )
+        code = payload["code"]
+        data = {"event": "verify", "code": code}
+        return simple_message("verify", data=data, code=code, minutes=payload.get("minutes", 30)), None
     if row["purpose"] == "test":
-        return simple_message("test", data={"event": "test"}, channel=row["channel"])
+        return simple_message("test", data={"event": "test"}, channel=row["channel"]), None
     if row["purpose"] == "digest":
         message: Message = await digest(conn, row)
-        return message
-    return await _alert_message(conn, row, config, at=at)
+        return message, None
+    return _alert_message(row, config, at=at)
 
 
-async def _alert_message(
-    conn: asyncpg.Connection, row: asyncpg.Record, config: SendConfig, *, at: datetime
-) -> Message:
-    facts = row  # take_delivery joined the alert and its home
+def _alert_message(row: asyncpg.Record, config: SendConfig, *, at: datetime) -> tuple[Message, AckLink]:
+    facts = row  # take_deliveries joined the alert and its home
     token = secrets.token_urlsafe(32)
     expires = at + config.ack_link_lifetime
-    await queries.insert_ack_link(
-        conn,
-        token_hash=hashlib.sha256(token.encode()).digest(),
-        alert_id=row["alert_id"],
-        delivery_id=row["id"],
-        user_id=row["user_id"],
-        sent_to=f"{row['channel']}:{row['address']}",
-        expires_at=expires,
+    link: AckLink = (
+        hashlib.sha256(token.encode()).digest(),
+        row["alert_id"],
+        row["user_id"],
+        f"{row['channel']}:{row['address']}",
+        expires,
     )
     payload = row["payload"] or {}
-    return alert_message(
+    message = alert_message(
         AlertFacts(
             alert_id=str(facts["alert_id"]),
             kind=facts["kind"],
@@ -154,42 +176,24 @@ async def _alert_message(
         reason=payload.get("reason", "on this home's alert list"),
         step=row["step"],
     )
+    return message, link
 
 
-async def _succeeded(
-    conn: asyncpg.Connection, row: asyncpg.Record, outcome: Outcome, *, at: datetime
-) -> None:
-    log = [("sent", outcome.detail)]
-    if outcome.status == "delivered":
-        log.append(("delivered", outcome.detail))
-    await queries.mark_delivery(conn, delivery_id=row["id"], status=outcome.status, at=at, log=log)
-
-
-async def _failed(
-    conn: asyncpg.Connection,
+def _failed(
     row: asyncpg.Record,
     config: SendConfig,
     *,
     at: datetime,
     reason: str,
     permanent: bool,
-) -> None:
+    link: AckLink | None,
+) -> Result:
     attempts = row["attempts"] + 1
     final = permanent or attempts >= config.max_attempts
     retry_at = None if final else at + timedelta(seconds=backoff(attempts, config))
     detail = reason if final else f"{reason}; next try at {retry_at.isoformat() if retry_at else ''}"
-    await queries.mark_delivery(
-        conn,
-        delivery_id=row["id"],
-        status="failed",
-        at=at,
-        error=reason,
-        retry_at=retry_at,
-        log=[("failed", detail)],
-    )
     log.info("delivery %s on %s failed (attempt %d): %s", row["id"], row["channel"], attempts, reason)
-    if row["purpose"] == "alert":
-        await _move_on_if_unreached(conn, row, at=at)
+    return Result(row["id"], "failed", error=reason, retry_at=retry_at, log=[("failed", detail)], link=link)
 
 
 async def _move_on_if_unreached(conn: asyncpg.Connection, row: asyncpg.Record, *, at: datetime) -> None:
@@ -201,4 +205,4 @@ async def _move_on_if_unreached(conn: asyncpg.Connection, row: asyncpg.Record, *
     if following is None or (chain["round"], chain["next_step"]) != (following.round, following.step):
         return
     if await queries.step_unreached(conn, alert_id=row["alert_id"], round=row["round"], step=row["step"]):
-        await queries.hurry_chain(conn, alert_id=row["alert_id"], at=at)
+        await batch_queries.hurry_chains(conn, alert_ids=[row["alert_id"]], at=at)
