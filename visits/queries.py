@@ -28,11 +28,12 @@ here for the callers written before the split).
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, get_args
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import asyncpg
+import orjson
 
 from accounts.tenancy import Scope
 from visits.assignment_queries import assign as assign
@@ -44,6 +45,7 @@ from visits.event_queries import insert_event as insert_event
 from visits.event_queries import visit_events as visit_events
 from visits.log_queries import select_log as select_log
 from visits.log_queries import upsert_verification as upsert_verification
+from visits.schemas import LiveStatus
 from visits.tag_queries import load_cursor as load_cursor
 from visits.tag_queries import save_cursor as save_cursor
 from visits.visit_columns import ASSIGNED, VISIT_COLUMNS, VISIT_COLUMNS_TEXT
@@ -245,6 +247,98 @@ async def board(
     return rows
 
 
+# A visit's live status at $NOW, as views.live_status computes it; the plan's lateness is looked up only
+# for the visits past their start and not checked in.
+_LIVE_STATUS = """
+    CASE
+      WHEN v.status IN ('completed', 'missed', 'cancelled') THEN v.status
+      WHEN v.status = 'in_progress' THEN
+        CASE WHEN $NOW > v.planned_end THEN 'overrunning' ELSE 'in_progress' END
+      WHEN $NOW < v.planned_start THEN 'upcoming'
+      WHEN $NOW < v.planned_start + make_interval(mins => COALESCE(
+             (SELECT p.late_after_minutes FROM care_plans p WHERE p.id = v.plan_id), 15))
+        THEN 'due'
+      ELSE 'late'
+    END
+"""
+
+
+async def board_page(
+    conn: asyncpg.Connection,
+    *,
+    organisation_id: UUID,
+    anchor: datetime,
+    day: date | None,
+    now: datetime,
+    after: tuple[datetime, UUID] | None,
+    limit: int,
+    with_counts: bool,
+) -> tuple[list[asyncpg.Record], dict[str, int] | None]:
+    """A page of the board (as `board` with json_text) and, when with_counts, the day's counts by live
+    status (as `board_counts`), in one statement: the board's dates, its page and its counts."""
+    if day is not None:
+        dates, args = "SELECT $2::date AS d", [organisation_id, day]
+        one_date = own_today = "true"
+    else:
+        dates = """SELECT DISTINCT ($2::timestamptz AT TIME ZONE h.timezone)::date AS d
+                   FROM homes h WHERE h.organisation_id = $1"""
+        args = [organisation_id, anchor]
+        # Homes on different todays (zones far apart): each visit on its own home's today (its home
+        # looked up). With one date, the usual case, the index range alone is the day.
+        one_date = "(SELECT count(*) FROM dates) <= 1"
+        own_today = f"""({one_date} OR v.local_date = ($2::timestamptz AT TIME ZONE
+                         (SELECT h.timezone FROM homes h WHERE h.id = v.home_id))::date)"""
+    keyset = ""
+    if after is not None:
+        args.extend(after)
+        keyset = f"AND (v.planned_start, v.id) > (${len(args) - 1}, ${len(args)})"
+    args.append(limit)
+    page = f"${len(args)}"
+    counts = "NULL::text"
+    if with_counts:
+        args.append(now)
+        live = _LIVE_STATUS.replace("$NOW", f"${len(args)}::timestamptz")
+        # Uncorrelated, so computed once for the statement (an InitPlan), not once per row; a count per
+        # status in one pass (FILTER), not a GROUP BY that sorts the day's visits. One branch runs (a
+        # one-time filter): with one date, the counts come from the index alone (no home looked up).
+        tally = ", ".join(f"'{s}', count(*) FILTER (WHERE d.s = '{s}')" for s in get_args(LiveStatus))
+        counts = f"""(SELECT json_build_object({tally})::text FROM (
+                        SELECT {live} AS s FROM dates, visits v
+                        WHERE {one_date} AND v.organisation_id = $1 AND v.local_date = dates.d
+                        UNION ALL
+                        SELECT {live} FROM dates, visits v
+                        WHERE NOT {one_date} AND v.organisation_id = $1 AND v.local_date = dates.d
+                          AND {own_today}
+                    ) d)"""
+    # Each date's page straight from visits_organisation_day_idx in board order, then merged; carers,
+    # tasks and flags are built only for the rows of the page.
+    rows: list[asyncpg.Record] = await conn.fetch(
+        f"""
+        WITH dates AS ({dates})
+        SELECT {VISIT_COLUMNS_TEXT},
+               COALESCE((SELECT p.late_after_minutes FROM care_plans p WHERE p.id = v.plan_id), 15)
+                   AS late_after_minutes,
+               {counts} AS counts
+        FROM (
+            SELECT w.* FROM dates, LATERAL (
+                SELECT v.* FROM visits v
+                WHERE v.organisation_id = $1 AND v.local_date = dates.d AND {own_today} {keyset}
+                ORDER BY v.planned_start, v.id LIMIT {page}
+            ) w
+            ORDER BY w.planned_start, w.id LIMIT {page}
+        ) v
+        ORDER BY v.planned_start, v.id
+        """,
+        *args,
+    )
+    if not with_counts:
+        return rows, None
+    # No row: the day has no visits at all (a first page is never empty otherwise). The statuses no
+    # visit is in are left out, as board_counts leaves them.
+    tallied: dict[str, int] = orjson.loads(rows[0]["counts"]) if rows else {}
+    return rows, {status: n for status, n in tallied.items() if n}
+
+
 async def board_counts(
     conn: asyncpg.Connection,
     *,
@@ -258,22 +352,13 @@ async def board_counts(
     if dates is None:
         dates = await board_dates(conn, organisation_id=organisation_id, anchor=anchor, day=day)
     on_day, args = _board_day(dates, anchor)
-    # The plan's lateness is looked up only for the visits past their start and not checked in.
+    live = _LIVE_STATUS.replace("$NOW", f"${len(args) + 2}::timestamptz")
     rows = await conn.fetch(
         f"""
-        SELECT CASE
-                 WHEN v.status IN ('completed', 'missed', 'cancelled') THEN v.status
-                 WHEN v.status = 'in_progress' THEN
-                   CASE WHEN $NOW > v.planned_end THEN 'overrunning' ELSE 'in_progress' END
-                 WHEN $NOW < v.planned_start THEN 'upcoming'
-                 WHEN $NOW < v.planned_start + make_interval(mins => COALESCE(
-                        (SELECT p.late_after_minutes FROM care_plans p WHERE p.id = v.plan_id), 15))
-                   THEN 'due'
-                 ELSE 'late'
-               END AS live_status, count(*) AS n
+        SELECT {live} AS live_status, count(*) AS n
         FROM visits v WHERE v.organisation_id = $1 AND {on_day}
         GROUP BY 1
-        """.replace("$NOW", f"${len(args) + 2}::timestamptz"),
+        """,
         organisation_id,
         *args,
         now,

@@ -245,25 +245,18 @@ async def board_with_counts(
 ) -> tuple[list[asyncpg.Record], dict[str, int] | None]:
     """A page of the board (carers and tasks as JSON text) and, on the first page, the day's counts."""
     await board_access(conn, caller, organisation_id=organisation_id)
-    anchor = _anchor(day, now)
-    # The board's dates once for both queries: the API's board is asked for every few seconds.
-    dates = await queries.board_dates(conn, organisation_id=organisation_id, anchor=anchor, day=day)
-    rows = await queries.board(
+    # One statement (dates, page and counts): each round trip costs both processes more than the
+    # rows do (issue 14's profile).
+    return await queries.board_page(
         conn,
         organisation_id=organisation_id,
-        anchor=anchor,
+        anchor=_anchor(day, now),
         day=day,
+        now=now,
         after=after,
         limit=limit,
-        json_text=True,
-        dates=dates,
+        with_counts=after is None,
     )
-    if after is not None:
-        return rows, None
-    counts = await queries.board_counts(
-        conn, organisation_id=organisation_id, anchor=anchor, day=day, now=now, dates=dates
-    )
-    return rows, counts
 
 
 def _anchor(day: date | None, now: datetime) -> datetime:

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
+import orjson
 
 # The verification log's CSV columns, in order (the six EVV elements first).
 LOG_COLUMNS = (
@@ -60,6 +61,36 @@ def visit_view(row: asyncpg.Record, now: datetime) -> dict[str, Any]:
     return {
         **dict(row),
         "live_status": live_status(row, now, late),
+        "minutes_delivered": minutes_delivered(row),
+        "flags": sorted(row["flags"]),
+    }
+
+
+def board_view(row: asyncpg.Record, now: datetime) -> dict[str, Any]:
+    """A board row (queries.board_page: carers and tasks as JSON text) in VisitOut's shape and order."""
+    # Field by field rather than visit_view's copy of the whole row: the board builds fifty of these for
+    # every request (issue 14's profile); tests/visits/test_board.py checks the shape against BoardOut.
+    return {
+        "id": row["id"],
+        "home_id": row["home_id"],
+        "organisation_id": row["organisation_id"],
+        "plan_id": row["plan_id"],
+        "service_type": row["service_type"],
+        "local_date": row["local_date"],
+        "planned_start": row["planned_start"],
+        "planned_end": row["planned_end"],
+        "planned_minutes": row["planned_minutes"],
+        "status": row["status"],
+        "live_status": live_status(row, now, timedelta(minutes=row["late_after_minutes"])),
+        "status_reason": row["status_reason"],
+        "carers_required": row["carers_required"],
+        "required_skills": row["required_skills"],
+        "carers": orjson.Fragment(row["carers"]),
+        "tasks": orjson.Fragment(row["tasks"]),
+        "checked_in_at": row["checked_in_at"],
+        "checked_out_at": row["checked_out_at"],
+        "check_in_method": row["check_in_method"],
+        "check_out_method": row["check_out_method"],
         "minutes_delivered": minutes_delivered(row),
         "flags": sorted(row["flags"]),
     }

@@ -34,7 +34,7 @@ from visits.schemas import (
     VisitEventOut,
     VisitOut,
 )
-from visits.views import family_view, log_csv, log_view, visit_view
+from visits.views import board_view, family_view, log_csv, log_view, visit_view
 
 router = APIRouter(prefix="/v1", tags=["visits"], responses=problems(401, 403, 404, 422))
 
@@ -194,9 +194,6 @@ class BoardQuery(BaseModel):
     limit: pagination.Limit = 100
 
 
-_VISIT_FIELDS = tuple(VisitOut.model_fields)
-
-
 async def _board_arguments(request: Request) -> dict[str, Any]:
     # The arguments FastAPI would solve for board, authenticated first as CallerDep would be.
     caller = await request_caller(request)
@@ -230,11 +227,7 @@ async def board(
     following = pagination.encode(rows[limit - 1]["planned_start"], rows[limit - 1]["id"]) if more else None
     # Built straight from the rows in VisitOut's shape (tests/visits/test_board.py checks it against
     # BoardOut): the board is asked for every few seconds by every coordinator's screen.
-    items = []
-    for row in rows[:limit]:
-        view = visit_view(row, now)
-        view["carers"], view["tasks"] = orjson.Fragment(row["carers"]), orjson.Fragment(row["tasks"])
-        items.append({name: view[name] for name in _VISIT_FIELDS})
+    items = [board_view(row, now) for row in rows[:limit]]
     shown = day or (items[0]["local_date"] if items else now.date())
     page = {"organisation_id": organisation_id, "date": shown, "counts": counts, "visits": items}
     body = orjson.dumps(page | {"next_cursor": following}, default=str, option=orjson.OPT_UTC_Z)

@@ -92,3 +92,5 @@ async def test_a_home_on_another_local_date_shows_its_own_today(vapi: VisitsApi)
     ids = {v["id"] for v in response.json()["visits"]}
     assert {str(here), str(there)} <= ids
     assert (str(stray) in ids) == (london_today == sydney_today) == (len(dates) == 1)
+    # The counts are of the same visits: each home's own today, the stray one left out too.
+    assert sum(response.json()["counts"].values()) == len(ids)
