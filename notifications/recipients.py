@@ -67,15 +67,16 @@ async def plan_steps(conn: asyncpg.Connection, steps: list[StepOf], *, at: datet
     by_home = {home: {r["user_id"]: r for r in rows} for home, rows in audiences.items()}
     kinds = {s.kind for s in steps}
     for_family = {kind: await alerts.for_family(conn, kind=kind) for kind in kinds}
-    people = {uid for s in steps for uid in _people(s, by_home[s.home_id], for_family[s.kind])}
-    prefs = {r["user_id"]: r for r in await queries.preferences(conn, user_ids=list(people))}
+    chosen = [_people(s, by_home[s.home_id], for_family[s.kind]) for s in steps]
+    everyone = list({uid for people in chosen for uid in people})
+    prefs = {r["user_id"]: r for r in await queries.preferences(conn, user_ids=everyone)}
     points: dict[UUID, list[asyncpg.Record]] = {}
-    for point in await queries.verified_points(conn, user_ids=list(people)):
+    for point in await queries.verified_points(conn, user_ids=everyone):
         points.setdefault(point["user_id"], []).append(point)
     hooks = [t.id for s in steps for t in s.step.targets if t.kind == "webhook" and t.id is not None]
     webhooks = {r["id"]: r for r in await batch_queries.org_webhooks(conn, contact_point_ids=hooks)}
     around = _Around(by_home, for_family, prefs, points, webhooks)
-    return [_plan(s, around, at=at) for s in steps]
+    return [_plan(s, people, around, at=at) for s, people in zip(steps, chosen, strict=True)]
 
 
 def _people(s: StepOf, audience: dict[UUID, asyncpg.Record], for_family: bool) -> list[UUID]:
@@ -96,9 +97,8 @@ def _people(s: StepOf, audience: dict[UUID, asyncpg.Record], for_family: bool) -
     return people
 
 
-def _plan(s: StepOf, around: _Around, *, at: datetime) -> list[Planned]:
+def _plan(s: StepOf, people: list[UUID], around: _Around, *, at: datetime) -> list[Planned]:
     audience = around.audiences[s.home_id]
-    people = _people(s, audience, around.for_family[s.kind])
     # By person and channel, as one query for the step's people used to give them.
     points = sorted((p for uid in people for p in around.points.get(uid, [])), key=_point_order)
     planned = [

@@ -217,14 +217,11 @@ async def board(
     day: date | None,
     after: tuple[datetime, UUID] | None = None,
     limit: int | None = None,
-    json_text: bool = False,
-    dates: list[date] | None = None,
 ) -> list[asyncpg.Record]:
     """The organisation's visits of one local day (each home's own today at `anchor` when day is None)
-    by planned start; a page of `limit` after the (planned start, id) `after`, if given; carers and
-    tasks as JSON text when json_text (VISIT_COLUMNS_TEXT); `dates` is board_dates' answer, if known."""
-    if dates is None:
-        dates = await board_dates(conn, organisation_id=organisation_id, anchor=anchor, day=day)
+    by planned start; a page of `limit` after the (planned start, id) `after`, if given (the API's board
+    is board_page)."""
+    dates = await board_dates(conn, organisation_id=organisation_id, anchor=anchor, day=day)
     on_day, args = _board_day(dates, anchor)
     args = [organisation_id, *args]
     keyset = page = ""
@@ -236,7 +233,7 @@ async def board(
         page = f"LIMIT ${len(args)}"
     rows: list[asyncpg.Record] = await conn.fetch(
         f"""
-        SELECT {VISIT_COLUMNS_TEXT if json_text else VISIT_COLUMNS},
+        SELECT {VISIT_COLUMNS},
                COALESCE((SELECT p.late_after_minutes FROM care_plans p WHERE p.id = v.plan_id), 15)
                    AS late_after_minutes
         FROM visits v WHERE v.organisation_id = $1 AND {on_day} {keyset}
@@ -274,8 +271,8 @@ async def board_page(
     limit: int,
     with_counts: bool,
 ) -> tuple[list[asyncpg.Record], dict[str, int] | None]:
-    """A page of the board (as `board` with json_text) and, when with_counts, the day's counts by live
-    status (as `board_counts`), in one statement: the board's dates, its page and its counts."""
+    """A page of the board (as `board`, carers and tasks as JSON text) and, when with_counts, the day's
+    counts by live status, in one statement: the board's dates, its page and its counts."""
     if day is not None:
         dates, args = "SELECT $2::date AS d", [organisation_id, day]
         one_date = own_today = "true"
@@ -334,33 +331,6 @@ async def board_page(
     if not with_counts:
         return rows, None
     # No row: the day has no visits at all (a first page is never empty otherwise). The statuses no
-    # visit is in are left out, as board_counts leaves them.
+    # visit is in are left out.
     tallied: dict[str, int] = orjson.loads(rows[0]["counts"]) if rows else {}
     return rows, {status: n for status, n in tallied.items() if n}
-
-
-async def board_counts(
-    conn: asyncpg.Connection,
-    *,
-    organisation_id: UUID,
-    anchor: datetime,
-    day: date | None,
-    now: datetime,
-    dates: list[date] | None = None,
-) -> dict[str, int]:
-    """How many of the day's visits are in each live status at `now` (views.live_status, in SQL)."""
-    if dates is None:
-        dates = await board_dates(conn, organisation_id=organisation_id, anchor=anchor, day=day)
-    on_day, args = _board_day(dates, anchor)
-    live = _LIVE_STATUS.replace("$NOW", f"${len(args) + 2}::timestamptz")
-    rows = await conn.fetch(
-        f"""
-        SELECT {live} AS live_status, count(*) AS n
-        FROM visits v WHERE v.organisation_id = $1 AND {on_day}
-        GROUP BY 1
-        """,
-        organisation_id,
-        *args,
-        now,
-    )
-    return {r["live_status"]: int(r["n"]) for r in rows}

@@ -206,11 +206,9 @@ async def board(
     now: datetime,
     after: tuple[datetime, UUID] | None = None,
     limit: int | None = None,
-    json_text: bool = False,
 ) -> list[asyncpg.Record]:
     """The organisation's visits of a day (each home's today by default), for its coordinators; a page
-    of `limit` after the (planned start, id) `after` when given, the whole day otherwise (carers and
-    tasks as JSON text when json_text)."""
+    of `limit` after the (planned start, id) `after` when given, the whole day otherwise."""
     await board_access(conn, caller, organisation_id=organisation_id)
     return await queries.board(
         conn,
@@ -219,17 +217,6 @@ async def board(
         day=day,
         after=after,
         limit=limit,
-        json_text=json_text,
-    )
-
-
-async def board_counts(
-    conn: asyncpg.Connection, caller: Viewer, *, organisation_id: UUID, day: date | None, now: datetime
-) -> dict[str, int]:
-    """How many of the board's visits are in each live status now (the whole day, not a page)."""
-    await board_access(conn, caller, organisation_id=organisation_id)
-    return await queries.board_counts(
-        conn, organisation_id=organisation_id, anchor=_anchor(day, now), day=day, now=now
     )
 
 
