@@ -65,21 +65,6 @@ class Move:
     reached_last: bool
 
 
-async def policies_for(conn: asyncpg.Connection, *, home_ids: list[UUID]) -> list[asyncpg.Record]:
-    """Each home's own policy, else its organisation's default (homes with neither are left out)."""
-    rows: list[asyncpg.Record] = await conn.fetch(
-        """
-        SELECT DISTINCT ON (h.id) h.id AS home_id, p.steps, p.repeats, p.noncritical_delay_s
-        FROM homes h JOIN notification_policies p ON p.organisation_id = h.organisation_id
-            AND (p.home_id = h.id OR p.home_id IS NULL)
-        WHERE h.id = ANY($1::uuid[])
-        ORDER BY h.id, p.home_id IS NULL
-        """,
-        home_ids,
-    )
-    return rows
-
-
 async def insert_chains(
     conn: asyncpg.Connection,
     *,

@@ -45,8 +45,8 @@ async def plan_outbox(conn: asyncpg.Connection, *, at: datetime, limit: int = 50
 
 async def _start_or_hurry(conn: asyncpg.Connection, rows: list[asyncpg.Record], *, at: datetime) -> None:
     first = list({r["alert_id"]: r for r in reversed(rows)}.values())  # each alert once, its first row
-    stored = await batch_queries.policies_for(conn, home_ids=list({r["home_id"] for r in first}))
-    policies = {p["home_id"]: _stored_policy(p) for p in stored}
+    stored = await queries.policies_for(conn, home_ids=list({r["home_id"] for r in first}))
+    policies = {p["for_home"]: Policy.from_row(p) for p in stored}
     chosen = [policies.get(r["home_id"], DEFAULT_POLICY) for r in first]
     started = await batch_queries.insert_chains(
         conn,
@@ -64,12 +64,6 @@ async def _start_or_hurry(conn: asyncpg.Connection, rows: list[asyncpg.Record], 
 
 def _start_at(row: asyncpg.Record, policy: Policy, *, at: datetime) -> datetime:
     return at if row["severity"] == "critical" else at + timedelta(seconds=policy.noncritical_delay_s)
-
-
-def _stored_policy(row: asyncpg.Record) -> Policy:
-    return Policy.from_json(
-        {"steps": row["steps"], "repeats": row["repeats"], "noncritical_delay_s": row["noncritical_delay_s"]}
-    )
 
 
 async def step_chains(conn: asyncpg.Connection, *, at: datetime, limit: int = 200) -> int:

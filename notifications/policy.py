@@ -6,6 +6,7 @@ change of policy never re-routes an alert already under way) and read into these
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 from uuid import UUID
@@ -57,6 +58,17 @@ class Policy:
             "repeats": self.repeats,
             "noncritical_delay_s": self.noncritical_delay_s,
         }
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Policy:
+        """Read a policy as notification_policies stores it (its steps, repeats and delay in columns)."""
+        return cls.from_json(
+            {
+                "steps": row["steps"],
+                "repeats": row["repeats"],
+                "noncritical_delay_s": row["noncritical_delay_s"],
+            }
+        )
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Policy:

@@ -37,14 +37,24 @@ async def delete_outbox(conn: asyncpg.Connection, *, ids: list[int]) -> None:
 
 async def policy_for(conn: asyncpg.Connection, *, home_id: UUID) -> asyncpg.Record | None:
     """The home's own policy, else its organisation's default, else None."""
-    return await conn.fetchrow(
+    found = await policies_for(conn, home_ids=[home_id])
+    return found[0] if found else None
+
+
+async def policies_for(conn: asyncpg.Connection, *, home_ids: list[UUID]) -> list[asyncpg.Record]:
+    """policy_for of several homes: each home's policy row, with `for_home`, the home it applies to
+    (homes with neither their own policy nor an organisation default are left out)."""
+    rows: list[asyncpg.Record] = await conn.fetch(
         """
-        SELECT p.* FROM homes h JOIN notification_policies p ON p.organisation_id = h.organisation_id
-        WHERE h.id = $1 AND (p.home_id = h.id OR p.home_id IS NULL)
-        ORDER BY p.home_id IS NULL LIMIT 1
+        SELECT DISTINCT ON (h.id) h.id AS for_home, p.*
+        FROM homes h JOIN notification_policies p ON p.organisation_id = h.organisation_id
+            AND (p.home_id = h.id OR p.home_id IS NULL)
+        WHERE h.id = ANY($1::uuid[])
+        ORDER BY h.id, p.home_id IS NULL
         """,
-        home_id,
+        home_ids,
     )
+    return rows
 
 
 async def get_policy(

@@ -182,10 +182,7 @@ async def policy_in_force(
         row = await queries.get_policy(conn, organisation_id=organisation_id, home_id=None)
     if row is None:
         return DEFAULT_POLICY, "built-in"
-    policy = Policy.from_json(
-        {"steps": row["steps"], "repeats": row["repeats"], "noncritical_delay_s": row["noncritical_delay_s"]}
-    )
-    return policy, "home" if row["home_id"] is not None else "organisation"
+    return Policy.from_row(row), "home" if row["home_id"] is not None else "organisation"
 
 
 async def _managed(
