@@ -275,3 +275,48 @@ async def test_a_providers_working_alert_is_never_sent_to_the_family(
     await _raise(pool, world.home, kind="visit_missed", severity="high")
     await dispatcher.run_once()
     await smtp.wait_for(world.emails["daughter"])  # a missed visit is the family's too
+
+
+async def test_a_message_waiting_for_quiet_hours_to_end_is_not_sent_once_its_recipient_left_the_circle(
+    pool: asyncpg.Pool,
+    world: People,
+    sinks: tuple[SmtpSink, HttpReceiver],
+    clock: ManualClock,
+    dispatcher: Dispatcher,
+) -> None:
+    """Rights end at once: what was queued for someone before they left is checked again as it goes."""
+    smtp, _ = sinks
+    night = datetime(2026, 11, 4, 2, 0, tzinfo=UTC)
+    clock.set(night)
+    async with pool.acquire() as conn:
+        await conn.execute(
+            """
+            INSERT INTO notification_preferences (user_id, quiet_start, quiet_end, digest_low, timezone)
+            VALUES ($1, '22:00', '07:00', false, 'Europe/London')
+            """,
+            world.family1,
+        )
+        await set_policy(conn, org=world.org, home=world.home, policy=three_steps(world, wait_s=3600 * 8))
+    alert = await _raise(pool, world.home, kind="low_battery", severity="low", at=night)
+    await dispatcher.run_once()
+    async with pool.acquire() as conn:
+        waiting = await conn.fetchval(
+            "SELECT count(*) FROM notification_deliveries WHERE alert_id = $1 AND user_id = $2",
+            alert,
+            world.family1,
+        )
+        assert waiting == 1
+        await conn.execute(
+            "DELETE FROM care_circles WHERE home_id = $1 AND user_id = $2", world.home, world.family1
+        )
+    clock.set(datetime(2026, 11, 4, 7, 0, tzinfo=UTC))
+    await dispatcher.run_once()
+    assert smtp.to(world.emails["daughter"]) == []
+    async with pool.acquire() as conn:
+        row = await conn.fetchrow(
+            "SELECT status, last_error FROM notification_deliveries WHERE alert_id = $1 AND user_id = $2",
+            alert,
+            world.family1,
+        )
+    assert row is not None and row["status"] == "cancelled"
+    assert row["last_error"] == "the recipient may no longer see the home"
