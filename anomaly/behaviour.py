@@ -4,9 +4,10 @@ inactivity, not up by the usual time, night wandering, too long in the bathroom.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
-from anomaly import baseline, presence
+from anomaly import baseline, exits, presence, vacancy
 from anomaly.clock import LocalClock, duration, hhmm
 from anomaly.config import DetectorConfig
 from anomaly.model import APPLIANCE_W, Action, Clear, Device, Raise, Reading, signal
@@ -16,7 +17,6 @@ MEAL_GAP_S = 3600.0
 MEAL_W = 500.0  # a kettle or microwave: someone is making food or a drink
 # A "stay" longer than this is a missed exit (no sensor saw them leave), not a bathroom visit to learn.
 BATH_RECORD_MAX_S = 3 * 3600.0
-PASSAGE_S = 300.0  # front door events this close are one passage through it
 BATH_DOOR_S = 120.0  # the bathroom door used this long after going in: they are leaving
 
 
@@ -49,11 +49,25 @@ def on_activity(
     st: HomeState, r: Reading, dev: Device, cfg: DetectorConfig, clock: LocalClock, now: float
 ) -> list[Action]:
     """Fold one activity reading into the picture; clear conditions that movement ends."""
-    role = dev.role
-    if not _is_activity(r, role):
+    if not _is_activity(r, dev.role):
         return []
+    carer = st.carer_present(r.when)
+    night = st.last_act is not None and presence.asleep_window(st, cfg, clock, st.last_act)
+    verdict = vacancy.TAKE if carer else vacancy.judge(st, dev, r.when, cfg, after_night=night)
+    if verdict.hold:
+        return []  # one sensor alone in a home that has been quiet for hours: not yet someone there
+    out: list[Action] = []
+    if verdict.first is not None:  # the same sensor again and again: taken from its first reading
+        first = replace(r, at=verdict.first, received=verdict.first, clock_suspect=False)
+        out += _fold(st, first, dev, carer, cfg, clock, now)
+    return out + _fold(st, r, dev, carer, cfg, clock, now)
+
+
+def _fold(
+    st: HomeState, r: Reading, dev: Device, carer: bool, cfg: DetectorConfig, clock: LocalClock, now: float
+) -> list[Action]:
+    role = dev.role
     t = r.when
-    carer = st.carer_present(t)
     out: list[Action] = []
     late = st.last_act is not None and t < st.last_act
     if role == "bed":
@@ -63,7 +77,7 @@ def on_activity(
         st.mat_rooms[str(dev.device_id)] = dev.room
         presence.mat(st, role, str(dev.device_id), bool(r.payload.get("occupied")), t)
     elif role == "front_door":
-        out += _front_door(st, t, carer, cfg, clock, now)
+        out += exits.front_door(st, t, bool(r.payload.get("open", True)), carer, cfg, clock, now)
     if role not in ("bed", "chair") and not late and not carer:
         out += _left_mats(st, dev.room, t, cfg, clock, now)
     if not late and not carer:
@@ -240,46 +254,6 @@ def _getting_up(st: HomeState, in_bed_since: float, t: float, cfg: DetectorConfi
         return True
     usual = clock.at_minute(t, presence.usual_wake(st, cfg))
     return minute < cfg.late_wake_end_min and in_bed_since < usual
-
-
-def _front_door(
-    st: HomeState, t: float, carer: bool, cfg: DetectorConfig, clock: LocalClock, now: float
-) -> list[Action]:
-    if carer:
-        return []  # the carer coming or going; not the resident leaving
-    hour = clock.hour(t)
-    # The first door event of a passage decides (events minutes apart are one passage), and coming
-    # home (out since the last passage, nothing moved inside) is not leaving at night.
-    same = st.door_at is not None and t - st.door_at < PASSAGE_S
-    returning = st.is_out(t, cfg.out_after_door_s)
-    st.door_at = t
-    st.moved_since_door = False
-    if same:
-        return []
-    st.today.door_hours[hour] += 1
-    minute = clock.minute(t)
-    night = minute >= cfg.night_start_min or minute < cfg.night_end_min
-    if not night or returning or "night_wandering" in st.open or st.cooling("night_wandering", now):
-        return []
-    rare = baseline.door_rare(st.baseline, cfg, hour)
-    if rare.learned and rare.value > rare.normal:
-        return []
-    st.open["night_wandering"] = now
-    basis = rare.evidence if rare.learned else f"{rare.evidence}; the door is not expected at night"
-    text = f"The front door was opened at {clock.hhmm(t)}, at night; {basis}."
-    evidence = [{"reading": "front door", "at": clock.hhmm(t), "basis": basis}]
-    sig = signal(
-        st.home_id,
-        "night_wandering",
-        "high",
-        "night_wandering",
-        t,
-        "Front door opened at night",
-        text,
-        evidence,
-        room="hallway",
-    )
-    return [Raise(sig, now)]
 
 
 def check_clock(st: HomeState, cfg: DetectorConfig, clock: LocalClock, now: float) -> list[Action]:

@@ -34,6 +34,12 @@ class DetectorConfig:
     door_min_nights: int = 3
     night_start_min: float = 23 * 60 + 30
     night_end_min: float = 5 * 60 + 30
+    # After a quiet this long, nobody known to be there, one sensor's reading is held until it is
+    # confirmed within lone_confirm_s (anomaly/vacancy.py): spurious blips in an empty home start nothing.
+    # Longer than the longest quiet the inactivity rule ever waits for (4 h): the home has looked empty.
+    lone_quiet_s: float = 6 * 3600.0
+    night_quiet_max_s: float = 16 * 3600.0
+    lone_confirm_s: float = 600.0
     fall_escalate_s: float = 120.0
     offline_grace_s: float = 600.0
     cold_c: float = 16.0

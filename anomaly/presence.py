@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from alerts.service import Severity
-from anomaly import baseline
+from anomaly import baseline, vacancy
 from anomaly.baseline import quantile
 from anomaly.clock import LocalClock, duration
 from anomaly.config import DetectorConfig
@@ -30,6 +30,7 @@ def kit_state(st: HomeState, devices: Iterable[Device]) -> None:
     rooms = {d.room for d in kit if d.room and d.role not in ("temp", "water", "smoke", "reader")}
     seen = {d.room for d in kit if d.role == "motion"}
     st.blind = sorted(rooms - seen)
+    st.confirmable = vacancy.confirmable(kit)
 
 
 def kit_notes(st: HomeState, devices: Iterable[Device]) -> list[str]:

@@ -39,6 +39,7 @@ class Day:
     door_confirmed: list[int] = field(default_factory=lambda: [0] * HOURS)
     evening: float | None = None  # minute of the last activity before the night's quiet (may pass 1440)
     sit_gaps: list[float] = field(default_factory=_gaps)  # as gaps, while sat on an occupied chair mat
+    lone: int = 0  # readings held as lone ones in a home that looked empty (anomaly/vacancy.py)
 
 
 @dataclass(slots=True)
@@ -73,6 +74,12 @@ class HomeState:
     mat_rooms: dict[str, str] = field(default_factory=dict)  # mat -> its room
     bedless: bool = False  # no bed sensor in the kit: sleep is inferred (anomaly/presence.py)
     blind: list[str] = field(default_factory=list)  # rooms with sensors but no motion sensor
+    confirmable: bool = True  # two or more activity sensors: a lone reading can be confirmed
+    lone_at: float | None = None  # a lone reading held after a long quiet (anomaly/vacancy.py)
+    lone_dev: str = ""
+    lone_seen: int = 0  # readings of the held device since lone_at
+    lone_last: float = 0.0  # the latest of them
+    door_open: bool = False  # the front door's last reading said open (it may be left open)
     wake_seen: int = 0  # readings after a bedless home's first morning activity (confirms the wake)
     bed_at: float = 0.0
     bed_candidate: float | None = None

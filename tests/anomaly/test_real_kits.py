@@ -191,6 +191,7 @@ def test_an_evening_whose_normal_quiet_runs_past_any_limit_is_left_to_the_mornin
     for day in days:
         day.gaps[17:22] = [400.0] * 5  # this home goes quiet around 17:00 until the night
     home.send("bed", "occupancy", at(2, "07:00"), occupied=False)
+    home.motion("hallway", at(2, "17:14"))  # two sensors: someone there after the day's quiet
     home.motion("kitchen", at(2, "17:15"))
     assert raised(home.tick(at(2, "17:16"), at(3, "08:00"), step=300), "inactivity") == []
     [alert] = raised(home.tick(at(3, "08:01"), at(3, "09:00"), step=60), "not_up")
@@ -200,6 +201,7 @@ def test_an_evening_whose_normal_quiet_runs_past_any_limit_is_left_to_the_mornin
 def test_with_a_bed_sensor_that_shows_nothing_the_night_quiet_is_still_sleep() -> None:
     home = Home(CFG)
     home.send("bed", "occupancy", at(2, "07:00"), occupied=False)
+    home.motion("hallway", at(2, "23:09"))
     home.motion("lounge", at(2, "23:10"))  # asleep on the sofa, or the mat missed them
     assert raised(home.tick(at(2, "23:11"), at(3, "07:00"), step=300), "inactivity") == []
 
