@@ -52,7 +52,9 @@ def on_activity(
     if not _is_activity(r, dev.role):
         return []
     carer = st.carer_present(r.when)
-    night = st.last_act is not None and presence.asleep_window(st, cfg, clock, st.last_act)
+    # Only a quiet long enough to hold a reading asks whether it began at bedtime (a hot path).
+    quiet = st.last_act is not None and r.when - st.last_act >= cfg.lone_quiet_s
+    night = quiet and st.last_act is not None and presence.asleep_window(st, cfg, clock, st.last_act)
     verdict = vacancy.TAKE if carer else vacancy.judge(st, dev, r.when, cfg, after_night=night)
     if verdict.hold:
         return []  # one sensor alone in a home that has been quiet for hours: not yet someone there

@@ -81,6 +81,19 @@ async def _raise(
     return change.alert.id
 
 
+async def _quiet_nights_for_the_daughter(pool: asyncpg.Pool, world: People) -> None:
+    """The daughter's quiet hours 22:00-07:00 in London, and a three-step policy waiting 8 h a step."""
+    async with pool.acquire() as conn:
+        await conn.execute(
+            """
+            INSERT INTO notification_preferences (user_id, quiet_start, quiet_end, digest_low, timezone)
+            VALUES ($1, '22:00', '07:00', false, 'Europe/London')
+            """,
+            world.family1,
+        )
+        await set_policy(conn, org=world.org, home=world.home, policy=three_steps(world, wait_s=3600 * 8))
+
+
 async def test_steps_go_out_after_their_waits_and_the_link_stops_the_chain(
     pool: asyncpg.Pool,
     world: People,
@@ -223,15 +236,7 @@ async def test_quiet_hours_hold_a_low_alert_until_they_end_but_not_a_critical_on
     smtp, _ = sinks
     night = datetime(2026, 11, 4, 2, 0, tzinfo=UTC)  # 02:00 in London (GMT in November)
     clock.set(night)
-    async with pool.acquire() as conn:
-        await conn.execute(
-            """
-            INSERT INTO notification_preferences (user_id, quiet_start, quiet_end, digest_low, timezone)
-            VALUES ($1, '22:00', '07:00', false, 'Europe/London')
-            """,
-            world.family1,
-        )
-        await set_policy(conn, org=world.org, home=world.home, policy=three_steps(world, wait_s=3600 * 8))
+    await _quiet_nights_for_the_daughter(pool, world)
     await _raise(pool, world.home, kind="low_battery", severity="low", at=night)
     await dispatcher.run_once()
     assert smtp.to(world.emails["daughter"]) == []
@@ -288,15 +293,7 @@ async def test_a_message_waiting_for_quiet_hours_to_end_is_not_sent_once_its_rec
     smtp, _ = sinks
     night = datetime(2026, 11, 4, 2, 0, tzinfo=UTC)
     clock.set(night)
-    async with pool.acquire() as conn:
-        await conn.execute(
-            """
-            INSERT INTO notification_preferences (user_id, quiet_start, quiet_end, digest_low, timezone)
-            VALUES ($1, '22:00', '07:00', false, 'Europe/London')
-            """,
-            world.family1,
-        )
-        await set_policy(conn, org=world.org, home=world.home, policy=three_steps(world, wait_s=3600 * 8))
+    await _quiet_nights_for_the_daughter(pool, world)
     alert = await _raise(pool, world.home, kind="low_battery", severity="low", at=night)
     await dispatcher.run_once()
     async with pool.acquire() as conn:
