@@ -43,9 +43,13 @@ def _notifier(settings: Settings, smtp: SmtpSink, log: Path) -> subprocess.Popen
         )
 
 
+def _says_ready(log: Path) -> bool:
+    return log.exists() and b"notifier ready" in log.read_bytes()
+
+
 async def _ready(log: Path) -> None:
     async with asyncio.timeout(90):
-        while b"notifier ready" not in (log.read_bytes() if log.exists() else b""):
+        while not await asyncio.to_thread(_says_ready, log):
             await asyncio.sleep(0.05)
 
 
@@ -78,7 +82,7 @@ async def test_a_killed_dispatcher_restarted_sends_nothing_twice_and_skips_nothi
         )
     first = _notifier(settings, smtp, tmp_path / "a.log")
     try:
-        # Raised once the dispatcher is up, so that it is killed between steps 1 and 2 however slowly it starts.
+        # Raised once the dispatcher is up: it is killed between steps 1 and 2 however slowly it starts.
         await _ready(tmp_path / "a.log")
         async with pool.acquire() as conn:
             await _raise(conn, people.home)
