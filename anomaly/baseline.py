@@ -54,8 +54,10 @@ def inactivity(baseline: Baseline, cfg: DetectorConfig, hour: int) -> Threshold:
         return Threshold(value, value, False, _history_note(len(days), cfg))
     spells = [max(d.gaps[hour], d.gaps[(hour + 1) % 24]) for d in days]
     awake = [s for s in spells if s >= 0]
-    if len(awake) < len(days) // 2:
-        # Normally asleep or out at this hour: no pattern to compare with; use the cautious default.
+    if len(awake) < min(len(days) // 2, 5):
+        # Asleep or out at this hour on all but a few days: no pattern to compare with; the cautious
+        # default. Five days up at home are enough: a resident out at work most afternoons is still
+        # judged by their own quiet on the afternoons they are in (the real homes' young residents).
         value = cfg.default_inactivity_s
         return Threshold(value, value, False, f"the resident is rarely up at home around {hour:02d}:00")
     normal_min = quantile(awake, 0.9)

@@ -98,6 +98,7 @@ def _fold(
         if not st.moved_since_door and not carer and away > 300:
             st.today.out_min += away / 60
         st.moved_since_door = True
+        st.exit_pending = None
         out += _back_inside(st, t, dev, clock, now)
     # Not learned as an awake quiet spell: one that begins at the front door (maybe time out), in bed,
     # on a chair mat (someone is known to be there), or in a bedless home's inferred sleep.
@@ -274,7 +275,7 @@ def check_clock(st: HomeState, cfg: DetectorConfig, clock: LocalClock, now: floa
         out += _inactivity(st, cfg, clock, now)
         out += _bathroom(st, cfg, clock, now)
     out += _not_up(st, cfg, clock, now)
-    return out
+    return out + exits.confirm_exit(st, cfg, clock, now)
 
 
 def _inactivity(st: HomeState, cfg: DetectorConfig, clock: LocalClock, now: float) -> list[Action]:

@@ -87,6 +87,7 @@ class HomeState:
     up_today: bool = False
     door_at: float | None = None
     moved_since_door: bool = True
+    exit_pending: float | None = None  # a night exit from the chair, waiting to see them gone (exits.py)
     bath_since: float | None = None
     bath_left: float = 0.0  # when the bathroom door last ended a stay (closing it behind them follows)
     last_meal: float = 0.0

@@ -37,6 +37,19 @@ def test_thresholds_come_from_the_homes_own_days_with_evidence() -> None:
     assert baseline.bathroom(learned, CFG).value <= 45 * 60
 
 
+def test_quiet_learned_from_the_few_days_at_home_at_an_hour_usually_spent_out() -> None:
+    # Out at work around 14:00 on most days; home on six of them, never quiet there for more than 40 min.
+    days = _days(28)
+    for index, day in enumerate(days):
+        day.gaps[13:16] = [40.0 * (0.6 + index % 5 / 10)] * 3 if index % 5 == 0 else [-1.0] * 3
+    quiet = baseline.inactivity(Baseline(days=days), CFG, 14)
+    assert quiet.learned and quiet.value <= 80 * 60  # not the cautious 2.5 h of a home never seen then
+    days[0].gaps[13:16] = [-1.0] * 3  # five days at home: still enough to learn from
+    assert baseline.inactivity(Baseline(days=days), CFG, 14).learned
+    days[5].gaps[13:16] = [-1.0] * 3
+    assert not baseline.inactivity(Baseline(days=days), CFG, 14).learned
+
+
 def test_a_new_home_uses_cautious_defaults_and_says_so() -> None:
     young = Baseline(days=_days(5))
     quiet = baseline.inactivity(young, CFG, 10)
