@@ -64,13 +64,14 @@ async def test_a_killed_dispatcher_restarted_sends_nothing_twice_and_skips_nothi
     smtp, http = sinks
     async with pool.acquire() as conn:
         people = await build_people(conn, webhook_url=http.url)
-        await set_policy(conn, org=people.org, home=people.home, policy=three_steps(people, wait_s=4))
+        await set_policy(conn, org=people.org, home=people.home, policy=three_steps(people, wait_s=12))
     first = _notifier(settings, smtp, tmp_path / "a.log")
     try:
         async with pool.acquire() as conn:
             await _raise(conn, people.home)
         await smtp.wait_for(people.emails["daughter"], timeout=90)
-        # Mid-chain: step 1 sent and recorded, steps 2 and 3 to come. (A kill inside the few milliseconds
+        # Mid-chain: step 1 sent and recorded, steps 2 and 3 to come; the 12 s step leaves room for a loaded
+        # CI machine (with 4 s, step 2 once went out before the kill). (A kill inside the few milliseconds
         # between the SMTP server's 250 and our commit would send that one message again: see sender.py.)
         sent = "SELECT count(*) FROM notification_deliveries WHERE status = 'sent'"
         await wait_until(pool, sent, at_least=1, timeout=30)
