@@ -242,7 +242,7 @@ def _vehicle_types(
 ) -> tuple[list[pyvrp.Depot], list[pyvrp.VehicleType]]:
     depots: list[pyvrp.Depot] = []
     types: list[pyvrp.VehicleType] = []
-    fair = _fair_share_s(day)
+    share = fair_share(day)
     for k, vehicle in enumerate(day.vehicles):
         start_depot = len(depots)
         depots.append(pyvrp.Depot(location=lay.start_loc[k], name=f"start:{k}"))
@@ -253,6 +253,7 @@ def _vehicle_types(
         begin = max(vehicle.shift.start, vehicle.available_from)
         length = max(0, int((vehicle.shift.end - begin).total_seconds()))
         limit = max(0, min(length, vehicle.budget_s))
+        fair = max(3600, round(share * length))
         shift_s, overtime = limit, 0
         if day.weights.fairness > 0 and fair < limit:
             # Hours past the fair share are allowed but priced, which spreads the work.
@@ -275,10 +276,14 @@ def _vehicle_types(
     return depots, types
 
 
-def _fair_share_s(day: DayInput) -> int:
+def fair_share(day: DayInput) -> float:
+    """The part of each shift's length that is its fair share of the day's work."""
     work = sum(v.duration_s * max(1, v.carers_needed) for v in day.visits)
-    # Travel and waiting come on top of care time; a quarter is the field's usual share of the day.
-    return max(3600, round(1.25 * work / max(1, len(day.vehicles))))
+    # Travel and waiting come on top of care time; a quarter is the field's usual share of the day. Shared
+    # in proportion to the shifts' lengths: a carer on a split shift has two vehicles, and one flat share
+    # per vehicle priced a 7-hour morning's work as overtime against a 6-hour evening's.
+    shifts = sum((v.shift.end - max(v.shift.start, v.available_from)).total_seconds() for v in day.vehicles)
+    return 1.25 * work / max(3600.0, shifts)
 
 
 def build(day: DayInput, travel: TravelMatrix) -> Built:
