@@ -1,9 +1,14 @@
 """A day's input turned into PyVRP's ProblemData: one vehicle type and one routing profile per carer-shift.
 
 Why one profile per carer: PyVRP prices and times a route through its profile's matrices, so a carer's own
-matrices are where their travel mode, the skills they lack (an edge they cannot take), the clients they know
-(continuity, a surcharge on the edges into clients they do not know) and their break (a node only they can
-reach) are all expressed, without anything PyVRP does not support.
+matrices are where their travel mode, the skills they lack (an edge they cannot take) and the clients they
+know (continuity, a surcharge on the edges into clients they do not know) are all expressed, without
+anything PyVRP does not support.
+
+Breaks are not in the search: a break node reachable at no cost from anywhere filled 23 % of every visit's
+granular neighbours and cost the search a third of its iterations (docs/bench/README.md). The search plans
+the visits, and rostering/breaks.py puts each owed break into the real schedule afterwards, taking visits
+out where a round has no room.
 """
 
 from __future__ import annotations
@@ -15,28 +20,30 @@ import numpy as np
 import pyvrp
 from numpy.typing import NDArray
 
-from rostering.dayinput import DayInput, Vehicle, eligible
+from rostering.dayinput import DayInput, eligible
 from rostering.model import GeoPoint, TravelMode, Visit
 from rostering.travel import TravelMatrix
 
+# PyVRP's costs are integers: a weight is priced at UNIT cost units per second, so the default fairness of
+# 0.5 is priced at half of travel's 1, as asked (at one unit per second it was rounded up to 1, and the search
+# bought a fairer spread of hours with travel: on the benchmark day 67.8 h against 65.5 h at two units).
+UNIT = 2
 # Dropping a visit costs more than any travel, lateness or continuity it could save (at the default weights,
-# 55 hours of travel), and no more: PyVRP prices a second of time warp at most 100,000, so a prize far above
+# 27 hours of travel), and no more: PyVRP prices a second of time warp at most 100,000, so a prize far above
 # that (it was 10,000,000) made a few minutes of lateness worth a visit, and the search stayed among
 # infeasible plans and reported a poor feasible one, dropping visits greedy covers.
 PRIZE = 200_000
 FORBIDDEN_COST = 50 * PRIZE
 FORBIDDEN_S = 10_000_000  # an edge a carer may not take: far beyond any time window
-BREAK_PRIZE = 3 * PRIZE  # a break is kept before any visit
 
 
 @dataclass(slots=True, frozen=True)
 class NodeRef:
     """What a PyVRP client stands for."""
 
-    visit_id: str | None  # None for a break
+    visit_id: str
     half: int  # 0, or 1 for a double-up's second carer
     late_tier: bool
-    vehicle: int | None  # the break's vehicle
 
 
 @dataclass(slots=True, frozen=True)
@@ -50,6 +57,7 @@ class Built:
     home_loc: tuple[int, ...]
     visit_loc: dict[str, int]
     base: dict[TravelMode, NDArray[np.int64]]  # real travel seconds, per mode, by location
+    visit_of: dict[str, Visit]  # the day's visits by id, for the real schedule
 
 
 @dataclass(slots=True)
@@ -60,16 +68,10 @@ class _Layout:
     visit_loc: dict[str, int]
     second_loc: dict[str, int]  # a double-up's second carer's copy of the location
     loc_key: list[tuple[str, ...]]  # what a location is, for deciding its edges
-    break_loc: dict[int, int]  # vehicle -> its break location
-
-
-def _needs_break(day: DayInput, vehicle: Vehicle) -> bool:
-    length = (vehicle.shift.end - max(vehicle.shift.start, vehicle.available_from)).total_seconds()
-    return length > day.weights.break_after_s
 
 
 def _layout(day: DayInput) -> _Layout:
-    lay = _Layout([], [], [], {}, {}, [], {})
+    lay = _Layout([], [], [], {}, {}, [])
     for k, vehicle in enumerate(day.vehicles):
         lay.start_loc.append(len(lay.points))
         lay.points.append(vehicle.start_at)
@@ -102,11 +104,6 @@ def _layout(day: DayInput) -> _Layout:
                 lay.points.append(visit.location)
                 lay.loc_key.append(second)
             lay.second_loc[visit.id] = by_key[second]
-    for k, vehicle in enumerate(day.vehicles):
-        if _needs_break(day, vehicle):
-            lay.break_loc[k] = len(lay.points)
-            lay.points.append(vehicle.carer.home)  # a placeholder: its edges are set by hand
-            lay.loc_key.append(("break", str(k)))
     return lay
 
 
@@ -116,7 +113,7 @@ def _profile(
     vehicle = day.vehicles[k]
     weights = day.weights
     duration = base.copy()
-    distance = np.rint(base * weights.travel).astype(np.int64)
+    distance = np.rint(base * weights.travel * UNIT).astype(np.int64)
     visits_at: dict[int, Visit] = {}
     for visit in day.visits:
         visits_at.setdefault(day_loc(lay, visit.id), visit)
@@ -131,7 +128,7 @@ def _profile(
         kept_by = lay.loc_key[loc][4]  # in a re-plan, the carers whose round has it now
         if kept_by and vehicle.carer.id not in kept_by.split(","):
             surcharge += day.keep_weight
-        column = distance[:, loc] + round(surcharge)
+        column = distance[:, loc] + round(surcharge * UNIT)
         column[loc] = 0  # a second visit at the same home in a row is no new stranger
         distance[:, loc] = column
     for vid, second in lay.second_loc.items():
@@ -143,30 +140,9 @@ def _profile(
         first = lay.visit_loc[vid]
         duration[first, second] = duration[second, first] = FORBIDDEN_S
         distance[first, second] = distance[second, first] = FORBIDDEN_COST
-    for other, loc in lay.break_loc.items():
-        if other != k:
-            duration[:, loc] = FORBIDDEN_S
-            distance[:, loc] = FORBIDDEN_COST
-    if k in lay.break_loc:
-        _own_break(lay.break_loc[k], lay, duration, distance)
     np.fill_diagonal(duration, 0)
     np.fill_diagonal(distance, 0)
     return distance, duration
-
-
-def _own_break(loc: int, lay: _Layout, duration: NDArray[np.int64], distance: NDArray[np.int64]) -> None:
-    # The break is taken where the carer is: getting there is free, and leaving it towards j is timed as a
-    # typical short drive into j (the 8th-nearest location's). A round where the real drive is longer is
-    # caught when the real schedule is checked, and its break moved to where it fits (rostering/solve.py).
-    # The columns already carry what the carer may not do and whom they do not know; the break keeps both.
-    real = [i for i, key in enumerate(lay.loc_key) if key[0] != "break"]
-    k = min(8, len(real) - 1)
-    out_duration = np.partition(duration[real, :], k, axis=0)[k, :]
-    out_distance = np.partition(distance[real, :], k, axis=0)[k, :]
-    duration[:, loc] = 0
-    distance[:, loc] = 0
-    duration[loc, :] = out_duration
-    distance[loc, :] = out_distance
 
 
 def day_loc(lay: _Layout, visit_id: str) -> int:
@@ -191,7 +167,7 @@ def _clients(
             lo, hi = (early, late) if pin is None else (day.seconds(pin), day.seconds(pin))
             for half, at in ((0, loc), (1, lay.second_loc[visit.id])):
                 clients.append(_client(at, visit.duration_s, lo, hi, PRIZE, None, f"{visit.id}#{half}"))
-                nodes.append(NodeRef(visit.id, half, False, None))
+                nodes.append(NodeRef(visit.id, half, False))
             continue
         late_from = day.seconds(visit.planned_start) + w.late_grace_s
         allowed = day.late_allowed
@@ -199,26 +175,17 @@ def _clients(
             on_time_only = allowed is not None and visit.id not in allowed
             latest = min(late, max(early, late_from)) if on_time_only else late
             clients.append(_client(loc, visit.duration_s, early, latest, PRIZE, None, visit.id))
-            nodes.append(NodeRef(visit.id, 0, False, None))
+            nodes.append(NodeRef(visit.id, 0, False))
             continue
         # The on-time start, or a late one priced by the lateness weight: one of the two at most.
         group = len(groups)
         mean_late = (w.late_grace_s + late - day.seconds(visit.planned_start)) / 2
         groups.append(pyvrp.ClientGroup([len(clients), len(clients) + 1], required=False))
         clients.append(_client(loc, visit.duration_s, early, late_from, PRIZE, group, visit.id))
-        nodes.append(NodeRef(visit.id, 0, False, None))
-        tier_prize = PRIZE - round(w.lateness * mean_late)
+        nodes.append(NodeRef(visit.id, 0, False))
+        tier_prize = PRIZE - round(w.lateness * mean_late * UNIT)
         clients.append(_client(loc, visit.duration_s, late_from, late, tier_prize, group, visit.id))
-        nodes.append(NodeRef(visit.id, 0, True, None))
-    for k, loc in lay.break_loc.items():
-        vehicle = day.vehicles[k]
-        start = day.seconds(max(vehicle.shift.start, vehicle.available_from))
-        end = day.seconds(vehicle.shift.end)
-        first, last = start + 3 * 3600, end - 2 * 3600 - w.break_s
-        if last < first:
-            first = last = (start + end - w.break_s) // 2
-        clients.append(_client(loc, w.break_s, first, last, BREAK_PRIZE, None, f"break:{k}"))
-        nodes.append(NodeRef(None, 0, False, k))
+        nodes.append(NodeRef(visit.id, 0, True))
     return clients, nodes, groups
 
 
@@ -242,7 +209,7 @@ def _vehicle_types(
 ) -> tuple[list[pyvrp.Depot], list[pyvrp.VehicleType]]:
     depots: list[pyvrp.Depot] = []
     types: list[pyvrp.VehicleType] = []
-    fair = _fair_share_s(day)
+    share = fair_share(day)
     for k, vehicle in enumerate(day.vehicles):
         start_depot = len(depots)
         depots.append(pyvrp.Depot(location=lay.start_loc[k], name=f"start:{k}"))
@@ -252,7 +219,8 @@ def _vehicle_types(
             depots.append(pyvrp.Depot(location=lay.home_loc[k], name=f"home:{k}"))
         begin = max(vehicle.shift.start, vehicle.available_from)
         length = max(0, int((vehicle.shift.end - begin).total_seconds()))
-        limit = max(0, min(length, vehicle.budget_s))
+        limit = max(0, min(length, vehicle.budget_s) - _reserved(day, length))
+        fair = max(3600, round(share * length))
         shift_s, overtime = limit, 0
         if day.weights.fairness > 0 and fair < limit:
             # Hours past the fair share are allowed but priced, which spreads the work.
@@ -266,7 +234,7 @@ def _vehicle_types(
                 tw_late=max(0, day.seconds(vehicle.shift.end)),
                 shift_duration=shift_s,
                 max_overtime=overtime,
-                unit_overtime_cost=max(1, round(day.weights.fairness)) if overtime else 0,
+                unit_overtime_cost=max(1, round(day.weights.fairness * UNIT)) if overtime else 0,
                 unit_distance_cost=1,
                 profile=profile_of[k],
                 name=vehicle.carer.id,
@@ -275,10 +243,21 @@ def _vehicle_types(
     return depots, types
 
 
-def _fair_share_s(day: DayInput) -> int:
+def _reserved(day: DayInput, length_s: int) -> int:
+    """The time a shift long enough to owe a break keeps back from the search, which plans no breaks: the
+    search's rounds then leave room for it (without it, 378 visits covered on the benchmark day, with it 383,
+    and fewer taken out again for breaks)."""
+    return day.weights.break_s if length_s > day.weights.break_after_s else 0
+
+
+def fair_share(day: DayInput) -> float:
+    """The part of each shift's length that is its fair share of the day's work."""
     work = sum(v.duration_s * max(1, v.carers_needed) for v in day.visits)
-    # Travel and waiting come on top of care time; a quarter is the field's usual share of the day.
-    return max(3600, round(1.25 * work / max(1, len(day.vehicles))))
+    # Travel and waiting come on top of care time; a quarter is the field's usual share of the day. Shared
+    # in proportion to the shifts' lengths: a carer on a split shift has two vehicles, and one flat share
+    # per vehicle priced a 7-hour morning's work as overtime against a 6-hour evening's.
+    shifts = sum((v.shift.end - max(v.shift.start, v.available_from)).total_seconds() for v in day.vehicles)
+    return 1.25 * work / max(3600.0, shifts)
 
 
 def build(day: DayInput, travel: TravelMatrix) -> Built:
@@ -319,4 +298,5 @@ def build(day: DayInput, travel: TravelMatrix) -> Built:
         tuple(lay.home_loc),
         dict(lay.visit_loc),
         base,
+        {v.id: v for v in day.visits},
     )

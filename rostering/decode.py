@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pyvrp
 
-from rostering.build import Built, NodeRef
+from rostering.build import Built
 from rostering.dayinput import DayInput
 from rostering.model import Assignment, Round, Stop, StopKind, Visit
 
@@ -16,32 +16,19 @@ BREAK = "__break__"
 
 @dataclass(slots=True, frozen=True)
 class Sequence:
-    """One vehicle's stops in order (visit ids, or BREAK), and when the solver has it leave."""
+    """One vehicle's stops in order (visit ids, or BREAK once breaks are placed), and when it may leave."""
 
     vehicle: int
     items: tuple[str, ...]
     depart_s: int
-    refs: tuple[NodeRef, ...] = ()  # what the PyVRP clients behind the items stand for
-    starts: tuple[int, ...] = ()  # when the solver has each item start
 
 
 def sequences(built: Built, solution: pyvrp.Solution) -> list[Sequence]:
     """Every used vehicle's order of stops, from a PyVRP solution."""
     found: list[Sequence] = []
     for route in solution.routes():
-        items: list[str] = []
-        refs: list[NodeRef] = []
-        starts: list[int] = []
-        for activity in route.schedule():
-            if not activity.is_client():
-                continue
-            node = built.nodes[activity.idx]
-            items.append(node.visit_id if node.visit_id is not None else BREAK)
-            refs.append(node)
-            starts.append(int(activity.start_time))
-        found.append(
-            Sequence(route.vehicle_type(), tuple(items), int(route.start_time()), tuple(refs), tuple(starts))
-        )
+        items = tuple(built.nodes[a.idx].visit_id for a in route.schedule() if a.is_client())
+        found.append(Sequence(route.vehicle_type(), items, int(route.start_time())))
     return found
 
 
@@ -49,7 +36,7 @@ def schedule(day: DayInput, built: Built, seq: Sequence) -> Round:
     """The real times of a round: travel on the real matrix, a break taken where the carer is."""
     vehicle = day.vehicles[seq.vehicle]
     base = built.base[vehicle.carer.travel_mode]
-    visits = {v.id: v for v in day.visits}
+    visits = built.visit_of
     t = max(seq.depart_s, day.seconds(vehicle.available_from), day.seconds(vehicle.shift.start))
     loc = built.start_loc[seq.vehicle]
     travel_total = 0

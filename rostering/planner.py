@@ -43,9 +43,11 @@ def plan(
     *,
     time_limit_s: float = 30.0,
     seed: int = 0,
+    iterations: int | None = None,
     progress: Progress = _quiet,
 ) -> Plan:
-    """Every visit of the range assigned or explained, every carer's round in order, with the figures."""
+    """Every visit of the range assigned or explained, every carer's round in order, with the figures;
+    `iterations` also stops each day's search at that count, which makes a run repeatable."""
     history = list(problem.history)
     worked: dict[tuple[str, int], int] = {}
     rounds: list[Round] = []
@@ -71,7 +73,7 @@ def plan(
             weights=problem.weights,
             familiarity=familiarity(history, preferred, since=since),
         )
-        result = solve_day(day_input, travel, time_limit_s=time_limit_s, seed=seed)
+        result = solve_day(day_input, travel, time_limit_s=time_limit_s, seed=seed, iterations=iterations)
         rounds.extend(result.rounds)
         made.extend(result.assignments)
         uncovered.extend(result.uncovered)

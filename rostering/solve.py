@@ -1,4 +1,4 @@
-"""One day solved with PyVRP, double-ups made whole, and every visit either covered or explained."""
+"""One day solved with PyVRP, double-ups made whole, breaks placed, and every visit covered or explained."""
 
 from __future__ import annotations
 
@@ -8,14 +8,15 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import pyvrp
-from pyvrp.stop import MaxRuntime
+from pyvrp.stop import MaxIterations, MaxRuntime, MultipleCriteria, StoppingCriterion
 
-from rostering.breaks import scheduled
+from rostering.breaks import rested
 from rostering.build import Built, build
 from rostering.dayinput import DayInput, pin_time
 from rostering.decode import Sequence, assignments, sequences
 from rostering.diagnose import why_uncovered
 from rostering.model import Assignment, Round, Uncovered, Visit
+from rostering.refill import refilled
 from rostering.repair import repaired
 from rostering.travel import TravelMatrix
 from rostering.warm import GreedyDay, greedy_day, greedy_pins
@@ -31,12 +32,17 @@ class DayResult:
     assignments: tuple[Assignment, ...]
     uncovered: tuple[Uncovered, ...]
     half_served: tuple[str, ...]
-    no_break: tuple[str, ...] = ()  # carers whose long round found no place for a break (reported)
 
 
-def _search(built: Built, seconds: float, seed: int, order: list[str]) -> pyvrp.Solution:
+def _search(
+    built: Built, seconds: float, seed: int, order: list[str], iterations: int | None
+) -> pyvrp.Solution:
     """PyVRP's best in the time, then repaired: lone halves completed or taken out, left-out visits put in."""
-    result = pyvrp.solve(built.data, stop=MaxRuntime(max(0.1, seconds)), seed=seed, display=False)
+    stop: StoppingCriterion = MaxRuntime(max(0.1, seconds))
+    if iterations is not None:
+        # Stopped by a count, the same seed gives the same plan however loaded the machine is.
+        stop = MultipleCriteria([stop, MaxIterations(iterations)])
+    result = pyvrp.solve(built.data, stop=stop, seed=seed, display=False)
     best = repaired(built, result.best, order)
     log.info(
         "rostering: %d clients in %.1f s: %d served (%d after repair), %d iterations",
@@ -69,16 +75,7 @@ def _lone_halves(day: DayInput, seqs: list[Sequence]) -> set[str]:
 
 
 def _without(seqs: list[Sequence], drop: set[str]) -> list[Sequence]:
-    return [
-        replace(
-            s,
-            items=tuple(s.items[k] for k in keep),
-            refs=tuple(s.refs[k] for k in keep),
-            starts=tuple(s.starts[k] for k in keep),
-        )
-        for s in seqs
-        for keep in [[k for k, item in enumerate(s.items) if item not in drop]]
-    ]
+    return [replace(s, items=tuple(i for i in s.items if i not in drop)) for s in seqs]
 
 
 def _prepared(day: DayInput, start: GreedyDay) -> DayInput:
@@ -89,7 +86,9 @@ def _prepared(day: DayInput, start: GreedyDay) -> DayInput:
     return replace(day, pins={**pins, **greedy_pins(start), **day.pins}, late_allowed=singles)
 
 
-def solve_day(day: DayInput, travel: TravelMatrix, *, time_limit_s: float, seed: int = 0) -> DayResult:
+def solve_day(
+    day: DayInput, travel: TravelMatrix, *, time_limit_s: float, seed: int = 0, iterations: int | None = None
+) -> DayResult:
     """Plan a day: double-ups pinned where the greedy baseline has their carers meet, PyVRP's answer
     repaired (a lone half completed or taken out, left-out visits put where they fit), and never fewer
     visits covered than greedy covers. Whatever is uncovered is explained."""
@@ -99,24 +98,23 @@ def solve_day(day: DayInput, travel: TravelMatrix, *, time_limit_s: float, seed:
     built = build(day, travel)
     order = [v.id for v in sorted(day.visits, key=lambda v: v.planned_start)]
     left = time_limit_s - (time.monotonic() - began)
-    best = _search(built, max(0.5, left), seed, order)
+    best = _search(built, max(0.5, left), seed, order, iterations)
     seqs = _feasible_sequences(built, best)
     lone = _lone_halves(day, seqs)
-    seqs = _without(seqs, lone)
-    ids = _ids(day)
-    rounds: list[Round] = []
-    no_break: list[str] = []
-    for seq in seqs:
-        if any(i in ids for i in seq.items):
-            rnd, rested = scheduled(day, built, seq)
-            rounds.append(rnd)
-            if not rested:
-                no_break.append(rnd.carer_id)
+    placed, taken = rested(day, built, _without(seqs, lone))
+    # Whatever is out now (taken out for a break, lone halves, left out by the search) is offered again.
+    held = {i for p in placed for i in p.seq.items}
+    placed = refilled(day, built, placed, [vid for vid in order if vid not in held])
+    rounds = [p.rnd for p in placed]
     made, _holders = assignments(day, rounds, {})
     log.info(
-        "rostering: search result %d covered, %.1f h travel",
+        "rostering: search result %d covered, %.1f h travel (%d visits taken out for breaks, then %d "
+        "offered again; %.1f s in all)",
         len(made),
         sum(r.travel_s for r in rounds) / 3600,
+        len(taken),
+        len(order) - len(held),
+        time.monotonic() - began,
     )
     if len(made) < len(start.plan.assignments) and _from_home(day):
         # A time-limited search (on a loaded machine, say) can still end below the baseline; the
@@ -126,25 +124,22 @@ def solve_day(day: DayInput, travel: TravelMatrix, *, time_limit_s: float, seed:
             len(made),
             len(start.plan.assignments),
         )
-        rounds, no_break = list(start.plan.rounds), []
+        rounds = list(start.plan.rounds)
         made, _holders = assignments(day, rounds, {})
         lone = set()
     done = {a.visit_id for a in made}
+    lone -= done
     uncovered = [
         Uncovered(v.id, why_uncovered(day, travel, v, half_served=v.id in lone))
         for v in day.visits
         if v.id not in done
     ]
-    return DayResult(tuple(rounds), tuple(made), tuple(uncovered), tuple(sorted(lone)), tuple(no_break))
+    return DayResult(tuple(rounds), tuple(made), tuple(uncovered), tuple(sorted(lone)))
 
 
 def _from_home(day: DayInput) -> bool:
     """Whether every carer starts the day from home (greedy plans from there; a re-plan starts elsewhere)."""
     return all(v.start_at == v.carer.home and v.available_from <= v.shift.start for v in day.vehicles)
-
-
-def _ids(day: DayInput) -> set[str]:
-    return {v.id for v in day.visits}
 
 
 def day_origin(visits: tuple[Visit, ...], starts: list[datetime]) -> datetime:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -24,7 +25,18 @@ CALLS = (
     ("tea", (16 * 60, 18 * 60), 25, 0.6),
     ("bed", (18 * 60 + 30, 20 * 60 + 30), 25, 0.5),
 )
-SHIFTS = (("early", 7 * 60, 15 * 60), ("late", 13 * 60, 22 * 60), ("long", 7 * 60 + 30, 20 * 60 + 30))
+# A shift pattern's stretches of the day, in local minutes. The calls come in two peaks (morning and lunch,
+# then tea and bed) with nothing between 14:00 and 15:00, so a provider staffs them with a morning, an
+# evening and a split shift (both peaks, unpaid between), the usual pattern in home care.
+SHIFTS: dict[str, tuple[tuple[int, int], ...]] = {
+    "early": ((7 * 60, 14 * 60 + 30),),
+    "split": ((7 * 60, 14 * 60), (16 * 60, 22 * 60)),
+    "late": ((15 * 60, 22 * 60),),
+}
+PEAKS = {"morning": "am", "lunch": "am", "tea": "pm", "bed": "pm"}
+PEAK_HOURS = {"am": 7.0, "pm": 6.0}  # the shortest stretch a pattern gives each peak
+BUSY_SHARE = 0.85  # how much of a peak's paid time a provider plans to fill with care and travel
+TRAVEL_H_PER_CARER_VISIT = 10 / 60  # in a town of 5 km radius
 
 
 @dataclass(slots=True, frozen=True)
@@ -76,8 +88,7 @@ def _carer(rng: random.Random, n: int) -> CarerSpec:
         if rng.random() < p
     }
     mode = rng.choices([TravelMode.CAR, TravelMode.BICYCLE, TravelMode.WALK], [0.75, 0.15, 0.1])[0]
-    # A provider staffs its shifts on purpose: the patterns follow a fixed mix, not chance.
-    pattern = "early" if n % 20 < 8 else "late" if n % 20 < 14 else "long"
+    pattern = "early"  # until the provider staffs its clients' peaks (_staffed)
     return CarerSpec(
         f"carer-{n:02d}",
         f"Carer {n:02d}",
@@ -117,12 +128,46 @@ def make_workforce(*, carers: int = 40, visits_per_day: int = 400, seed: int = 7
         client = _client(rng, len(clients) + 1)
         clients.append(client)
         total += len(client.calls)
+    staff = _staffed(staff, clients)
     regular: dict[str, tuple[str, ...]] = {}
     for client in clients:
         able = [c for c in staff if client.needs <= c.skills] or list(staff)
         able.sort(key=lambda c: _km(c.home, client.home))
         regular[client.id] = tuple(c.id for c in able[:4])
     return Workforce(staff, tuple(clients), regular)
+
+
+def peak_need_h(clients: Sequence[Client]) -> dict[str, float]:
+    """A day's care and travel in each peak, in carer-hours (a double-up counts twice)."""
+    need = {"am": 0.0, "pm": 0.0}
+    for client in clients:
+        carers = 2 if client.double_up else 1
+        for name, _minute, minutes in client.calls:
+            need[PEAKS[name]] += carers * (minutes / 60 + TRAVEL_H_PER_CARER_VISIT)
+    return need
+
+
+def staffing(carers: int, need_h: dict[str, float]) -> dict[str, int]:
+    """How many carers work each pattern so that each peak is staffed to its need, as far as they go."""
+    want = {
+        peak: min(carers, math.ceil(need / BUSY_SHARE / PEAK_HOURS[peak])) for peak, need in need_h.items()
+    }
+    split = min(want["am"], want["pm"], max(0, want["am"] + want["pm"] - carers))
+    early, late = want["am"] - split, want["pm"] - split
+    spare = carers - split - early - late
+    # Carers beyond both peaks' need go where the need is larger.
+    if need_h["am"] / PEAK_HOURS["am"] >= need_h["pm"] / PEAK_HOURS["pm"]:
+        early += spare
+    else:
+        late += spare
+    return {"split": split, "early": early, "late": late}
+
+
+def _staffed(staff: tuple[CarerSpec, ...], clients: Sequence[Client]) -> tuple[CarerSpec, ...]:
+    """The carers with shift patterns that staff the clients' peaks: a provider staffs to its demand."""
+    mix = staffing(len(staff), peak_need_h(clients))
+    patterns = [name for name, count in mix.items() for _ in range(count)]
+    return tuple(replace(spec, pattern=patterns[n]) for n, spec in enumerate(staff))
 
 
 def _at(day: date, minute: int) -> datetime:
@@ -160,13 +205,13 @@ def carers_for(workforce: Workforce, days: list[date], *, rest_days: bool = True
     """The carers with their shifts on the given days (each works their pattern five days in seven, or
     every day asked for when rest_days is False, as a one-day benchmark wants its whole workforce)."""
     out = []
-    patterns = {name: (lo, hi) for name, lo, hi in SHIFTS}
     for spec in workforce.carers:
         off = int(spec.id[-2:]) % 7
         shifts = tuple(
-            Shift(_at(d, patterns[spec.pattern][0]), _at(d, patterns[spec.pattern][1]))
+            Shift(_at(d, lo), _at(d, hi))
             for d in days
             if not rest_days or d.weekday() not in (off, (off + 3) % 7)
+            for lo, hi in SHIFTS[spec.pattern]
         )
         out.append(
             Carer(

@@ -42,6 +42,14 @@ def main() -> None:
         print("== Solomon VRPTW", flush=True)
         doc["solomon"] = solomon.run(args.solomon_s)
         doc["load_after_solomon"] = _load()
+    elif OUT.exists():
+        # The Solomon part does not touch rostering/ (PyVRP on the instances alone): its last figures stay.
+        before = orjson.loads(OUT.read_bytes())
+        if "solomon" in before:
+            carried = before["solomon"].get("carried_over_from", before.get("when"))
+            doc["solomon"] = {**before["solomon"], "carried_over_from": carried}
+            if "load_after_solomon" in before:
+                doc["load_after_solomon"] = before["load_after_solomon"]
     print("== home-care day", flush=True)
     doc["home_care_day"] = homecare.run(args.day_s)
     doc["load_after"] = _load()

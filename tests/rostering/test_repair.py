@@ -34,7 +34,7 @@ def test_a_lone_half_gets_its_second_carer_and_a_left_out_visit_is_put_in() -> N
     dbl = visit("dbl", planned=at(10), carers_needed=2, skills=HOIST, minutes=45)
     single = visit("one", planned=at(12), where=point(0.5, 0.5))
     built = _built((dbl, single), (carer("ann", skills=HOIST), carer("bob", skills=HOIST, home=point(1, 0))))
-    first = built.nodes.index(NodeRef("dbl", 0, False, None))
+    first = built.nodes.index(NodeRef("dbl", 0, False))
     lone = pyvrp.Solution(built.data, [pyvrp.Route(built.data, [first], 0)])
     served = _served(built, repaired(built, lone, ["dbl", "one"]))
     halves = [vehicle for ref, vehicle in served.items() if ref.visit_id == "dbl"]
@@ -45,6 +45,6 @@ def test_a_lone_half_gets_its_second_carer_and_a_left_out_visit_is_put_in() -> N
 def test_a_half_with_no_possible_partner_is_taken_out() -> None:
     dbl = visit("dbl", planned=at(10), carers_needed=2, skills=HOIST, minutes=45)
     built = _built((dbl,), (carer("ann", skills=HOIST), carer("cat")))  # cat lacks the hoist skill
-    first = built.nodes.index(NodeRef("dbl", 0, False, None))
+    first = built.nodes.index(NodeRef("dbl", 0, False))
     lone = pyvrp.Solution(built.data, [pyvrp.Route(built.data, [first], 0)])
     assert _served(built, repaired(built, lone, ["dbl"])) == {}
