@@ -145,7 +145,8 @@ def create_app(settings: Settings, *, run_migrations: bool = True, settle_heap: 
     )
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
-    # Routes are matched in order: the hot listing comes first.
+    # Routes are matched in order: the hot listings come first (the visits board, then the alerts).
+    app.include_router(visit_routes.board_router)
     for module in (alerts, health, contract, auth, accounts_routes, homes, registry, readings, visit_reports):
         app.include_router(module.router)
     # Carer visits (issue 14): /v1/visits/mine before /v1/visits/{visit_id}, in the module's order.

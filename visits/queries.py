@@ -244,19 +244,34 @@ async def board(
     return rows
 
 
-# A visit's live status at $NOW, as views.live_status computes it; the plan's lateness is looked up only
-# for the visits past their start and not checked in.
-_LIVE_STATUS = """
-    CASE
-      WHEN v.status IN ('completed', 'missed', 'cancelled') THEN v.status
-      WHEN v.status = 'in_progress' THEN
-        CASE WHEN $NOW > v.planned_end THEN 'overrunning' ELSE 'in_progress' END
-      WHEN $NOW < v.planned_start THEN 'upcoming'
-      WHEN $NOW < v.planned_start + make_interval(mins => COALESCE(
-             (SELECT p.late_after_minutes FROM care_plans p WHERE p.id = v.plan_id), 15))
-        THEN 'due'
-      ELSE 'late'
+# A visit's live status at $NOW as views.live_status computes it, as its index in LiveStatus: the counts
+# compare integers, eight times a row, where status names cost a text comparison each (about a tenth of the
+# counts' time). The plan's lateness is looked up only for the visits past their start and not checked in.
+_CODE = {status: code for code, status in enumerate(get_args(LiveStatus))}
+_LIVE_CODE = """
+    CASE v.status
+      WHEN 'completed' THEN {completed}
+      WHEN 'planned' THEN
+        CASE WHEN $NOW < v.planned_start THEN {upcoming}
+             WHEN $NOW < v.planned_start + make_interval(mins => COALESCE(
+                    (SELECT p.late_after_minutes FROM care_plans p WHERE p.id = v.plan_id), 15))
+               THEN {due}
+             ELSE {late} END
+      WHEN 'in_progress' THEN CASE WHEN $NOW > v.planned_end THEN {overrunning} ELSE {in_progress} END
+      WHEN 'missed' THEN {missed}
+      ELSE {cancelled}
     END
+""".format(**_CODE)
+
+# The local date at $2 in each distinct time zone of the organisation's homes, zones first: converting $2
+# into every one of 500 homes' zones was about a tenth of a cursor page's time in the database (issue 14's
+# profile). Not a skip scan by recursion: the planner
+# guesses a recursive CTE at 100 rows, which prices the counts so high that it compiles them (JIT, 20 ms).
+_TODAYS = """
+    dates AS (
+        SELECT DISTINCT ($2::timestamptz AT TIME ZONE z.tz)::date AS d
+        FROM (SELECT DISTINCT h.timezone AS tz FROM homes h WHERE h.organisation_id = $1) z
+    )
 """
 
 
@@ -274,12 +289,10 @@ async def board_page(
     """A page of the board (as `board`, carers and tasks as JSON text) and, when with_counts, the day's
     counts by live status, in one statement: the board's dates, its page and its counts."""
     if day is not None:
-        dates, args = "SELECT $2::date AS d", [organisation_id, day]
+        dates, args = "dates AS (SELECT $2::date AS d)", [organisation_id, day]
         one_date = own_today = "true"
     else:
-        dates = """SELECT DISTINCT ($2::timestamptz AT TIME ZONE h.timezone)::date AS d
-                   FROM homes h WHERE h.organisation_id = $1"""
-        args = [organisation_id, anchor]
+        dates, args = _TODAYS, [organisation_id, anchor]
         # Homes on different todays (zones far apart): each visit on its own home's today (its home
         # looked up). With one date, the usual case, the index range alone is the day.
         one_date = "(SELECT count(*) FROM dates) <= 1"
@@ -289,16 +302,15 @@ async def board_page(
     if after is not None:
         args.extend(after)
         keyset = f"AND (v.planned_start, v.id) > (${len(args) - 1}, ${len(args)})"
-    args.append(limit)
-    page = f"${len(args)}"
+    args.extend((limit, now))
+    page, at = f"${len(args) - 1}", f"${len(args)}::timestamptz"
     counts = "NULL::text"
     if with_counts:
-        args.append(now)
-        live = _LIVE_STATUS.replace("$NOW", f"${len(args)}::timestamptz")
+        live = _LIVE_CODE.replace("$NOW", at)
         # Uncorrelated, so computed once for the statement (an InitPlan), not once per row; a count per
         # status in one pass (FILTER), not a GROUP BY that sorts the day's visits. One branch runs (a
         # one-time filter): with one date, the counts come from the index alone (no home looked up).
-        tally = ", ".join(f"'{s}', count(*) FILTER (WHERE d.s = '{s}')" for s in get_args(LiveStatus))
+        tally = ", ".join(f"'{s}', count(*) FILTER (WHERE d.s = {k})" for s, k in _CODE.items())
         counts = f"""(SELECT json_build_object({tally})::text FROM (
                         SELECT {live} AS s FROM dates, visits v
                         WHERE {one_date} AND v.organisation_id = $1 AND v.local_date = dates.d
@@ -308,13 +320,15 @@ async def board_page(
                           AND {own_today}
                     ) d)"""
     # Each date's page straight from visits_organisation_day_idx in board order, then merged; carers,
-    # tasks and flags are built only for the rows of the page.
+    # tasks and flags are built only for the rows of the page, the plan's lateness only for the rows
+    # whose live status needs it (NULL for the others).
     rows: list[asyncpg.Record] = await conn.fetch(
         f"""
-        WITH dates AS ({dates})
+        WITH {dates}
         SELECT {VISIT_COLUMNS_TEXT},
-               COALESCE((SELECT p.late_after_minutes FROM care_plans p WHERE p.id = v.plan_id), 15)
-                   AS late_after_minutes,
+               CASE WHEN v.status = 'planned' AND v.planned_start <= {at} THEN
+                   COALESCE((SELECT p.late_after_minutes FROM care_plans p WHERE p.id = v.plan_id), 15)
+               END AS late_after_minutes,
                {counts} AS counts
         FROM (
             SELECT w.* FROM dates, LATERAL (

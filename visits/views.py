@@ -70,6 +70,7 @@ def board_view(row: asyncpg.Record, now: datetime) -> dict[str, Any]:
     """A board row (queries.board_page: carers and tasks as JSON text) in VisitOut's shape and order."""
     # Field by field rather than visit_view's copy of the whole row: the board builds fifty of these for
     # every request (issue 14's profile); tests/visits/test_board.py checks the shape against BoardOut.
+    # The plan's lateness is NULL where live_status does not read it (not a planned visit past its start).
     return {
         "id": row["id"],
         "home_id": row["home_id"],
@@ -81,7 +82,7 @@ def board_view(row: asyncpg.Record, now: datetime) -> dict[str, Any]:
         "planned_end": row["planned_end"],
         "planned_minutes": row["planned_minutes"],
         "status": row["status"],
-        "live_status": live_status(row, now, timedelta(minutes=row["late_after_minutes"])),
+        "live_status": live_status(row, now, timedelta(minutes=row["late_after_minutes"] or 0)),
         "status_reason": row["status_reason"],
         "carers_required": row["carers_required"],
         "required_skills": row["required_skills"],
