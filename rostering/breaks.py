@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from rostering.build import Built
 from rostering.dayinput import DayInput
 from rostering.decode import BREAK, Sequence, schedule
-from rostering.model import Round, Stop, StopKind
+from rostering.model import Round, Stop, StopKind, Weights
 
 
 @dataclass(slots=True, frozen=True)
@@ -26,9 +26,9 @@ class Placed:
     rnd: Round
 
 
-def owed(day: DayInput, rnd: Round) -> bool:
+def owed(weights: Weights, rnd: Round) -> bool:
     """Whether a round must have a break: it works longer than the rule's limit plus the break itself."""
-    return rnd.worked_s > day.weights.break_after_s + day.weights.break_s
+    return rnd.worked_s > weights.break_after_s + weights.break_s
 
 
 def _too_late(day: DayInput, built: Built, stop: Stop) -> bool:
@@ -59,7 +59,7 @@ def fitted(day: DayInput, built: Built, seq: Sequence) -> Placed | None:
     rnd = schedule(day, built, plain)
     if not holds(day, built, plain, rnd):
         return None  # a break only delays what follows, so no place for one can hold either
-    if not owed(day, rnd):
+    if not owed(day.weights, rnd):
         return Placed(plain, rnd)
     if BREAK in seq.items[1:-1]:
         kept = schedule(day, built, seq)

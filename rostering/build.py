@@ -124,10 +124,8 @@ def _profile(
             duration[:, loc] = FORBIDDEN_S
             distance[:, loc] = FORBIDDEN_COST
             continue
-        surcharge = weights.new_carer * (1.0 - day.familiarity.get((visit.client_id, vehicle.carer.id), 0.0))
-        kept_by = lay.loc_key[loc][4]  # in a re-plan, the carers whose round has it now
-        if kept_by and vehicle.carer.id not in kept_by.split(","):
-            surcharge += day.keep_weight
+        # lay.loc_key[loc][4]: in a re-plan, the carers whose round has it now
+        surcharge = day.surcharge(visit, vehicle.carer.id, lay.loc_key[loc][4])
         column = distance[:, loc] + round(surcharge * UNIT)
         column[loc] = 0  # a second visit at the same home in a row is no new stranger
         distance[:, loc] = column

@@ -42,6 +42,14 @@ class DayInput:
     # only these visits may start late (priced by the lateness weight) and the others must start on time.
     late_allowed: frozenset[str] | None = None
 
+    def surcharge(self, visit: Visit, carer_id: str, kept_by: str) -> float:
+        """What the carer doing the visit costs beyond travel: new to the client (less what they know of
+        them) and, in a re-plan, the visit taken off the round that has it (`kept_by`, its carers)."""
+        cost = self.weights.new_carer * (1.0 - self.familiarity.get((visit.client_id, carer_id), 0.0))
+        if kept_by and carer_id not in kept_by.split(","):
+            cost += self.keep_weight
+        return cost
+
     def seconds(self, at: datetime) -> int:
         """An aware datetime on the solver's clock."""
         return int((at - self.origin).total_seconds())

@@ -17,16 +17,6 @@ from rostering.decode import BREAK, Sequence, schedule
 from rostering.model import Visit
 
 
-def _surcharge(day: DayInput, visit: Visit, vehicle: Vehicle) -> float:
-    """What the search prices a carer new to the client (and, in a re-plan, a visit moved off its round)."""
-    carer = vehicle.carer.id
-    cost = day.weights.new_carer * (1.0 - day.familiarity.get((visit.client_id, carer), 0.0))
-    kept_by = day.keep.get(visit.id, "")
-    if kept_by and carer not in kept_by.split(","):
-        cost += day.keep_weight
-    return cost
-
-
 def _empty(day: DayInput, built: Built, k: int) -> Placed:
     vehicle = day.vehicles[k]
     seq = Sequence(k, (), day.seconds(max(vehicle.shift.start, vehicle.available_from)))
@@ -53,7 +43,7 @@ def _best(
         if not _may(day, visit, vehicle, avoid):
             continue
         now = rounds.get(k) or _empty(day, built, k)
-        surcharge = _surcharge(day, visit, vehicle)
+        surcharge = day.surcharge(visit, vehicle.carer.id, day.keep.get(visit.id, ""))
         ends = [s.end for s in now.rnd.stops]
         for pos in range(len(now.seq.items) + 1):
             if pos and ends[pos - 1] > visit.window_end:
